@@ -1,0 +1,61 @@
+# The two commands: `make run` serves the demo portal, `make test` runs the whole suite.
+# Both set up what they need (virtualenv, npm assets, translations) and are safe to run again.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+RUN_STAMP := $(VENV)/.run-installed
+TEST_STAMP := $(VENV)/.test-installed
+HTMX := static/vendor/htmx.min.js
+CHROMIUM ?= /usr/bin/chromium
+
+.PHONY: run test setup lint format translations browser clean
+
+run: setup
+	$(BIN)/portal db upgrade
+	$(BIN)/portal demo
+	$(BIN)/portal run --host 127.0.0.1 --port 5000
+
+test: setup $(TEST_STAMP) browser
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+setup: $(RUN_STAMP) $(HTMX) translations
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(RUN_STAMP): setup.cfg pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(TEST_STAMP): $(RUN_STAMP) tests/example_plugin/pyproject.toml
+	$(BIN)/pip install --quiet -e '.[test]' -e tests/example_plugin
+	touch $@
+
+$(HTMX): package.json package-lock.json
+	npm ci --no-audit --no-fund
+	mkdir -p static/vendor
+	cp node_modules/htmx.org/dist/htmx.min.js $@
+
+translations: $(RUN_STAMP)
+	$(BIN)/pybabel compile --use-fuzzy -q -d portal/translations
+
+# The browser journeys drive Debian's chromium; install it when we may (root with apt).
+browser:
+	@if [ ! -x $(CHROMIUM) ] && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+	fi
+
+lint: $(TEST_STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(TEST_STAMP)
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+clean:
+	rm -rf $(VENV) node_modules static/vendor

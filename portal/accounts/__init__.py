@@ -1,0 +1,1 @@
+"""Customer and staff accounts: sign-up, sign-in, profile, and the customer's data rights."""

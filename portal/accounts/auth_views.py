@@ -1,0 +1,229 @@
+"""Registering, confirming an address, signing in and out, and resetting a forgotten password.
+
+None of these pages tells a visitor whether an address has an account: the answers are the same and
+the address's owner gets an email instead.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_user, logout_user
+from sqlalchemy.exc import IntegrityError
+
+from portal import audit
+from portal.access import customer, public
+from portal.accounts import emails
+from portal.accounts.forms import EmailOnlyForm, LoginForm, RegisterForm, ResetPasswordForm
+from portal.accounts.models import User, find_user_by_email, normalise_email
+from portal.accounts.links import bad_link
+from portal.database import db, utcnow
+from portal.extensions import limiter
+from portal.passwords import hash_password, needs_rehash, verify_password
+from portal.tokens import TokenExpired, TokenInvalid, fingerprint, read_token
+
+bp = Blueprint("auth", __name__)
+
+
+def _auth_ip_limit() -> str:
+    return current_app.config["PORTAL_AUTH_IP_LIMIT"]
+
+
+def _login_failure_limit() -> str:
+    return current_app.config["PORTAL_LOGIN_FAILURE_LIMIT"]
+
+
+def _login_attempt_key() -> str:
+    """Failures count per address and client, so nobody can lock a customer out from elsewhere."""
+    email = normalise_email(request.form.get("email", ""))[:254]
+    return f"login:{email}:{request.remote_addr}"
+
+
+def _login_failed(response: object) -> bool:
+    return getattr(response, "status_code", 200) != 302
+
+
+def safe_next_url(target: str | None) -> str | None:
+    """Only follow a ``next`` that stays on this site, so a link cannot send people elsewhere."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return None
+    parts = urlsplit(target)
+    return target if not parts.scheme and not parts.netloc else None
+
+
+@bp.route("/register", methods=["GET", "POST"])
+@limiter.limit(_auth_ip_limit, methods=["POST"])
+@public
+def register():
+    if current_user.is_authenticated:
+        return redirect(url_for("dashboard.home"))
+    form = RegisterForm()
+    if form.validate_on_submit():
+        email = normalise_email(form.email.data)
+        password_hash = hash_password(form.password.data)
+        existing = find_user_by_email(email)
+        if existing is not None:
+            emails.send_already_registered(existing)
+        else:
+            user = User(
+                name=form.name.data,
+                email=email,
+                password_hash=password_hash,
+                language=_visitor_language(),
+            )
+            db.session.add(user)
+            try:
+                db.session.flush()
+            except IntegrityError:
+                db.session.rollback()
+                raced = find_user_by_email(email)
+                if raced is not None:
+                    emails.send_already_registered(raced)
+            else:
+                audit.record("registered", actor_id=user.id)
+                db.session.commit()
+                emails.send_verification(user)
+        session["portal_check_email"] = email
+        return redirect(url_for("auth.check_email"))
+    return render_template("auth/register.html", form=form)
+
+
+def _visitor_language() -> str:
+    languages = current_app.config["PORTAL_LANGUAGES"]
+    return request.accept_languages.best_match(languages) or current_app.config["PORTAL_DEFAULT_LANGUAGE"]
+
+
+@bp.route("/register/check-email")
+@public
+def check_email():
+    return render_template(
+        "auth/check_email.html", email=session.get("portal_check_email"), form=EmailOnlyForm()
+    )
+
+
+@bp.route("/verify/resend", methods=["POST"])
+@limiter.limit(_auth_ip_limit)
+@public
+def resend_verification():
+    form = EmailOnlyForm()
+    if form.validate_on_submit():
+        user = find_user_by_email(form.email.data)
+        if user is not None and not user.email_verified:
+            emails.send_verification(user)
+        session["portal_check_email"] = normalise_email(form.email.data)
+        flash(_("If that address has an account waiting for confirmation, a new link is on its way."), "info")
+        return redirect(url_for("auth.check_email"))
+    return render_template("auth/check_email.html", email=None, form=form), 400
+
+
+@bp.route("/verify/<token>")
+@public
+def verify_email(token: str):
+    max_age = current_app.config["PORTAL_VERIFY_TOKEN_MAX_AGE"]
+    try:
+        payload = read_token("verify", token, max_age)
+    except TokenExpired:
+        flash(_("That confirmation link has expired. Enter your address below and we will send a new one."), "error")
+        return redirect(url_for("auth.check_email"))
+    except TokenInvalid:
+        return bad_link()
+    user = db.session.get(User, payload.get("uid"))
+    if user is None or user.email != payload.get("email"):
+        return bad_link()
+    if user.email_verified:
+        flash(_("Your email address is already confirmed. You can sign in."), "info")
+        return redirect(url_for("auth.login"))
+    user.email_verified_at = utcnow()
+    audit.record("email_verified", actor_id=user.id)
+    db.session.commit()
+    flash(_("Thank you, your email address is confirmed. You can sign in now."), "success")
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(_auth_ip_limit, methods=["POST"])
+@limiter.limit(_login_failure_limit, key_func=_login_attempt_key, methods=["POST"], deduct_when=_login_failed)
+@public
+def login():
+    if current_user.is_authenticated:
+        return redirect(url_for("dashboard.home"))
+    form = LoginForm()
+    if form.validate_on_submit():
+        user = find_user_by_email(form.email.data)
+        if not verify_password(user.password_hash if user else None, form.password.data):
+            audit.record("login_failed", actor_id=user.id if user else None,
+                         email=normalise_email(form.email.data))
+            db.session.commit()
+            form.password.errors.append(_("That email address and password do not match. Check both and try again."))
+            return render_template("auth/login.html", form=form), 200
+        if not user.email_verified:
+            emails.send_verification(user)
+            form.email.errors.append(
+                _("Confirm your email address first: we have just sent you a new confirmation link.")
+            )
+            return render_template("auth/login.html", form=form), 200
+        if needs_rehash(user.password_hash):
+            user.password_hash = hash_password(form.password.data)
+        next_url = safe_next_url(request.args.get("next"))
+        session.clear()
+        login_user(user, remember=form.remember.data)
+        user.last_login_at = utcnow()
+        audit.record("login", actor_id=user.id)
+        db.session.commit()
+        return redirect(next_url or url_for("dashboard.home"))
+    return render_template("auth/login.html", form=form)
+
+
+@bp.route("/logout", methods=["POST"])
+@customer
+def logout():
+    audit.record("logout", actor_id=current_user.id)
+    db.session.commit()
+    logout_user()
+    session.clear()
+    flash(_("You are signed out."), "info")
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/forgot-password", methods=["GET", "POST"])
+@limiter.limit(_auth_ip_limit, methods=["POST"])
+@public
+def forgot_password():
+    form = EmailOnlyForm()
+    if form.validate_on_submit():
+        user = find_user_by_email(form.email.data)
+        if user is not None:
+            emails.send_password_reset(user)
+        return render_template("auth/reset_sent.html", email=normalise_email(form.email.data))
+    return render_template("auth/forgot_password.html", form=form)
+
+
+@bp.route("/reset-password/<token>", methods=["GET", "POST"])
+@limiter.limit(_auth_ip_limit, methods=["POST"])
+@public
+def reset_password(token: str):
+    max_age = current_app.config["PORTAL_RESET_TOKEN_MAX_AGE"]
+    try:
+        payload = read_token("reset", token, max_age)
+    except TokenExpired:
+        flash(_("That reset link has expired. Ask for a new one below; it is valid for an hour."), "error")
+        return redirect(url_for("auth.forgot_password"))
+    except TokenInvalid:
+        return bad_link()
+    user = db.session.get(User, payload.get("uid"))
+    if user is None or payload.get("pw") != fingerprint(user.password_hash):
+        return bad_link()
+    form = ResetPasswordForm()
+    if form.validate_on_submit():
+        user.password_hash = hash_password(form.password.data)
+        user.end_other_sessions()
+        if not user.email_verified:
+            user.email_verified_at = utcnow()
+        audit.record("password_reset", actor_id=user.id)
+        db.session.commit()
+        emails.send_password_changed(user)
+        flash(_("Your password is changed. Sign in with your new password."), "success")
+        return redirect(url_for("auth.login"))
+    return render_template("auth/reset_password.html", form=form, token=token)

@@ -1,0 +1,134 @@
+"""Account forms. Every field has a length limit and a message a person can act on."""
+
+from __future__ import annotations
+
+from zoneinfo import available_timezones
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField
+from wtforms.validators import Email, InputRequired, Length, ValidationError
+
+from portal.accounts.models import EMAIL_MAX, NAME_MAX
+from portal.passwords import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
+
+
+def _email_field(label: object = None) -> EmailField:
+    return EmailField(
+        label or _l("Email address"),
+        validators=[
+            InputRequired(_l("Enter your email address.")),
+            Length(max=EMAIL_MAX, message=_l("An email address has at most %(max)d characters.")),
+            Email(message=_l("Enter an email address like name@example.com."), check_deliverability=False),
+        ],
+        render_kw={"autocomplete": "email", "maxlength": EMAIL_MAX},
+    )
+
+
+def _new_password_field(label: object = None) -> PasswordField:
+    return PasswordField(
+        label or _l("Password"),
+        validators=[
+            InputRequired(_l("Choose a password.")),
+            Length(
+                min=MIN_PASSWORD_LENGTH,
+                max=MAX_PASSWORD_LENGTH,
+                message=_l(
+                    "Use between %(min)d and %(max)d characters. A few unrelated words make a good password."
+                ),
+            ),
+        ],
+        render_kw={"autocomplete": "new-password", "minlength": MIN_PASSWORD_LENGTH,
+                   "maxlength": MAX_PASSWORD_LENGTH},
+    )
+
+
+def _current_password_field() -> PasswordField:
+    return PasswordField(
+        _l("Current password"),
+        validators=[
+            InputRequired(_l("Enter your current password to confirm it is you.")),
+            Length(max=MAX_PASSWORD_LENGTH),
+        ],
+        render_kw={"autocomplete": "current-password", "maxlength": MAX_PASSWORD_LENGTH},
+    )
+
+
+def _name_field() -> StringField:
+    return StringField(
+        _l("Name"),
+        validators=[
+            InputRequired(_l("Enter your name.")),
+            Length(max=NAME_MAX, message=_l("A name has at most %(max)d characters.")),
+        ],
+        filters=[lambda value: value.strip() if isinstance(value, str) else value],
+        render_kw={"autocomplete": "name", "maxlength": NAME_MAX},
+    )
+
+
+class RegisterForm(FlaskForm):
+    name = _name_field()
+    email = _email_field()
+    password = _new_password_field()
+
+
+class LoginForm(FlaskForm):
+    email = _email_field()
+    password = PasswordField(
+        _l("Password"),
+        validators=[InputRequired(_l("Enter your password.")), Length(max=MAX_PASSWORD_LENGTH)],
+        render_kw={"autocomplete": "current-password", "maxlength": MAX_PASSWORD_LENGTH},
+    )
+    remember = BooleanField(_l("Keep me signed in on this device"))
+
+
+class EmailOnlyForm(FlaskForm):
+    email = _email_field()
+
+
+class ResetPasswordForm(FlaskForm):
+    password = _new_password_field(_l("New password"))
+
+
+class ProfileForm(FlaskForm):
+    name = _name_field()
+    language = SelectField(_l("Language"), validators=[InputRequired()])
+    timezone = StringField(
+        _l("Time zone"),
+        validators=[InputRequired(_l("Choose a time zone.")), Length(max=64)],
+        render_kw={"list": "timezones", "maxlength": 64},
+    )
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.language.choices = language_choices()
+
+    def validate_timezone(self, field: StringField) -> None:
+        if field.data not in available_timezones():
+            raise ValidationError(_l("Choose a time zone from the list, for example Europe/Berlin or Asia/Tehran."))
+
+
+class ChangePasswordForm(FlaskForm):
+    current_password = _current_password_field()
+    new_password = _new_password_field(_l("New password"))
+
+
+class ChangeEmailForm(FlaskForm):
+    email = _email_field(_l("New email address"))
+    current_password = _current_password_field()
+
+
+class DeleteAccountForm(FlaskForm):
+    current_password = _current_password_field()
+    confirm = BooleanField(
+        _l("I understand that my account and my data will be deleted for good."),
+        validators=[InputRequired(_l("Tick the box to confirm you want to delete your account."))],
+    )
+
+
+LANGUAGE_NAMES = {"en": "English", "fa": "فارسی"}
+
+
+def language_choices() -> list[tuple[str, str]]:
+    return [(code, LANGUAGE_NAMES.get(code, code)) for code in current_app.config["PORTAL_LANGUAGES"]]

@@ -1,0 +1,69 @@
+"""The account table shared by customers and staff; a role says which they are."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime
+
+from flask_login import UserMixin
+from sqlalchemy import CheckConstraint, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from portal.database import db, utcnow
+
+NAME_MAX = 100
+EMAIL_MAX = 254
+
+
+def new_session_token() -> str:
+    return secrets.token_urlsafe(24)
+
+
+class User(UserMixin, db.Model):
+    """A person who signs in: a customer, an agent or an administrator."""
+
+    __tablename__ = "portal_users"
+    __table_args__ = (CheckConstraint("role IN ('customer', 'agent', 'admin')", name="role"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(EMAIL_MAX), unique=True)
+    name: Mapped[str] = mapped_column(String(NAME_MAX))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(16), default="customer")
+    language: Mapped[str] = mapped_column(String(16), default="en")
+    timezone: Mapped[str] = mapped_column(String(64), default="UTC")
+    email_verified_at: Mapped[datetime | None] = mapped_column()
+    session_token: Mapped[str] = mapped_column(String(64), default=new_session_token)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_login_at: Mapped[datetime | None] = mapped_column()
+
+    def get_id(self) -> str:
+        """Flask-Login keeps this in the session and remember cookie; rotating the token ends them."""
+        return f"{self.id}:{self.session_token}"
+
+    @property
+    def is_staff(self) -> bool:
+        return self.role in ("agent", "admin")
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
+
+    @property
+    def email_verified(self) -> bool:
+        return self.email_verified_at is not None
+
+    def end_other_sessions(self) -> None:
+        """Invalidate every session and remember cookie issued before now."""
+        self.session_token = new_session_token()
+
+
+def normalise_email(email: str) -> str:
+    """One spelling per mailbox: surrounding space dropped, case folded."""
+    return email.strip().lower()
+
+
+def find_user_by_email(email: str) -> User | None:
+    return db.session.execute(
+        db.select(User).where(User.email == normalise_email(email))
+    ).scalar_one_or_none()

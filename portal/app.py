@@ -1,0 +1,141 @@
+"""The application factory: one app, one plugin host, everything per app and nothing global."""
+
+from __future__ import annotations
+
+import hmac
+import os
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, has_request_context, request
+from flask_babel import get_locale
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from markupsafe import Markup, escape
+
+from portal import audit  # noqa: F401  (registers the audit table on the metadata)
+from portal import plugin_state  # noqa: F401  (registers the plugin switch table)
+from portal.accounts import account_views, auth_views
+from portal.accounts.models import User
+from portal.config import load_config
+from portal.database import db
+from portal.errors import install_error_pages
+from portal.extensions import babel, csrf, limiter, login_manager, migrate
+from portal.i18n import select_locale, select_timezone, text_direction
+from portal.plugin_manager import PluginHost, plugin_host, sorted_nav
+from portal.security_headers import install_security_headers
+from portal.staff import views as staff_views
+from portal import dashboard
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+CORE_MIGRATIONS = PROJECT_ROOT / "migrations"
+
+
+def create_app(overrides: dict[str, Any] | None = None) -> Flask:
+    """Build a portal app; ``overrides`` win over files and environment (tests use them)."""
+    overrides = dict(overrides or {})
+    instance_path = overrides.pop("INSTANCE_PATH", None) or os.environ.get(
+        "PORTAL_INSTANCE_PATH", str(PROJECT_ROOT / "instance")
+    )
+    app = Flask(
+        "portal",
+        instance_path=str(instance_path),
+        instance_relative_config=True,
+        template_folder=str(PROJECT_ROOT / "templates"),
+        static_folder=str(PROJECT_ROOT / "static"),
+    )
+    load_config(app, overrides)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(CORE_MIGRATIONS))
+    login_manager.init_app(app)
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
+    limiter.init_app(app)
+    _configure_login(app)
+
+    host = PluginHost(app)
+    app.extensions["portal_plugins"] = host
+    host.discover()
+
+    for blueprint in (dashboard.bp, auth_views.bp, account_views.bp, staff_views.bp):
+        app.register_blueprint(blueprint)
+    host.register_blueprints()
+    app.before_request(host.guard_plugin_routes)
+
+    install_security_headers(app)
+    install_error_pages(app)
+    _install_template_helpers(app)
+    _register_plugin_commands(app, host)
+    return app
+
+
+def _configure_login(app: Flask) -> None:
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = _l("Please sign in to see that page.")
+    login_manager.login_message_category = "info"
+    login_manager.session_protection = "basic"
+
+
+@login_manager.user_loader
+def _load_user(session_id: str) -> User | None:
+    user_id, _sep, token = session_id.partition(":")
+    if not user_id.isdigit():
+        return None
+    user = db.session.get(User, int(user_id))
+    if user is None or not hmac.compare_digest(user.session_token, token):
+        return None
+    return user
+
+
+@login_manager.unauthorized_handler
+def _unauthorized():
+    from flask import flash, redirect, url_for
+
+    if request.headers.get("HX-Request") == "true":
+        return "", 401, {"HX-Redirect": url_for("auth.login")}
+    flash(login_manager.login_message, login_manager.login_message_category)
+    return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+
+
+def _install_template_helpers(app: Flask) -> None:
+    @app.context_processor
+    def portal_context() -> dict[str, Any]:
+        user = current_user if has_request_context() and current_user.is_authenticated else None
+        host = plugin_host()
+        staff_nav = []
+        if user is not None and user.is_staff:
+            staff_nav = sorted_nav(host.hook.portal_staff_nav_items(user=user))
+        return {
+            "portal_name": app.config["PORTAL_NAME"],
+            "nav_items": sorted_nav(host.hook.portal_nav_items(user=user)),
+            "staff_nav_items": staff_nav,
+            "text_direction": text_direction(),
+            "language": str(get_locale() or app.config["PORTAL_DEFAULT_LANGUAGE"]),
+            "slot": render_slot,
+        }
+
+
+def render_slot(slot: str, **context: Any) -> Markup:
+    """Join what enabled plugins put in a template slot; plain strings are escaped."""
+    parts = plugin_host().hook.portal_template_slot(slot=slot, context=context)
+    return Markup("").join(part if isinstance(part, Markup) else escape(part) for part in parts)
+
+
+def _register_plugin_commands(app: Flask, host: PluginHost) -> None:
+    with app.app_context():
+        for _name, commands in host.call_each("portal_cli_commands"):
+            for command in commands:
+                app.cli.add_command(command)
+        db.session.remove()
+
+
+@migrate.configure
+def _plugin_version_locations(config: Any) -> Any:
+    """Point Alembic at the core's revisions and every installed plugin's branch."""
+    folders = [str(CORE_MIGRATIONS / "versions")]
+    for folder in plugin_host().all_hooks.portal_migrations_folder():
+        if folder:
+            folders.append(str(folder))
+    config.set_main_option("version_locations", os.pathsep.join(folders))
+    return config

@@ -1,0 +1,137 @@
+"""Configuration: built-in defaults, then instance/portal.cfg, then PORTAL_* environment variables.
+
+Every setting has one name (``PORTAL_…``) in all three places, so the docs, a config file and a
+container's environment all say the same thing.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+WEAK_SECRETS = {"", "dev", "secret", "change-me", "changeme", "development"}
+MIN_SECRET_LENGTH = 32
+
+DEFAULTS: dict[str, Any] = {
+    "PORTAL_ENV": "development",
+    "PORTAL_DEBUG": False,
+    "PORTAL_NAME": "Customer Portal",
+    "PORTAL_SECRET_KEY": None,
+    "PORTAL_DATABASE_URL": None,
+    "PORTAL_PLUGINS": [],
+    "PORTAL_MAIL_URL": "",
+    "PORTAL_MAIL_FROM": "Customer Portal <portal@localhost>",
+    "PORTAL_REDIS_URL": "",
+    "PORTAL_LANGUAGES": ["en", "fa"],
+    "PORTAL_DEFAULT_LANGUAGE": "en",
+    "PORTAL_DEFAULT_TIMEZONE": "UTC",
+    "PORTAL_VERIFY_TOKEN_MAX_AGE": 48 * 3600,
+    "PORTAL_RESET_TOKEN_MAX_AGE": 3600,
+    "PORTAL_LOGIN_FAILURE_LIMIT": "5 per 15 minutes",
+    "PORTAL_AUTH_IP_LIMIT": "60 per hour",
+    "PORTAL_SECURE_COOKIES": None,
+    "PORTAL_REMEMBER_DAYS": 30,
+}
+
+
+class ConfigError(RuntimeError):
+    """The deployment's configuration is unsafe or incomplete; the message says what to change."""
+
+
+def _parse_env_value(raw: str) -> Any:
+    try:
+        return json.loads(raw)
+    except ValueError:
+        return raw
+
+
+def _as_list(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [part.strip() for part in value.split(",") if part.strip()]
+    return [str(part) for part in value or []]
+
+
+def load_config(app: Flask, overrides: dict[str, Any] | None = None) -> None:
+    """Fill ``app.config`` in precedence order and derive the framework's own keys from ours.
+
+    Overrides come last so tests and embedding code can pin a value whatever the environment says.
+    """
+    app.config.update(DEFAULTS)
+    app.config.from_pyfile("portal.cfg", silent=True)
+    for key, raw in os.environ.items():
+        if key.startswith("PORTAL_") and not key.startswith("PORTAL_TEST_"):
+            app.config[key] = _parse_env_value(raw)
+    app.config.update(overrides or {})
+
+    cfg = app.config
+    cfg["PORTAL_PLUGINS"] = _as_list(cfg["PORTAL_PLUGINS"])
+    cfg["PORTAL_LANGUAGES"] = _as_list(cfg["PORTAL_LANGUAGES"])
+    production = cfg["PORTAL_ENV"] == "production"
+    if production:
+        check_production_safety(cfg)
+    cfg["SECRET_KEY"] = cfg["PORTAL_SECRET_KEY"] or _embedded_secret_key(Path(app.instance_path))
+    cfg["DEBUG"] = bool(cfg["PORTAL_DEBUG"])
+    cfg["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(
+        cfg["PORTAL_DATABASE_URL"] or f"sqlite:///{Path(app.instance_path) / 'portal.sqlite3'}"
+    )
+    secure = cfg["PORTAL_SECURE_COOKIES"]
+    secure = production if secure is None else bool(secure)
+    cfg.update(
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=secure,
+        REMEMBER_COOKIE_HTTPONLY=True,
+        REMEMBER_COOKIE_SAMESITE="Lax",
+        REMEMBER_COOKIE_SECURE=secure,
+        REMEMBER_COOKIE_DURATION=int(cfg["PORTAL_REMEMBER_DAYS"]) * 86400,
+        WTF_CSRF_TIME_LIMIT=None,
+        WTF_CSRF_HEADERS=["X-CSRFToken"],
+        MAX_CONTENT_LENGTH=cfg.get("MAX_CONTENT_LENGTH") or 32 * 1024 * 1024,
+        BABEL_DEFAULT_LOCALE=cfg["PORTAL_DEFAULT_LANGUAGE"],
+        BABEL_DEFAULT_TIMEZONE=cfg["PORTAL_DEFAULT_TIMEZONE"],
+        RATELIMIT_STORAGE_URI=cfg["PORTAL_REDIS_URL"] or "memory://",
+        RATELIMIT_HEADERS_ENABLED=True,
+    )
+
+
+def check_production_safety(cfg: dict[str, Any]) -> None:
+    """Refuse to run a production deployment that an attacker could sign cookies for or debug into."""
+    secret = cfg.get("PORTAL_SECRET_KEY") or ""
+    if secret.strip().lower() in WEAK_SECRETS:
+        raise ConfigError(
+            "PORTAL_SECRET_KEY is missing or a well-known default. In production set it to a long random "
+            'value, for example: python -c "import secrets; print(secrets.token_urlsafe(48))"'
+        )
+    if len(secret) < MIN_SECRET_LENGTH:
+        raise ConfigError(
+            f"PORTAL_SECRET_KEY is {len(secret)} characters long; production needs at least "
+            f"{MIN_SECRET_LENGTH} random characters."
+        )
+    if cfg.get("PORTAL_DEBUG"):
+        raise ConfigError(
+            "PORTAL_DEBUG is on in production: the debugger would let anyone run code. Unset it."
+        )
+
+
+def _embedded_secret_key(instance: Path) -> str:
+    """Keep one generated key in instance/ so sessions survive restarts of the embedded default."""
+    instance.mkdir(parents=True, exist_ok=True)
+    path = instance / "secret_key"
+    if not path.exists():
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_urlsafe(48))
+    return path.read_text().strip()
+
+
+def normalise_database_url(url: str) -> str:
+    """Send PostgreSQL URLs to psycopg 3, whatever driver name the operator wrote."""
+    for prefix in ("postgres://", "postgresql://", "postgresql+psycopg2://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url

@@ -1,0 +1,26 @@
+"""The front door: a landing page for visitors and the signed-in customer's dashboard of widgets."""
+
+from __future__ import annotations
+
+from flask import Blueprint, redirect, render_template, url_for
+from flask_login import current_user
+
+from portal.access import customer, public
+from portal.plugin_manager import plugin_host, sorted_nav
+
+bp = Blueprint("dashboard", __name__)
+
+
+@bp.route("/")
+@public
+def index():
+    if current_user.is_authenticated:
+        return redirect(url_for("dashboard.home"))
+    return render_template("dashboard/landing.html")
+
+
+@bp.route("/dashboard")
+@customer
+def home():
+    widgets = sorted_nav(plugin_host().hook.portal_dashboard_widgets(user=current_user))
+    return render_template("dashboard/home.html", widgets=widgets)

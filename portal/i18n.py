@@ -1,0 +1,28 @@
+"""Language and time zone choice, and the text direction a language needs."""
+
+from __future__ import annotations
+
+from babel import Locale
+from flask import current_app, request
+from flask_babel import get_locale
+from flask_login import current_user
+
+
+def select_locale() -> str:
+    """The signed-in person's language, else the best match for the browser's."""
+    languages = current_app.config["PORTAL_LANGUAGES"]
+    if current_user and current_user.is_authenticated and current_user.language in languages:
+        return current_user.language
+    return request.accept_languages.best_match(languages) or current_app.config["PORTAL_DEFAULT_LANGUAGE"]
+
+
+def select_timezone() -> str | None:
+    if current_user and current_user.is_authenticated:
+        return current_user.timezone
+    return None
+
+
+def text_direction() -> str:
+    """'rtl' for Persian and other right-to-left languages, so the layout mirrors."""
+    locale: Locale | None = get_locale()
+    return locale.text_direction if locale is not None else "ltr"

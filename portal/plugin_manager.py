@@ -1,0 +1,192 @@
+"""One plugin host per app: discovers installed plugins, knows which are enabled, and calls hooks.
+
+Installed means the package declares a ``portal.plugins`` entry point. Enabled means listed in
+``PORTAL_PLUGINS`` unless an administrator switched it since; that switch lives in the database, so
+every worker process sees it at its next request without a restart.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from importlib.metadata import entry_points
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
+
+import pluggy
+from flask import Flask, abort, current_app, g, has_request_context, request
+from sqlalchemy import select
+from sqlalchemy.exc import OperationalError, ProgrammingError
+
+from portal import hookspecs
+from portal.database import db
+
+if TYPE_CHECKING:
+    from portal.accounts.models import User
+
+ENTRY_POINT_GROUP = "portal.plugins"
+
+
+class PluginError(RuntimeError):
+    """A plugin is missing, misnamed or breaks the contract; the start stops with this message."""
+
+
+@dataclass(frozen=True)
+class InstalledPlugin:
+    """An installed plugin: its name (the entry point's), module, and the distribution it came from."""
+
+    name: str
+    module: ModuleType
+    distribution: str
+    version: str
+
+
+class PluginHost:
+    """The app's pluggy manager plus the enabled/disabled state that filters every hook call."""
+
+    def __init__(self, app: Flask) -> None:
+        self.app = app
+        self.manager = pluggy.PluginManager("portal")
+        self.manager.add_hookspecs(hookspecs)
+        self.installed: dict[str, InstalledPlugin] = {}
+        self.blueprint_owner: dict[str, str] = {}
+        self._subset_callers: dict[tuple[str, frozenset[str]], Any] = {}
+
+    def discover(self) -> None:
+        """Register every installed plugin and fail loudly on any plugin the config names but lacks."""
+        for point in sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda ep: ep.name):
+            if point.name in self.installed:
+                raise PluginError(f"Two installed packages both provide the plugin {point.name!r}.")
+            module = point.load()
+            self.manager.register(module, name=point.name)
+            dist = point.dist
+            self.installed[point.name] = InstalledPlugin(
+                name=point.name,
+                module=module,
+                distribution=dist.name if dist else "unknown",
+                version=dist.version if dist else "unknown",
+            )
+        self.manager.check_pending()
+        missing = [name for name in self.app.config["PORTAL_PLUGINS"] if name not in self.installed]
+        if missing:
+            raise PluginError(
+                "PORTAL_PLUGINS names plugins that are not installed: "
+                + ", ".join(sorted(missing))
+                + ". Install their packages or remove them from the setting. Installed: "
+                + (", ".join(sorted(self.installed)) or "none")
+                + "."
+            )
+
+    def register_blueprints(self) -> None:
+        """Register every installed plugin's blueprints; a disabled plugin's routes answer 404."""
+        for plugin_name, result in self.call_each("portal_blueprints", enabled_only=False):
+            for blueprint in result or []:
+                if blueprint.name != plugin_name and not blueprint.name.startswith(plugin_name + "_"):
+                    raise PluginError(
+                        f"Plugin {plugin_name!r} registers a blueprint named {blueprint.name!r}; "
+                        f"blueprint names must be {plugin_name!r} or start with '{plugin_name}_'."
+                    )
+                self.app.register_blueprint(blueprint)
+                self.blueprint_owner[blueprint.name] = plugin_name
+
+    # --- enabled state -------------------------------------------------------------------------
+
+    def stored_switches(self) -> dict[str, bool]:
+        """The administrator's switches, read fresh from the database (an empty map before migrating)."""
+        from portal.plugin_state import PluginState
+
+        try:
+            rows = db.session.execute(select(PluginState.name, PluginState.enabled)).all()
+        except (OperationalError, ProgrammingError):
+            db.session.rollback()
+            return {}
+        return {name: enabled for name, enabled in rows}
+
+    def compute_enabled(self, switches: dict[str, bool]) -> frozenset[str]:
+        configured = set(self.app.config["PORTAL_PLUGINS"])
+        return frozenset(
+            name for name in self.installed if switches.get(name, name in configured)
+        )
+
+    def enabled(self) -> frozenset[str]:
+        """The plugins enabled for this request (read once per request) or for this CLI call."""
+        if has_request_context():
+            if "portal_enabled_plugins" not in g:
+                g.portal_enabled_plugins = self.compute_enabled(self.stored_switches())
+            return g.portal_enabled_plugins
+        return self.compute_enabled(self.stored_switches())
+
+    def forget_request_state(self) -> None:
+        """Drop this request's cached view of the switches, after an administrator changes one."""
+        g.pop("portal_enabled_plugins", None)
+
+    def is_enabled(self, name: str) -> bool:
+        return name in self.enabled()
+
+    # --- calling hooks ---------------------------------------------------------------------------
+
+    @property
+    def hook(self) -> _EnabledHooks:
+        """Hook callers that skip disabled plugins: ``host.hook.portal_nav_items(user=...)``."""
+        return _EnabledHooks(self, frozenset(self.installed) - self.enabled())
+
+    @property
+    def all_hooks(self) -> pluggy.HookRelay:
+        """Hook callers over every installed plugin, for setup, migrations and erasure."""
+        return self.manager.hook
+
+    def subset_caller(self, hook_name: str, disabled: frozenset[str]) -> Any:
+        key = (hook_name, disabled)
+        if key not in self._subset_callers:
+            modules = [self.installed[name].module for name in disabled]
+            self._subset_callers[key] = self.manager.subset_hook_caller(hook_name, modules)
+        return self._subset_callers[key]
+
+    def call_each(self, hook_name: str, enabled_only: bool = True, **kwargs: Any) -> list[tuple[str, Any]]:
+        """Call a hook plugin by plugin and keep who answered what, for results filed by plugin."""
+        allowed = self.enabled() if enabled_only else frozenset(self.installed)
+        caller = getattr(self.manager.hook, hook_name)
+        answers = []
+        for impl in reversed(caller.get_hookimpls()):
+            if impl.plugin_name not in allowed:
+                continue
+            result = impl.function(*(kwargs[arg] for arg in impl.argnames))
+            if result is not None:
+                answers.append((impl.plugin_name, result))
+        return answers
+
+    def implemented_hooks(self, name: str) -> list[str]:
+        """The hook names a plugin implements, for the administrator's plugins page."""
+        callers = self.manager.get_hookcallers(self.installed[name].module) or []
+        return sorted(caller.name for caller in callers)
+
+    def guard_plugin_routes(self) -> None:
+        """Answer 404 for routes of a plugin that is installed but switched off."""
+        owner = self.blueprint_owner.get(request.blueprint or "")
+        if owner is not None and not self.is_enabled(owner):
+            abort(404)
+
+
+class _EnabledHooks:
+    def __init__(self, host: PluginHost, disabled: frozenset[str]) -> None:
+        self._host = host
+        self._disabled = disabled
+
+    def __getattr__(self, hook_name: str) -> Any:
+        if not self._disabled:
+            return getattr(self._host.manager.hook, hook_name)
+        return self._host.subset_caller(hook_name, self._disabled)
+
+
+def plugin_host(app: Flask | None = None) -> PluginHost:
+    """The plugin host of ``app`` (by default the current app)."""
+    return (app or current_app).extensions["portal_plugins"]
+
+
+def sorted_nav(items: list[list[Any]]) -> list[Any]:
+    """Flatten the lists plugins returned and order them as the reader will see them."""
+    flat = [item for group in items for item in (group or [])]
+    return sorted(flat, key=lambda item: (item.order, str(item.label)))
+
+
+def nav_for(user: User | None) -> list[Any]:
+    return sorted_nav(plugin_host().hook.portal_nav_items(user=user))

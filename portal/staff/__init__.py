@@ -1,0 +1,1 @@
+"""The staff console shell: its home, the plugins page and the audit log."""

@@ -1,0 +1,185 @@
+"""Fixtures for the whole suite: an app per test on its own database, on SQLite and PostgreSQL.
+
+Every test that uses ``app`` runs once per database backend: SQLite always, PostgreSQL too when
+PORTAL_TEST_DATABASE_URL is set. Each test gets a fresh database copied from a template that Alembic
+migrated once per run, so the schema always comes from the migrations. With
+PORTAL_TEST_REQUIRE_SERVICES=1 (as in CI) a service that cannot be reached fails the run.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import flask_migrate
+import psycopg
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy.engine import make_url
+from support import TEST_PASSWORD, UserRecord, create_user, log_in
+
+from portal import create_app
+from portal.database import db
+
+REQUIRE_SERVICES = os.environ.get("PORTAL_TEST_REQUIRE_SERVICES") == "1"
+POSTGRES_URL = os.environ.get("PORTAL_TEST_DATABASE_URL", "")
+BACKENDS = ["sqlite"] + (["postgresql"] if POSTGRES_URL else [])
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if REQUIRE_SERVICES and not POSTGRES_URL:
+        raise pytest.UsageError(
+            "PORTAL_TEST_REQUIRE_SERVICES=1 but PORTAL_TEST_DATABASE_URL is not set: "
+            "the PostgreSQL half of the suite would silently not run."
+        )
+
+
+def service_unavailable(message: str) -> None:
+    """Skip on a developer's machine without the service; fail where services are required."""
+    if REQUIRE_SERVICES:
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+def base_config(instance: Path, database_url: str, plugins: list[str]) -> dict[str, object]:
+    return {
+        "TESTING": True,
+        "INSTANCE_PATH": str(instance),
+        "PORTAL_DATABASE_URL": database_url,
+        "PORTAL_PLUGINS": plugins,
+        "PORTAL_SECRET_KEY": "test-secret-key-" + "x" * 40,
+        "PORTAL_ARGON2_PROFILE": "CHEAPEST",
+        "PORTAL_MAIL_URL": "",
+        "PORTAL_REDIS_URL": "",
+    }
+
+
+def _admin_connection() -> psycopg.Connection:
+    url = make_url(POSTGRES_URL).set(drivername="postgresql")
+    try:
+        return psycopg.connect(url.render_as_string(hide_password=False), autocommit=True, connect_timeout=5)
+    except psycopg.OperationalError as error:
+        service_unavailable(f"PostgreSQL at PORTAL_TEST_DATABASE_URL cannot be reached: {error}")
+        raise
+
+
+def _postgres_url(name: str) -> str:
+    return make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
+
+
+class DatabaseTemplates:
+    """Migrates one template database per backend per run, then hands out copies of it."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.run_id = uuid.uuid4().hex[:10]
+        self.built: dict[str, str] = {}
+
+    def _migrate(self, url: str) -> None:
+        app = create_app(base_config(self.root / "template-instance", url, []))
+        with app.app_context():
+            flask_migrate.upgrade(revision="heads")
+            db.engine.dispose()
+
+    def template_for(self, backend: str) -> str:
+        if backend not in self.built:
+            if backend == "sqlite":
+                path = self.root / "template.sqlite3"
+                self._migrate(f"sqlite:///{path}")
+                self.built[backend] = str(path)
+            else:
+                name = f"portal_tmpl_{self.run_id}"
+                with _admin_connection() as conn:
+                    conn.execute(f'CREATE DATABASE "{name}"')
+                self._migrate(_postgres_url(name))
+                self.built[backend] = name
+        return self.built[backend]
+
+    def copy(self, backend: str, target_dir: Path) -> tuple[str, Callable[[], None]]:
+        template = self.template_for(backend)
+        if backend == "sqlite":
+            path = target_dir / "portal.sqlite3"
+            shutil.copyfile(template, path)
+            return f"sqlite:///{path}", lambda: None
+        name = f"portal_test_{self.run_id}_{uuid.uuid4().hex[:8]}"
+        with _admin_connection() as conn:
+            conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+
+        def drop() -> None:
+            with _admin_connection() as conn:
+                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+        return _postgres_url(name), drop
+
+    def cleanup(self) -> None:
+        if "postgresql" in self.built:
+            with _admin_connection() as conn:
+                conn.execute(f'DROP DATABASE IF EXISTS "{self.built["postgresql"]}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def database_templates(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DatabaseTemplates]:
+    templates = DatabaseTemplates(tmp_path_factory.mktemp("db-templates"))
+    yield templates
+    templates.cleanup()
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    return request.param
+
+
+@pytest.fixture
+def database_url(backend: str, database_templates: DatabaseTemplates, tmp_path: Path) -> Iterator[str]:
+    url, drop = database_templates.copy(backend, tmp_path)
+    yield url
+    drop()
+
+
+@pytest.fixture
+def app_config(request: pytest.FixtureRequest, database_url: str, tmp_path: Path) -> dict[str, object]:
+    """The test app's settings; a test may change them before asking for ``app``."""
+    marker = request.node.get_closest_marker("plugins")
+    plugins = list(marker.args) if marker else []
+    return base_config(tmp_path / "instance", database_url, plugins)
+
+
+@pytest.fixture
+def app(app_config: dict[str, object]) -> Iterator[Flask]:
+    """A fresh portal app; ``@pytest.mark.plugins("name", …)`` chooses the enabled plugins."""
+    application = create_app(dict(app_config))
+    yield application
+    with application.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def make_user(app: Flask) -> Callable[..., UserRecord]:
+    """Create an account directly (confirmed by default) and return its id, email and password."""
+
+    def make(role: str = "customer", **fields: object) -> UserRecord:
+        return create_user(app, role=role, **fields)
+
+    return make
+
+
+@pytest.fixture
+def login_as(client: FlaskClient, make_user: Callable[..., UserRecord]) -> Callable[..., UserRecord]:
+    """Create an account with ``role`` and sign the test client in through the real login form."""
+
+    def login(role: str = "customer", **fields: object) -> UserRecord:
+        user = make_user(role, **fields)
+        log_in(client, user.email, TEST_PASSWORD)
+        return user
+
+    return login

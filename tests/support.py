@@ -1,0 +1,86 @@
+"""Helpers the tests share: reading the CSRF token, posting forms, reading the mail outbox."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from dataclasses import dataclass
+from email import message_from_bytes, policy
+from email.message import EmailMessage
+from pathlib import Path
+
+from flask import Flask
+from flask.testing import FlaskClient
+from werkzeug.test import TestResponse
+
+from portal.accounts.models import User
+from portal.database import db, utcnow
+from portal.passwords import hash_password
+
+TEST_PASSWORD = "correct horse battery staple"
+CSRF_META = re.compile(r'<meta name="csrf-token" content="([^"]+)">')
+
+
+@dataclass(frozen=True)
+class UserRecord:
+    id: int
+    email: str
+    name: str
+    role: str
+
+
+def create_user(app: Flask, role: str = "customer", verified: bool = True, **fields: object) -> UserRecord:
+    email = str(fields.pop("email", f"{role}-{uuid.uuid4().hex[:8]}@example.com"))
+    name = str(fields.pop("name", f"Test {role.title()}"))
+    password = str(fields.pop("password", TEST_PASSWORD))
+    with app.app_context():
+        user = User(
+            email=email, name=name, role=role, password_hash=hash_password(password),
+            email_verified_at=utcnow() if verified else None, **fields,
+        )
+        db.session.add(user)
+        db.session.commit()
+        return UserRecord(user.id, user.email, user.name, user.role)
+
+
+def csrf_token(client: FlaskClient) -> str:
+    """The session's CSRF token, as a browser would find it in any page of the portal."""
+    page = client.get("/", follow_redirects=True)
+    match = CSRF_META.search(page.get_data(as_text=True))
+    assert match, "every page carries the CSRF token in a meta tag"
+    return match.group(1)
+
+
+def post_form(client: FlaskClient, url: str, data: dict[str, object], **kwargs: object) -> TestResponse:
+    """Post a form the way a browser does: with the session's CSRF token."""
+    return client.post(url, data={"csrf_token": csrf_token(client), **data}, **kwargs)
+
+
+def log_in(client: FlaskClient, email: str, password: str, **extra: object) -> TestResponse:
+    response = post_form(client, "/login", {"email": email, "password": password, **extra})
+    assert response.status_code == 302, response.get_data(as_text=True)
+    return response
+
+
+def read_outbox(app: Flask) -> list[EmailMessage]:
+    """Mail the embedded default wrote to instance/mail, oldest first."""
+    folder = Path(app.instance_path) / "mail"
+    if not folder.exists():
+        return []
+    return [
+        message_from_bytes(path.read_bytes(), policy=policy.default)  # type: ignore[misc]
+        for path in sorted(folder.glob("*.eml"))
+    ]
+
+
+def text_of(message: EmailMessage) -> str:
+    part = message.get_body(preferencelist=("plain",))
+    assert part is not None
+    return part.get_content()
+
+
+def link_in(message: EmailMessage, path_prefix: str) -> str:
+    """The path of the first link in the mail's plain text that starts with ``path_prefix``."""
+    match = re.search(r"https?://[^/\s]+(" + re.escape(path_prefix) + r"[^\s]*)", text_of(message))
+    assert match, f"no {path_prefix} link in: {text_of(message)}"
+    return match.group(1)

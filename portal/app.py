@@ -10,22 +10,28 @@ from typing import Any
 from flask import Flask, has_request_context, request
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
 from flask_login import current_user
 from markupsafe import Markup, escape
+from werkzeug.middleware.proxy_fix import ProxyFix
 
-from portal import audit  # noqa: F401  (registers the audit table on the metadata)
-from portal import plugin_state  # noqa: F401  (registers the plugin switch table)
+from portal import (
+    audit,  # noqa: F401  (registers the audit table on the metadata)
+    dashboard,
+    plugin_state,  # noqa: F401  (registers the plugin switch table)
+)
 from portal.accounts import account_views, auth_views
 from portal.accounts.models import User
+from portal.commands import CORE_COMMANDS
 from portal.config import load_config
 from portal.database import db
 from portal.errors import install_error_pages
-from portal.extensions import babel, csrf, limiter, login_manager, migrate
+from portal.extensions import babel, csrf, login_manager, migrate
 from portal.i18n import select_locale, select_timezone, text_direction
 from portal.plugin_manager import PluginHost, plugin_host, sorted_nav
 from portal.security_headers import install_security_headers
 from portal.staff import views as staff_views
-from portal import dashboard
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 CORE_MIGRATIONS = PROJECT_ROOT / "migrations"
@@ -45,13 +51,15 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         static_folder=str(PROJECT_ROOT / "static"),
     )
     load_config(app, overrides)
+    hops = int(app.config["PORTAL_PROXY_HOPS"])
+    if hops:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(CORE_MIGRATIONS))
     login_manager.init_app(app)
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
-    limiter.init_app(app)
     _configure_login(app)
 
     host = PluginHost(app)
@@ -61,12 +69,15 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     for blueprint in (dashboard.bp, auth_views.bp, account_views.bp, staff_views.bp):
         app.register_blueprint(blueprint)
     host.register_blueprints()
+    limiter = Limiter(key_func=get_remote_address, app=app)
+    app.extensions["portal_limiter"] = limiter
+    auth_views.install_rate_limits(app, limiter)
     app.before_request(host.guard_plugin_routes)
 
     install_security_headers(app)
     install_error_pages(app)
     _install_template_helpers(app)
-    _register_plugin_commands(app, host)
+    _register_commands(app, host)
     return app
 
 
@@ -122,7 +133,9 @@ def render_slot(slot: str, **context: Any) -> Markup:
     return Markup("").join(part if isinstance(part, Markup) else escape(part) for part in parts)
 
 
-def _register_plugin_commands(app: Flask, host: PluginHost) -> None:
+def _register_commands(app: Flask, host: PluginHost) -> None:
+    for command in CORE_COMMANDS:
+        app.cli.add_command(command)
     with app.app_context():
         for _name, commands in host.call_each("portal_cli_commands"):
             for command in commands:

@@ -36,6 +36,7 @@ DEFAULTS: dict[str, Any] = {
     "PORTAL_AUTH_IP_LIMIT": "60 per hour",
     "PORTAL_SECURE_COOKIES": None,
     "PORTAL_REMEMBER_DAYS": 30,
+    "PORTAL_PROXY_HOPS": 0,
 }
 
 

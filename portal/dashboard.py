@@ -6,7 +6,7 @@ from flask import Blueprint, redirect, render_template, url_for
 from flask_login import current_user
 
 from portal.access import customer, public
-from portal.plugin_manager import plugin_host, sorted_nav
+from portal.plugin_manager import plugin_host
 
 bp = Blueprint("dashboard", __name__)
 
@@ -22,5 +22,10 @@ def index():
 @bp.route("/dashboard")
 @customer
 def home():
-    widgets = sorted_nav(plugin_host().hook.portal_dashboard_widgets(user=current_user))
+    groups = plugin_host().hook.portal_dashboard_widgets(user=current_user)
+    # Widgets have a title, not a label, so they cannot share sorted_nav's key.
+    widgets = sorted(
+        (widget for group in groups for widget in (group or [])),
+        key=lambda widget: (widget.order, str(widget.title)),
+    )
     return render_template("dashboard/home.html", widgets=widgets)

@@ -9,7 +9,7 @@ from portal.database import db, utcnow
 from portal.passwords import hash_password
 from portal.plugin_manager import plugin_host
 
-DEMO_PASSWORD = "portal-demo-password"
+DEMO_PASSWORD = "portal-demo-password"  # noqa: S105  (published on purpose: demo only)
 
 
 @dataclass(frozen=True)

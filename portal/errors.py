@@ -9,33 +9,43 @@ from werkzeug.exceptions import HTTPException
 
 from portal.database import db
 
+
 def _messages() -> dict[int, tuple[str, str]]:
     return {
-        400: (_("Something in that request was not right"),
-              _("Go back and try again. Your browser usually keeps what you typed.")),
-        403: (_("This page is not for your account"),
-              _("If you think you should see it, ask an administrator to check your role.")),
-        404: (_("We cannot find that page"),
-              _("It may have moved, or the address may be mistyped. Start again from the dashboard.")),
+        400: (
+            _("Something in that request was not right"),
+            _("Go back and try again. Your browser usually keeps what you typed."),
+        ),
+        403: (
+            _("This page is not for your account"),
+            _("If you think you should see it, ask an administrator to check your role."),
+        ),
+        404: (
+            _("We cannot find that page"),
+            _("It may have moved, or the address may be mistyped. Start again from the dashboard."),
+        ),
         405: (_("That action is not possible here"), _("Go back and use the buttons on the page.")),
         413: (_("That upload is too large"), _("Choose a smaller file and try again.")),
-        429: (_("Too many attempts"),
-              _("For your security, please wait a few minutes before trying again.")),
-        500: (_("Something went wrong on our side"),
-              _("Nothing you sent was lost. Please try again in a moment.")),
+        429: (_("Too many attempts"), _("For your security, please wait a few minutes before trying again.")),
+        500: (
+            _("Something went wrong on our side"),
+            _("Nothing you sent was lost. Please try again in a moment."),
+        ),
     }
 
 
 def install_error_pages(app: Flask) -> None:
     def render(status: int, detail: str | None = None):
         title, advice = _messages().get(status, _messages()[400 if status < 500 else 500])
-        return render_template("errors/error.html", status=status, title=title, advice=advice,
-                               detail=detail), status
+        return render_template(
+            "errors/error.html", status=status, title=title, advice=advice, detail=detail
+        ), status
 
     @app.errorhandler(CSRFError)
     def csrf_error(error: CSRFError):
-        return render(400, _("The form expired or did not come from this site. "
-                             "Reload the page and send it again."))
+        return render(
+            400, _("The form expired or did not come from this site. Reload the page and send it again.")
+        )
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):

@@ -1,8 +1,10 @@
-"""The Flask extensions the core initialises; each keeps its per-app state on the app it is given."""
+"""The Flask extensions the core initialises; each keeps its per-app state on the app it is given.
+
+The rate limiter is not here: Flask-Limiter keeps settings on the extension object, so each app
+makes its own (see portal/app.py).
+"""
 
 from flask_babel import Babel
-from flask_limiter import Limiter
-from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_wtf.csrf import CSRFProtect
@@ -13,6 +15,5 @@ migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
 babel = Babel()
-limiter = Limiter(key_func=get_remote_address, default_limits=[])
 
-__all__ = ["db", "migrate", "login_manager", "csrf", "babel", "limiter"]
+__all__ = ["babel", "csrf", "db", "login_manager", "migrate"]

@@ -10,6 +10,7 @@ import time
 import uuid
 from email.headerregistry import Address
 from email.message import EmailMessage
+from email.policy import default as default_policy
 from email.utils import formatdate, make_msgid
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,9 @@ from flask_babel import force_locale
 log = logging.getLogger(__name__)
 
 CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]+")
+# Bodies go out as quoted-printable or base64, never raw 8-bit: smtplib does not declare
+# BODY=8BITMIME, so 8-bit text (Persian) must not travel as such (RFC 6152).
+MAIL_POLICY = default_policy.clone(cte_type="7bit")
 
 
 def safe_display_name(name: str) -> str:
@@ -46,15 +50,15 @@ def send_mail(
         subject_text = safe_display_name(str(subject))
         text_body = render_template(f"mail/{template}.txt", **context)
         html_body = render_template(f"mail/{template}.html", subject=subject_text, **context)
-    message = EmailMessage()
+    message = EmailMessage(policy=MAIL_POLICY)
     message["Subject"] = subject_text
     message["From"] = current_app.config["PORTAL_MAIL_FROM"]
     message["To"] = Address(display_name=safe_display_name(to_name), addr_spec=to_email)
     message["Date"] = formatdate(localtime=False)
     message["Message-ID"] = make_msgid(domain="portal.local")
-    message["Content-Language"] = locale
     message.set_content(text_body)
     message.add_alternative(html_body, subtype="html")
+    message["Content-Language"] = locale  # after set_content, which drops every Content-* header
     _deliver(message)
     return message
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 from argon2 import PasswordHasher, profiles
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
@@ -23,10 +25,8 @@ def verify_password(password_hash: str | None, password: str) -> bool:
     """Check a password; with no hash (unknown account) spend the same time so timing reveals nothing."""
     hasher = _hasher()
     if password_hash is None:
-        try:
+        with contextlib.suppress(VerificationError):
             hasher.verify(_dummy_hash(hasher), password)
-        except VerificationError:
-            pass
         return False
     try:
         return hasher.verify(password_hash, password)

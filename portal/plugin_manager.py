@@ -103,9 +103,7 @@ class PluginHost:
 
     def compute_enabled(self, switches: dict[str, bool]) -> frozenset[str]:
         configured = set(self.app.config["PORTAL_PLUGINS"])
-        return frozenset(
-            name for name in self.installed if switches.get(name, name in configured)
-        )
+        return frozenset(name for name in self.installed if switches.get(name, name in configured))
 
     def enabled(self) -> frozenset[str]:
         """The plugins enabled for this request (read once per request) or for this CLI call."""

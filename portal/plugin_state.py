@@ -18,6 +18,4 @@ class PluginState(db.Model):
     name: Mapped[str] = mapped_column(String(64), primary_key=True)
     enabled: Mapped[bool] = mapped_column()
     changed_at: Mapped[datetime] = mapped_column(default=utcnow)
-    changed_by_id: Mapped[int | None] = mapped_column(
-        ForeignKey("portal_users.id", ondelete="SET NULL")
-    )
+    changed_by_id: Mapped[int | None] = mapped_column(ForeignKey("portal_users.id", ondelete="SET NULL"))

@@ -14,11 +14,11 @@ from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 
-class TokenExpired(Exception):
+class ExpiredTokenError(Exception):
     """The link was genuine but is too old; the reader should ask for a new one."""
 
 
-class TokenInvalid(Exception):
+class InvalidTokenError(Exception):
     """The link was altered, belongs to another purpose, or was already used."""
 
 
@@ -31,15 +31,15 @@ def make_token(purpose: str, payload: dict[str, Any]) -> str:
 
 
 def read_token(purpose: str, token: str, max_age: int) -> dict[str, Any]:
-    """Return the payload, or raise TokenExpired / TokenInvalid for the view to explain."""
+    """Return the payload, or raise ExpiredTokenError / InvalidTokenError for the view to explain."""
     try:
         payload = _serializer(purpose).loads(token, max_age=max_age)
     except SignatureExpired as exc:
-        raise TokenExpired from exc
+        raise ExpiredTokenError from exc
     except BadSignature as exc:
-        raise TokenInvalid from exc
+        raise InvalidTokenError from exc
     if not isinstance(payload, dict):
-        raise TokenInvalid
+        raise InvalidTokenError
     return payload
 
 

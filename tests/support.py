@@ -35,8 +35,12 @@ def create_user(app: Flask, role: str = "customer", verified: bool = True, **fie
     password = str(fields.pop("password", TEST_PASSWORD))
     with app.app_context():
         user = User(
-            email=email, name=name, role=role, password_hash=hash_password(password),
-            email_verified_at=utcnow() if verified else None, **fields,
+            email=email,
+            name=name,
+            role=role,
+            password_hash=hash_password(password),
+            email_verified_at=utcnow() if verified else None,
+            **fields,
         )
         db.session.add(user)
         db.session.commit()

@@ -39,8 +39,10 @@ def upgrade() -> None:
         sa.Column("changed_at", sa.DateTime(), nullable=False),
         sa.Column("changed_by_id", sa.Integer(), nullable=True),
         sa.ForeignKeyConstraint(
-            ["changed_by_id"], ["portal_users.id"],
-            name=op.f("fk_portal_plugin_states_changed_by_id_portal_users"), ondelete="SET NULL",
+            ["changed_by_id"],
+            ["portal_users.id"],
+            name=op.f("fk_portal_plugin_states_changed_by_id_portal_users"),
+            ondelete="SET NULL",
         ),
         sa.PrimaryKeyConstraint("name", name=op.f("pk_portal_plugin_states")),
     )
@@ -53,8 +55,10 @@ def upgrade() -> None:
         sa.Column("ip_address", sa.String(length=45), nullable=True),
         sa.Column("detail", sa.JSON(), nullable=False),
         sa.ForeignKeyConstraint(
-            ["actor_id"], ["portal_users.id"],
-            name=op.f("fk_portal_audit_events_actor_id_portal_users"), ondelete="SET NULL",
+            ["actor_id"],
+            ["portal_users.id"],
+            name=op.f("fk_portal_audit_events_actor_id_portal_users"),
+            ondelete="SET NULL",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_portal_audit_events")),
     )

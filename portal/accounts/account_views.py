@@ -15,11 +15,11 @@ from portal.access import customer, public
 from portal.accounts import emails
 from portal.accounts.data_rights import erase_customer, export_customer_data
 from portal.accounts.forms import ChangeEmailForm, ChangePasswordForm, DeleteAccountForm, ProfileForm
-from portal.accounts.models import User, find_user_by_email, normalise_email
 from portal.accounts.links import bad_link
+from portal.accounts.models import User, find_user_by_email, normalise_email
 from portal.database import db, utcnow
 from portal.passwords import hash_password, verify_password
-from portal.tokens import TokenExpired, TokenInvalid, read_token
+from portal.tokens import ExpiredTokenError, InvalidTokenError, read_token
 
 bp = Blueprint("account", __name__, url_prefix="/account")
 
@@ -35,9 +35,9 @@ def profile():
         db.session.commit()
         flash(_("Your profile is saved."), "success")
         return redirect(url_for("account.profile"))
-    return render_template(
-        "account/profile.html", form=form, timezones=sorted(available_timezones())
-    ), (400 if form.errors else 200)
+    return render_template("account/profile.html", form=form, timezones=sorted(available_timezones())), (
+        400 if form.errors else 200
+    )
 
 
 @bp.route("/password", methods=["GET", "POST"])
@@ -76,8 +76,10 @@ def change_email():
             else:
                 emails.send_email_change_confirmation(current_user, new_email)
             flash(
-                _("We sent a confirmation link to %(email)s. Your address changes when you open it.",
-                  email=new_email),
+                _(
+                    "We sent a confirmation link to %(email)s. Your address changes when you open it.",
+                    email=new_email,
+                ),
                 "info",
             )
             return redirect(url_for("account.profile"))
@@ -89,10 +91,12 @@ def change_email():
 def confirm_email_change(token: str):
     try:
         payload = read_token("email-change", token, current_app.config["PORTAL_VERIFY_TOKEN_MAX_AGE"])
-    except TokenExpired:
-        flash(_("That confirmation link has expired. Ask for the change again from your account page."), "error")
+    except ExpiredTokenError:
+        flash(
+            _("That confirmation link has expired. Ask for the change again from your account page."), "error"
+        )
         return redirect(url_for("account.profile"))
-    except TokenInvalid:
+    except InvalidTokenError:
         return bad_link()
     user = db.session.get(User, payload.get("uid"))
     if user is None or user.email != payload.get("old"):

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, Flask, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
+from flask_limiter import Limiter
 from flask_login import current_user, login_user, logout_user
 from sqlalchemy.exc import IntegrityError
 
@@ -17,12 +18,11 @@ from portal import audit
 from portal.access import customer, public
 from portal.accounts import emails
 from portal.accounts.forms import EmailOnlyForm, LoginForm, RegisterForm, ResetPasswordForm
-from portal.accounts.models import User, find_user_by_email, normalise_email
 from portal.accounts.links import bad_link
+from portal.accounts.models import User, find_user_by_email, normalise_email
 from portal.database import db, utcnow
-from portal.extensions import limiter
 from portal.passwords import hash_password, needs_rehash, verify_password
-from portal.tokens import TokenExpired, TokenInvalid, fingerprint, read_token
+from portal.tokens import ExpiredTokenError, InvalidTokenError, fingerprint, read_token
 
 bp = Blueprint("auth", __name__)
 
@@ -45,6 +45,17 @@ def _login_failed(response: object) -> bool:
     return getattr(response, "status_code", 200) != 302
 
 
+def install_rate_limits(app: Flask, limiter: Limiter) -> None:
+    """Limit every authentication form per client, and failed sign-ins per address and client."""
+    per_client = limiter.limit(_auth_ip_limit, methods=["POST"])
+    for endpoint in ("register", "resend_verification", "login", "forgot_password", "reset_password"):
+        app.view_functions[f"auth.{endpoint}"] = per_client(app.view_functions[f"auth.{endpoint}"])
+    failures = limiter.limit(
+        _login_failure_limit, key_func=_login_attempt_key, methods=["POST"], deduct_when=_login_failed
+    )
+    app.view_functions["auth.login"] = failures(app.view_functions["auth.login"])
+
+
 def safe_next_url(target: str | None) -> str | None:
     """Only follow a ``next`` that stays on this site, so a link cannot send people elsewhere."""
     if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
@@ -54,7 +65,6 @@ def safe_next_url(target: str | None) -> str | None:
 
 
 @bp.route("/register", methods=["GET", "POST"])
-@limiter.limit(_auth_ip_limit, methods=["POST"])
 @public
 def register():
     if current_user.is_authenticated:
@@ -104,7 +114,6 @@ def check_email():
 
 
 @bp.route("/verify/resend", methods=["POST"])
-@limiter.limit(_auth_ip_limit)
 @public
 def resend_verification():
     form = EmailOnlyForm()
@@ -124,10 +133,13 @@ def verify_email(token: str):
     max_age = current_app.config["PORTAL_VERIFY_TOKEN_MAX_AGE"]
     try:
         payload = read_token("verify", token, max_age)
-    except TokenExpired:
-        flash(_("That confirmation link has expired. Enter your address below and we will send a new one."), "error")
+    except ExpiredTokenError:
+        flash(
+            _("That confirmation link has expired. Enter your address below and we will send a new one."),
+            "error",
+        )
         return redirect(url_for("auth.check_email"))
-    except TokenInvalid:
+    except InvalidTokenError:
         return bad_link()
     user = db.session.get(User, payload.get("uid"))
     if user is None or user.email != payload.get("email"):
@@ -143,8 +155,6 @@ def verify_email(token: str):
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(_auth_ip_limit, methods=["POST"])
-@limiter.limit(_login_failure_limit, key_func=_login_attempt_key, methods=["POST"], deduct_when=_login_failed)
 @public
 def login():
     if current_user.is_authenticated:
@@ -153,10 +163,13 @@ def login():
     if form.validate_on_submit():
         user = find_user_by_email(form.email.data)
         if not verify_password(user.password_hash if user else None, form.password.data):
-            audit.record("login_failed", actor_id=user.id if user else None,
-                         email=normalise_email(form.email.data))
+            audit.record(
+                "login_failed", actor_id=user.id if user else None, email=normalise_email(form.email.data)
+            )
             db.session.commit()
-            form.password.errors.append(_("That email address and password do not match. Check both and try again."))
+            form.password.errors.append(
+                _("That email address and password do not match. Check both and try again.")
+            )
             return render_template("auth/login.html", form=form), 200
         if not user.email_verified:
             emails.send_verification(user)
@@ -188,7 +201,6 @@ def logout():
 
 
 @bp.route("/forgot-password", methods=["GET", "POST"])
-@limiter.limit(_auth_ip_limit, methods=["POST"])
 @public
 def forgot_password():
     form = EmailOnlyForm()
@@ -201,16 +213,15 @@ def forgot_password():
 
 
 @bp.route("/reset-password/<token>", methods=["GET", "POST"])
-@limiter.limit(_auth_ip_limit, methods=["POST"])
 @public
 def reset_password(token: str):
     max_age = current_app.config["PORTAL_RESET_TOKEN_MAX_AGE"]
     try:
         payload = read_token("reset", token, max_age)
-    except TokenExpired:
+    except ExpiredTokenError:
         flash(_("That reset link has expired. Ask for a new one below; it is valid for an hour."), "error")
         return redirect(url_for("auth.forgot_password"))
-    except TokenInvalid:
+    except InvalidTokenError:
         return bad_link()
     user = db.session.get(User, payload.get("uid"))
     if user is None or payload.get("pw") != fingerprint(user.password_hash):

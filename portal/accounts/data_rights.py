@@ -24,8 +24,7 @@ def export_customer_data(user: User) -> dict[str, Any]:
             "last_login_at": _iso(user.last_login_at),
         },
         "plugins": {
-            name: data
-            for name, data in plugin_host().call_each("portal_export_customer_data", user=user)
+            name: data for name, data in plugin_host().call_each("portal_export_customer_data", user=user)
         },
     }
 

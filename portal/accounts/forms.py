@@ -39,8 +39,11 @@ def _new_password_field(label: object = None) -> PasswordField:
                 ),
             ),
         ],
-        render_kw={"autocomplete": "new-password", "minlength": MIN_PASSWORD_LENGTH,
-                   "maxlength": MAX_PASSWORD_LENGTH},
+        render_kw={
+            "autocomplete": "new-password",
+            "minlength": MIN_PASSWORD_LENGTH,
+            "maxlength": MAX_PASSWORD_LENGTH,
+        },
     )
 
 
@@ -106,7 +109,9 @@ class ProfileForm(FlaskForm):
 
     def validate_timezone(self, field: StringField) -> None:
         if field.data not in available_timezones():
-            raise ValidationError(_l("Choose a time zone from the list, for example Europe/Berlin or Asia/Tehran."))
+            raise ValidationError(
+                _l("Choose a time zone from the list, for example Europe/Berlin or Asia/Tehran.")
+            )
 
 
 class ChangePasswordForm(FlaskForm):

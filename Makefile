@@ -12,7 +12,7 @@ CHROMIUM ?= /usr/bin/chromium
 .PHONY: run test setup lint format translations browser clean
 
 run: setup
-	$(BIN)/portal db upgrade
+	$(BIN)/portal migrate
 	$(BIN)/portal demo
 	$(BIN)/portal run --host 127.0.0.1 --port 5000
 
@@ -41,7 +41,7 @@ $(HTMX): package.json package-lock.json
 	cp node_modules/htmx.org/dist/htmx.min.js $@
 
 translations: $(RUN_STAMP)
-	$(BIN)/pybabel compile --use-fuzzy -q -d portal/translations
+	$(BIN)/pybabel -q compile --use-fuzzy -d portal/translations
 
 # The browser journeys drive Debian's chromium; install it when we may (root with apt).
 browser:

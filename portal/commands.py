@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import click
+import flask_migrate
 from flask.cli import with_appcontext
-from sqlalchemy import select
+from sqlalchemy import inspect, select
 
 from portal import audit
 from portal.access import ROLES
@@ -109,10 +110,24 @@ def disable_plugin(name: str) -> None:
     _switch(name, False)
 
 
+@click.command("migrate")
+@with_appcontext
+def migrate() -> None:
+    """Bring the database up to date: the core and every installed plugin's branch.
+
+    Each plugin's migrations are a branch of their own, so there are several heads; Alembic's plain
+    ``upgrade head`` refuses that, which is why this command upgrades to ``heads``.
+    """
+    flask_migrate.upgrade(revision="heads")
+    click.echo("The database is up to date.")
+
+
 @click.command("demo")
 @with_appcontext
 def demo() -> None:
     """Load demo data (safe to run again) and print the demo sign-ins."""
+    if "portal_users" not in inspect(db.engine).get_table_names():
+        raise click.ClickException("The database has no tables yet. Run 'portal migrate' first.")
     people = load_demo_data()
     count = db.session.scalar(select(db.func.count()).select_from(User))
     click.echo(f"Demo data ready ({count} accounts). Sign in at http://127.0.0.1:5000 with:")
@@ -120,4 +135,4 @@ def demo() -> None:
         click.echo(f"  {person.role:<9} {person.email:<22} password: {DEMO_PASSWORD}")
 
 
-CORE_COMMANDS = (create_admin, users, plugins, demo)
+CORE_COMMANDS = (create_admin, users, plugins, migrate, demo)

@@ -68,3 +68,28 @@ def test_demo_data_loads_twice_without_duplicates(app, client):
     assert _count(app, User) == count == 5
     log_in(client, "sara@example.com", DEMO_PASSWORD)
     assert client.get("/dashboard").status_code == 200
+
+
+def test_demo_on_an_empty_database_says_to_migrate(tmp_path):
+    from conftest import base_config
+
+    from portal import create_app
+
+    app = create_app(base_config(tmp_path / "instance", f"sqlite:///{tmp_path / 'empty.sqlite3'}", []))
+    result = app.test_cli_runner().invoke(args=["demo"])
+    assert result.exit_code != 0
+    assert "Run 'portal migrate' first." in result.output
+
+
+def test_migrate_brings_an_empty_database_up_to_every_head(tmp_path):
+    from conftest import base_config
+    from sqlalchemy import inspect
+
+    from portal import create_app
+
+    app = create_app(base_config(tmp_path / "instance", f"sqlite:///{tmp_path / 'fresh.sqlite3'}", []))
+    result = app.test_cli_runner().invoke(args=["migrate"])
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        tables = set(inspect(db.engine).get_table_names())
+    assert set(db.metadata.tables) <= tables

@@ -73,6 +73,7 @@ def load_config(app: Flask, overrides: dict[str, Any] | None = None) -> None:
     cfg["PORTAL_PLUGINS"] = _as_list(cfg["PORTAL_PLUGINS"])
     cfg["PORTAL_LANGUAGES"] = _as_list(cfg["PORTAL_LANGUAGES"])
     production = cfg["PORTAL_ENV"] == "production"
+    check_mail_url(cfg["PORTAL_MAIL_URL"])
     if production:
         check_production_safety(cfg)
     cfg["SECRET_KEY"] = cfg["PORTAL_SECRET_KEY"] or _embedded_secret_key(Path(app.instance_path))
@@ -116,6 +117,16 @@ def check_production_safety(cfg: dict[str, Any]) -> None:
     if cfg.get("PORTAL_DEBUG"):
         raise ConfigError(
             "PORTAL_DEBUG is on in production: the debugger would let anyone run code. Unset it."
+        )
+
+
+def check_mail_url(url: str) -> None:
+    """Catch a mistyped mail setting at start, not when the first customer is waiting for a link."""
+    if url and not url.startswith(("smtp://", "smtps://")):
+        raise ConfigError(
+            "PORTAL_MAIL_URL must start with smtp:// or smtps:// (for example "
+            "smtp://user:password@mail.example.com:587?starttls=1), "
+            "or be empty to write mail to instance/mail."
         )
 
 

@@ -28,8 +28,12 @@ MAIL_POLICY = default_policy.clone(cte_type="7bit")
 
 
 def safe_display_name(name: str) -> str:
-    """A name a person typed, fit for a header: control characters (CR, LF…) become spaces."""
-    return CONTROL_CHARACTERS.sub(" ", name).strip()
+    """A name a person typed, fit for a header: control characters (CR, LF…) become spaces.
+
+    "=?" is split too: Python's header parser decodes an RFC 2047 encoded word even inside quotes,
+    so "=?utf-8?q?Eve=0D=0ABcc:…?=" would otherwise put a raw CR LF (a new header) on the wire.
+    """
+    return CONTROL_CHARACTERS.sub(" ", name).replace("=?", "= ?").strip()
 
 
 def send_mail(
@@ -54,7 +58,7 @@ def send_mail(
     message["Subject"] = subject_text
     message["From"] = current_app.config["PORTAL_MAIL_FROM"]
     message["To"] = Address(display_name=safe_display_name(to_name), addr_spec=to_email)
-    message["Date"] = formatdate(localtime=False)
+    message["Date"] = formatdate(usegmt=True)
     message["Message-ID"] = make_msgid(domain="portal.local")
     message.set_content(text_body)
     message.add_alternative(html_body, subtype="html")

@@ -1,0 +1,107 @@
+"""Real-browser fixtures: the test app served over HTTP, Debian's chromium driven by Playwright.
+
+One browser per module (starting it is the slow part), a fresh context per test (cookies and storage
+never leak between tests), and every page records what the browser complained about so a journey
+can assert that nothing went wrong on the way: console errors, uncaught exceptions, blocked content.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from conftest import service_unavailable
+from flask import Flask
+from playwright.sync_api import Browser, ConsoleMessage, Page, sync_playwright
+from werkzeug.serving import make_server
+
+CHROMIUM = os.environ.get("PORTAL_TEST_CHROMIUM", "/usr/bin/chromium")
+# Offline and quiet: no sandbox (containers), no GPU, nothing phoning home or updating itself.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+# Reports Content-Security-Policy violations to the test through a binding Playwright installs;
+# init scripts and bindings are injected by the browser itself, so the CSP does not block them.
+CSP_LISTENER = """
+document.addEventListener("securitypolicyviolation", (event) => {
+  window.__reportCspViolation(`${event.violatedDirective} blocked ${event.blockedURI || "inline code"}`);
+});
+"""
+
+
+@dataclass(frozen=True)
+class LiveServer:
+    url: str
+
+
+@pytest.fixture
+def live_server(app: Flask) -> Iterator[LiveServer]:
+    """The test's app on 127.0.0.1 and a free port, served by werkzeug in a background thread."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
+    thread.start()
+    yield LiveServer(f"http://127.0.0.1:{server.server_port}")
+    server.shutdown()
+    thread.join(timeout=10)
+    server.server_close()
+
+
+@pytest.fixture(scope="module")
+def browser(request: pytest.FixtureRequest) -> Iterator[Browser]:
+    """Headless chromium from the system; Playwright is never allowed to download one."""
+    if not os.access(CHROMIUM, os.X_OK):
+        service_unavailable(f"the end-to-end tests need chromium at {CHROMIUM} (apt-get install chromium)")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@dataclass
+class BrowserProblems:
+    """What the browser reported during a test; a clean journey leaves every list empty."""
+
+    console_errors: list[str] = field(default_factory=list)
+    page_errors: list[str] = field(default_factory=list)
+    csp_violations: list[str] = field(default_factory=list)
+
+    def all(self) -> list[str]:
+        return self.console_errors + self.page_errors + self.csp_violations
+
+
+@pytest.fixture
+def browser_problems() -> BrowserProblems:
+    return BrowserProblems()
+
+
+@pytest.fixture
+def page(browser: Browser, live_server: LiveServer, browser_problems: BrowserProblems) -> Iterator[Page]:
+    """A page in a new context pointed at the live server, in English, recording its problems."""
+    context = browser.new_context(
+        base_url=live_server.url, locale="en-US", viewport={"width": 1280, "height": 800}
+    )
+    context.set_default_timeout(5_000)
+
+    def on_console(message: ConsoleMessage) -> None:
+        if message.type == "error":
+            browser_problems.console_errors.append(f"{message.text} ({message.location.get('url')})")
+
+    def on_csp_violation(_source: Any, description: str) -> None:
+        browser_problems.csp_violations.append(description)
+
+    context.expose_binding("__reportCspViolation", on_csp_violation)
+    context.add_init_script(CSP_LISTENER)
+    page = context.new_page()
+    page.on("console", on_console)
+    page.on("pageerror", lambda error: browser_problems.page_errors.append(str(error)))
+    yield page
+    context.close()

@@ -100,6 +100,7 @@ def portal_template_slot(slot: str, context: dict[str, Any]) -> Markup | None:
 def portal_export_customer_data(user: User) -> dict[str, Any] | None:
     """Return everything the plugin holds about ``user`` as JSON-ready data, for "download my data".
 
+    Called for every installed plugin, enabled or not: a switched-off plugin still holds the data.
     The core files each plugin's answer under the plugin's name. Leave out what the customer must
     not see (internal staff notes, say).
     """

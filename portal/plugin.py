@@ -10,6 +10,7 @@ from flask import render_template, request
 from markupsafe import Markup
 
 from portal.access import admin, agent, customer, public
+from portal.accounts.models import User
 from portal.contributions import NavItem, Widget
 from portal.database import db, utcnow
 
@@ -31,6 +32,7 @@ def render_widget(template: str, title: str, **context: object) -> str:
 
 __all__ = [
     "NavItem",
+    "User",
     "Widget",
     "admin",
     "agent",

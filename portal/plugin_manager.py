@@ -65,7 +65,14 @@ class PluginHost:
                 distribution=dist.name if dist else "unknown",
                 version=dist.version if dist else "unknown",
             )
-        self.manager.check_pending()
+        try:
+            self.manager.check_pending()
+        except pluggy.PluginValidationError as error:
+            name = self.manager.get_name(error.plugin) or repr(error.plugin)
+            raise PluginError(
+                f"Plugin {name!r} implements a hook the portal does not have: {error}. "
+                "Check the spelling against docs/plugins.md."
+            ) from error
         missing = [name for name in self.app.config["PORTAL_PLUGINS"] if name not in self.installed]
         if missing:
             raise PluginError(
@@ -159,7 +166,9 @@ class PluginHost:
 
     def guard_plugin_routes(self) -> None:
         """Answer 404 for routes of a plugin that is installed but switched off."""
-        owner = self.blueprint_owner.get(request.blueprint or "")
+        # request.blueprints runs from the current blueprint up to the top-level one the plugin
+        # registered, so routes of a nested blueprint ("example.inner") are guarded too.
+        owner = self.blueprint_owner.get(request.blueprints[-1] if request.blueprints else "")
         if owner is not None and not self.is_enabled(owner):
             abort(404)
 

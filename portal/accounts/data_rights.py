@@ -11,7 +11,10 @@ from portal.plugin_manager import plugin_host
 
 
 def export_customer_data(user: User) -> dict[str, Any]:
-    """Everything the portal holds about ``user``: the core's record, then each plugin's, by name."""
+    """Everything the portal holds about ``user``: the core's record, then each plugin's, by name.
+
+    Switched-off plugins answer too: their data is still held, so it is still the customer's to see.
+    """
     return {
         "account": {
             "name": user.name,
@@ -24,7 +27,10 @@ def export_customer_data(user: User) -> dict[str, Any]:
             "last_login_at": _iso(user.last_login_at),
         },
         "plugins": {
-            name: data for name, data in plugin_host().call_each("portal_export_customer_data", user=user)
+            name: data
+            for name, data in plugin_host().call_each(
+                "portal_export_customer_data", enabled_only=False, user=user
+            )
         },
     }
 

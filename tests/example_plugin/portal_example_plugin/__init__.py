@@ -1,0 +1,85 @@
+"""The example plugin: a customer's notes. Every hook of the portal, each delegating to one module.
+
+This is the plugin the portal's own tests enable and disable, and the pattern to copy: this file holds
+hookimpls only, so the plugin's whole surface reads on one screen.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from portal.plugin import NavItem, Widget, hookimpl
+
+from . import customer_data, navigation, slots
+from .cli import example_group
+from .models import MIGRATIONS_FOLDER
+from .views import bp
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    import click
+    from flask import Blueprint
+    from markupsafe import Markup
+
+    from portal.plugin import User
+
+
+@hookimpl
+def portal_blueprints() -> list[Blueprint]:
+    """The notes pages; registered even while the plugin is off, when they answer 404."""
+    return [bp]
+
+
+@hookimpl
+def portal_migrations_folder() -> Path:
+    """The Alembic branch that makes the notes table, run whether the plugin is on or off."""
+    return MIGRATIONS_FOLDER
+
+
+@hookimpl
+def portal_cli_commands() -> list[click.Command]:
+    """``portal example count-notes``, for operators checking the plugin from a shell."""
+    return [example_group]
+
+
+@hookimpl
+def portal_nav_items(user: User | None) -> list[NavItem]:
+    """A link to the notes for signed-in people; visitors have no notes."""
+    return navigation.customer_links(signed_in=user is not None)
+
+
+@hookimpl
+def portal_staff_nav_items() -> list[NavItem]:
+    """The staff overview, so agents can see the plugin is in use."""
+    return navigation.staff_links()
+
+
+@hookimpl
+def portal_dashboard_widgets() -> list[Widget]:
+    """A tile counting the customer's notes, loaded from its own endpoint."""
+    return navigation.dashboard_widgets()
+
+
+@hookimpl
+def portal_template_slot(slot: str, context: dict[str, Any]) -> Markup | None:
+    """A line above the dashboard's tiles; no other slot gets anything."""
+    return slots.render_slot(slot, context)
+
+
+@hookimpl
+def portal_export_customer_data(user: User) -> dict[str, Any] | None:
+    """The customer's notes belong in their copy of their data."""
+    return customer_data.export_notes(user.id)
+
+
+@hookimpl
+def portal_erase_customer_data(user: User) -> None:
+    """Notes go with the account, in the same transaction."""
+    customer_data.erase_notes(user.id)
+
+
+@hookimpl
+def portal_load_demo_data(customers: list[User]) -> None:
+    """One note per demo customer, added once however often ``portal demo`` runs."""
+    customer_data.add_demo_notes([person.id for person in customers])

@@ -1,0 +1,72 @@
+"""The hook reference, the hook tests and the example plugin cannot drift away from portal/hookspecs.py."""
+
+from __future__ import annotations
+
+import ast
+import inspect
+import re
+from pathlib import Path
+
+import portal_example_plugin
+import pytest
+
+from portal import hookspecs
+
+ROOT = Path(__file__).resolve().parent.parent
+GUIDE = ROOT / "docs" / "plugins.md"
+HOOK_TESTS = ROOT / "tests" / "test_plugin_hooks.py"
+
+HOOKSPECS = {name: value for name, value in vars(hookspecs).items() if hasattr(value, "portal_spec")}
+
+
+def documented_hooks() -> list[str]:
+    """The hooks docs/plugins.md has a ``### portal_…`` section for, in the order they appear."""
+    return re.findall(r"^### (portal_\w+)\s*$", GUIDE.read_text(encoding="utf-8"), re.M)
+
+
+def hook_test_names() -> set[str]:
+    """Test functions in tests/test_plugin_hooks.py, read from its syntax tree without running it."""
+    tree = ast.parse(HOOK_TESTS.read_text(encoding="utf-8"))
+    return {
+        node.name
+        for node in ast.walk(tree)
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name.startswith("test_")
+    }
+
+
+def test_hookspecs_are_found():
+    # Guards the checks below: an empty set of hookspecs would make every one of them pass.
+    assert "portal_nav_items" in HOOKSPECS
+    assert len(HOOKSPECS) >= 10
+
+
+@pytest.mark.parametrize("hook", sorted(HOOKSPECS))
+def test_hook_is_documented_in_the_guide(hook):
+    assert hook in documented_hooks(), f"docs/plugins.md has no '### {hook}' section"
+
+
+def test_guide_documents_only_hooks_that_exist():
+    documented = documented_hooks()
+    assert sorted(set(documented) - set(HOOKSPECS)) == [], "docs/plugins.md describes hooks that do not exist"
+    assert len(documented) == len(set(documented)), "a hook has two sections in docs/plugins.md"
+
+
+@pytest.mark.parametrize("hook", sorted(HOOKSPECS))
+def test_hookspec_has_a_docstring(hook):
+    assert inspect.getdoc(HOOKSPECS[hook]), f"{hook} in portal/hookspecs.py has no docstring"
+
+
+@pytest.mark.parametrize("hook", sorted(HOOKSPECS))
+def test_hook_has_its_own_test(hook):
+    names = hook_test_names()
+    assert any(name == f"test_{hook}" or name.startswith(f"test_{hook}_") for name in names), (
+        f"tests/test_plugin_hooks.py has no test named test_{hook}_…"
+    )
+
+
+@pytest.mark.parametrize("hook", sorted(HOOKSPECS))
+def test_example_plugin_implements_the_hook(hook):
+    implementation = getattr(portal_example_plugin, hook, None)
+    assert implementation is not None and hasattr(implementation, "portal_impl"), (
+        f"tests/example_plugin does not implement {hook}"
+    )

@@ -14,7 +14,7 @@ from portal import hookspecs
 
 ROOT = Path(__file__).resolve().parent.parent
 GUIDE = ROOT / "docs" / "plugins.md"
-HOOK_TESTS = ROOT / "tests" / "test_plugin_hooks.py"
+TEST_FILES = sorted((ROOT / "tests").rglob("test_*.py"))
 
 HOOKSPECS = {name: value for name, value in vars(hookspecs).items() if hasattr(value, "portal_spec")}
 
@@ -25,13 +25,20 @@ def documented_hooks() -> list[str]:
 
 
 def hook_test_names() -> set[str]:
-    """Test functions in tests/test_plugin_hooks.py, read from its syntax tree without running it."""
-    tree = ast.parse(HOOK_TESTS.read_text(encoding="utf-8"))
-    return {
-        node.name
-        for node in ast.walk(tree)
-        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name.startswith("test_")
-    }
+    """Test functions anywhere under tests/, read from their syntax trees without running them.
+
+    The core's own hooks are tested in tests/test_plugin_hooks.py; a service's hooks may be tested
+    beside the service (tests/test_events.py, say).
+    """
+    names = set()
+    for path in TEST_FILES:
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        names |= {
+            node.name
+            for node in ast.walk(tree)
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name.startswith("test_")
+        }
+    return names
 
 
 def test_hookspecs_are_found():
@@ -60,7 +67,7 @@ def test_hookspec_has_a_docstring(hook):
 def test_hook_has_its_own_test(hook):
     names = hook_test_names()
     assert any(name == f"test_{hook}" or name.startswith(f"test_{hook}_") for name in names), (
-        f"tests/test_plugin_hooks.py has no test named test_{hook}_…"
+        f"no test under tests/ is named test_{hook}_…"
     )
 
 

@@ -29,9 +29,19 @@ from portal.database import db
 from portal.errors import install_error_pages
 from portal.extensions import babel, csrf, login_manager, migrate
 from portal.i18n import select_locale, select_timezone, text_direction
+from portal.jobs import init_jobs
+from portal.notifications import views as notification_views
+from portal.notifications.service import unread_counter
+from portal.organizations import views as organization_views
 from portal.plugin_manager import PluginHost, plugin_host, sorted_nav
 from portal.security_headers import install_security_headers
+from portal.service_commands import SERVICE_COMMANDS
+from portal.settings import load_declared_settings
+from portal.staff import customers as staff_customers
+from portal.staff import operations as staff_operations
+from portal.staff import settings_views as staff_settings
 from portal.staff import views as staff_views
+from portal.storage import init_storage
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 CORE_MIGRATIONS = PROJECT_ROOT / "migrations"
@@ -57,21 +67,34 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(CORE_MIGRATIONS))
+    init_jobs(app)  # after db.init_app: its teardown must run while the session is still there
     login_manager.init_app(app)
     csrf.init_app(app)
+    init_storage(app)
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
     _configure_login(app)
 
     host = PluginHost(app)
     app.extensions["portal_plugins"] = host
     host.discover()
+    load_declared_settings(app)
 
-    for blueprint in (dashboard.bp, auth_views.bp, account_views.bp, staff_views.bp):
+    for blueprint in (
+        dashboard.bp,
+        auth_views.bp,
+        account_views.bp,
+        staff_views.bp,
+        notification_views.bp,
+        staff_customers.bp,
+        staff_settings.bp,
+        staff_operations.bp,
+    ):
         app.register_blueprint(blueprint)
     host.register_blueprints()
     limiter = Limiter(key_func=get_remote_address, app=app)
     app.extensions["portal_limiter"] = limiter
     auth_views.install_rate_limits(app, limiter)
+    organization_views.install(app, limiter)
     app.before_request(host.guard_plugin_routes)
 
     install_security_headers(app)
@@ -124,6 +147,7 @@ def _install_template_helpers(app: Flask) -> None:
             "text_direction": text_direction(),
             "language": str(get_locale() or app.config["PORTAL_DEFAULT_LANGUAGE"]),
             "slot": render_slot,
+            "unread_notification_count": unread_counter(user),
         }
 
 
@@ -135,6 +159,8 @@ def render_slot(slot: str, **context: Any) -> Markup:
 
 def _register_commands(app: Flask, host: PluginHost) -> None:
     for command in CORE_COMMANDS:
+        app.cli.add_command(command)
+    for command in SERVICE_COMMANDS:
         app.cli.add_command(command)
     with app.app_context():
         for _name, commands in host.call_each("portal_cli_commands"):

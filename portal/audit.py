@@ -24,6 +24,14 @@ SECURITY_EVENTS = (
     "account_deleted",
     "plugin_enabled",
     "plugin_disabled",
+    "setting_changed",
+    "organization_created",
+    "organization_member_added",
+    "organization_member_removed",
+    "organization_member_left",
+    "organization_member_promoted",
+    "organization_invitation_sent",
+    "organization_invitation_revoked",
 )
 
 
@@ -43,7 +51,12 @@ class AuditEvent(db.Model):
 
 
 def record(kind: str, actor_id: int | None = None, **detail: Any) -> AuditEvent:
-    """Add an audit event to the current transaction; it is kept only if that transaction commits."""
+    """Add an audit event to the current transaction; it is kept only if that transaction commits.
+
+    The kind must be listed in SECURITY_EVENTS, so every kind recorded can be filtered on.
+    """
+    if kind not in SECURITY_EVENTS:
+        raise ValueError(f"Unknown audit event kind {kind!r}: add it to SECURITY_EVENTS in portal/audit.py.")
     ip = request.remote_addr if has_request_context() else None
     event = AuditEvent(kind=kind, actor_id=actor_id, ip_address=ip, detail=detail)
     db.session.add(event)

@@ -44,3 +44,34 @@ class Widget:
     @property
     def url(self) -> str:
         return url_for(self.endpoint)
+
+
+@dataclass(frozen=True)
+class Panel:
+    """A card on a customer's 360° page in the staff console (``portal_customer_panels``).
+
+    The core renders ``template`` with ``context`` inside a card headed ``title`` (a lazy or plain
+    translation). ``name`` is unique on the page (``<plugin>.<thing>``); panels sort by ``order``, then
+    name, and a ``wide`` panel spans the whole row.
+    """
+
+    name: str
+    title: Any
+    template: str
+    context: Mapping[str, Any] = field(default_factory=dict)
+    order: int = 100
+    wide: bool = False
+
+
+@dataclass(frozen=True)
+class NotificationType:
+    """A kind of notification a plugin sends (``portal_notification_types``), named ``<plugin>.<what>``.
+
+    ``label`` and ``description`` (lazy translations) tell the customer on their email preferences
+    page what the kind is about; ``email_by_default`` says whether it comes by email until they choose.
+    """
+
+    kind: str
+    label: Any
+    description: Any
+    email_by_default: bool = True

@@ -1,11 +1,15 @@
-"""Demo data for trying the portal: a few customers and staff, plus whatever enabled plugins add."""
+"""Demo data for trying the portal: customers, staff, organizations, plus whatever enabled plugins add."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from sqlalchemy import select
+
 from portal.accounts.models import User, find_user_by_email
 from portal.database import db, utcnow
+from portal.organizations.membership import add_member, create_organization, membership_of
+from portal.organizations.models import Organization
 from portal.passwords import hash_password
 from portal.plugin_manager import plugin_host
 
@@ -30,6 +34,21 @@ DEMO_PEOPLE = (
 )
 
 
+@dataclass(frozen=True)
+class DemoOrganization:
+    name: str
+    kind: str
+    managers: tuple[str, ...]
+    members: tuple[str, ...] = ()
+
+
+# A company whose buyer (Sara) looks after a colleague, and a household of one to invite others into.
+DEMO_ORGANIZATIONS = (
+    DemoOrganization("Parsian Trading", "company", ("sara@example.com",), ("david@example.com",)),
+    DemoOrganization("Karimi family", "household", ("maryam@example.com",)),
+)
+
+
 def load_demo_data() -> list[DemoPerson]:
     """Create what is missing and leave what exists, so running it twice changes nothing."""
     password_hash = None
@@ -51,6 +70,24 @@ def load_demo_data() -> list[DemoPerson]:
         if person.role == "customer":
             customers.append(user)
     db.session.flush()
+    _load_demo_organizations()
     plugin_host().hook.portal_load_demo_data(customers=customers)
     db.session.commit()
     return list(DEMO_PEOPLE)
+
+
+def _load_demo_organizations() -> None:
+    """Create each demo organization once, and add those of its people who belong to none yet."""
+    for demo in DEMO_ORGANIZATIONS:
+        organization = db.session.scalars(
+            select(Organization)
+            .where(Organization.name == demo.name, Organization.kind == demo.kind)
+            .order_by(Organization.id)
+        ).first()
+        if organization is None:
+            organization = create_organization(demo.name, demo.kind, actor_id=None)
+        for role, emails in (("manager", demo.managers), ("member", demo.members)):
+            for email in emails:
+                user = find_user_by_email(email)
+                if user is not None and membership_of(user.id) is None:
+                    add_member(organization, user, role, actor_id=None, via="demo")

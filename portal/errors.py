@@ -49,12 +49,12 @@ def install_error_pages(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
+        if (error.code or 500) >= 500:
+            db.session.rollback()
         response = render(error.code or 500)
         if error.code == 429:
             body, status = response
             retry_after = getattr(error, "retry_after", None)
             headers = {"Retry-After": str(retry_after)} if retry_after else {}
             return body, status, headers
-        if (error.code or 500) >= 500:
-            db.session.rollback()
         return response

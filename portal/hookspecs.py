@@ -20,7 +20,11 @@ if TYPE_CHECKING:
     from markupsafe import Markup
 
     from portal.accounts.models import User
-    from portal.contributions import NavItem, Widget
+    from portal.contributions import NavItem, NotificationType, Panel, Widget
+    from portal.events import Event
+    from portal.schedule import ScheduledTask
+    from portal.segments import Segment
+    from portal.settings import Setting
 
 hookspec = pluggy.HookspecMarker("portal")
 
@@ -125,4 +129,81 @@ def portal_load_demo_data(customers: list[User]) -> None:
 
     Must be idempotent: ``portal demo`` may run again on the same database and must not duplicate
     anything. Add to ``db.session``; the core commits.
+    """
+
+
+# --- Staff console: a customer's 360° page and plugin settings ---------------------------------
+
+
+@hookspec
+def portal_customer_panels(customer: User, viewer: User) -> list[Panel]:
+    """Return panels for the staff console's page about ``customer`` (/staff/customers/<id>).
+
+    Called each time that page renders, for enabled plugins only. ``viewer`` is the agent or
+    administrator looking; return only what that person may see. ``customer`` may be a staff
+    account too: staff can look a colleague up. The core renders each panel's template inside a
+    card, in ``order``, next to its own panels (the profile comes first, with order 10).
+    """
+
+
+@hookspec
+def portal_plugin_settings() -> list[Setting]:
+    """Return the settings the plugin declares, each with a type, a default and its limits.
+
+    Called once at start for every installed plugin, enabled or not, so an administrator can
+    configure a plugin before switching it on (/staff/settings/<plugin>). Keys are unique within
+    the plugin; a bad declaration stops the start. Read values with ``get_setting(plugin, key)``.
+    """
+
+
+# --- Notifications: what a customer can be told about --------------------------------------------
+
+
+@hookspec
+def portal_notification_types() -> list[NotificationType]:
+    """Return the kinds of notification the plugin sends, each named ``<plugin name>.<what>``.
+
+    Called for enabled plugins only, whenever the core needs the kinds: on each ``notify`` call and
+    when a customer opens their email preferences (/account/notifications). A switched-off plugin's
+    kinds are neither offered nor sendable. ``notify`` refuses a kind nobody declared.
+    """
+
+
+# --- Audiences: named groups of customers -------------------------------------------------------
+
+
+@hookspec
+def portal_segments() -> list[Segment]:
+    """Return the named groups of customers the plugin knows, for others to aim content at.
+
+    Called for enabled plugins only, whenever the core lists or resolves segments
+    (``all_segments``, ``segment_by_key``, ``segment_member_ids``, ``in_segment``), so a switched-off
+    plugin's segments are neither offered nor resolved. Each key starts with ``<plugin name>.``
+    (``loyalty.tier:gold``) and stays stable, since others store it; ``member_ids`` returns a select
+    of account ids and must not load the members.
+    """
+
+
+# --- Events and scheduled work -----------------------------------------------------------------
+
+
+@hookspec
+def portal_handle_event(event: Event) -> None:
+    """React to ``event``, something another part of the portal emitted (``tickets.resolved``…).
+
+    Called after the transaction that emitted the event committed, once per plugin, for the plugins
+    enabled when it was emitted (and still enabled); returns nothing. The call runs inside a
+    transaction that also marks this plugin's delivery done: add to ``db.session`` and do not commit.
+    If it raises, everything rolls back and the delivery is retried later, so an event has exactly one
+    effect; ``event.id`` is a stable key for what the handler records. Skip events you do not need.
+    """
+
+
+@hookspec
+def portal_scheduled_tasks() -> list[ScheduledTask]:
+    """Return the work to do every so often, each a ``ScheduledTask(name, every, function)``.
+
+    Called by each ``portal tick`` (every minute from cron or a systemd timer), for enabled plugins
+    only. Each name starts with ``<plugin name>.``; a task runs at most once per ``every`` across all
+    machines, and the tick commits what ``function`` adds to ``db.session`` when it returns.
     """

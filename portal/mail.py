@@ -8,6 +8,7 @@ import smtplib
 import ssl
 import time
 import uuid
+from email import message_from_string
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.policy import default as default_policy
@@ -18,6 +19,8 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from flask import current_app, render_template
 from flask_babel import force_locale
+
+from portal.jobs import enqueue, task
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +49,10 @@ def send_mail(
 ) -> EmailMessage:
     """Render ``templates/mail/<template>.txt`` and ``.html`` in the recipient's language and send them.
 
-    ``subject`` should be a lazy translation so it is rendered in that language too.
+    The message is composed now (links and language resolved while the request is at hand) and
+    delivered by the ``core.deliver_mail`` job, queued in the caller's transaction: the mail leaves
+    only if that transaction commits, a failing mail server is retried, and with Redis configured
+    no web request waits on SMTP. ``subject`` should be a lazy translation.
     """
     locale = locale or current_app.config["PORTAL_DEFAULT_LANGUAGE"]
     with force_locale(locale):
@@ -63,8 +69,14 @@ def send_mail(
     message.set_content(text_body)
     message.add_alternative(html_body, subtype="html")
     message["Content-Language"] = locale  # after set_content, which drops every Content-* header
-    _deliver(message)
+    enqueue("core.deliver_mail", message=message.as_string())
     return message
+
+
+@task("core.deliver_mail", max_attempts=8)
+def deliver_mail(message: str) -> None:
+    """Hand a composed message to the mail server, or to instance/mail by default."""
+    _deliver(message_from_string(message, _class=EmailMessage, policy=MAIL_POLICY))
 
 
 def _deliver(message: EmailMessage) -> None:

@@ -11,8 +11,16 @@ from markupsafe import Markup
 
 from portal.access import admin, agent, customer, public
 from portal.accounts.models import User
-from portal.contributions import NavItem, Widget
+from portal.contributions import NavItem, NotificationType, Panel, Widget
 from portal.database import db, utcnow
+from portal.events import Event, emit
+from portal.jobs import enqueue, task
+from portal.notifications.service import NotificationError, notify
+from portal.organizations.scope import Scope, scope_for
+from portal.schedule import ScheduledTask
+from portal.segments import Segment, all_segments, in_segment, segment_by_key, segment_member_ids
+from portal.settings import Setting, SettingValueError, get_setting, set_setting
+from portal.storage import FileTooLargeError, MissingFileError, StorageError, StoredFile, storage
 
 hookimpl = pluggy.HookimplMarker("portal")
 
@@ -31,16 +39,41 @@ def render_widget(template: str, title: str, **context: object) -> str:
 
 
 __all__ = [
+    "Event",
+    "FileTooLargeError",
+    "MissingFileError",
     "NavItem",
+    "NotificationError",
+    "NotificationType",
+    "Panel",
+    "ScheduledTask",
+    "Scope",
+    "Segment",
+    "Setting",
+    "SettingValueError",
+    "StorageError",
+    "StoredFile",
     "User",
     "Widget",
     "admin",
     "agent",
+    "all_segments",
     "customer",
     "db",
+    "emit",
+    "enqueue",
+    "get_setting",
     "hookimpl",
+    "in_segment",
     "is_htmx_request",
+    "notify",
     "public",
     "render_widget",
+    "scope_for",
+    "segment_by_key",
+    "segment_member_ids",
+    "set_setting",
+    "storage",
+    "task",
     "utcnow",
 ]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -17,8 +18,10 @@ from pathlib import Path
 import flask_migrate
 import psycopg
 import pytest
+import redis
 from flask import Flask
 from flask.testing import FlaskClient
+from rq import Queue
 from sqlalchemy.engine import make_url
 from support import TEST_PASSWORD, UserRecord, create_user, log_in
 
@@ -28,6 +31,7 @@ from portal.database import db
 REQUIRE_SERVICES = os.environ.get("PORTAL_TEST_REQUIRE_SERVICES") == "1"
 POSTGRES_URL = os.environ.get("PORTAL_TEST_DATABASE_URL", "")
 BACKENDS = ["sqlite"] + (["postgresql"] if POSTGRES_URL else [])
+REDIS_URL = os.environ.get("PORTAL_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -183,3 +187,36 @@ def login_as(client: FlaskClient, make_user: Callable[..., UserRecord]) -> Calla
         return user
 
     return login
+
+
+@pytest.fixture
+def second_worker(app: Flask, app_config: dict[str, object]) -> Iterator[Flask]:
+    """Another worker process: its own app on the same database, sharing nothing in memory."""
+    other = create_app(dict(app_config))
+    yield other
+    with other.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def redis_queue(app_config: dict[str, object]) -> Iterator[Queue]:
+    """Send this test's jobs through the real Redis, on a queue of its own that is removed afterwards.
+
+    Ask for it before ``app``, which reads the settings it changes.
+    """
+    connection = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2)
+    try:
+        connection.ping()
+    except redis.exceptions.ConnectionError as error:
+        service_unavailable(f"Redis at {REDIS_URL} cannot be reached: {error}")
+    name = f"portal-test-{uuid.uuid4().hex}"
+    app_config.update(PORTAL_REDIS_URL=REDIS_URL, PORTAL_JOB_QUEUE=name, RATELIMIT_KEY_PREFIX=name)
+    handlers = signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM)
+    yield Queue(name, connection=connection)
+    signal.signal(signal.SIGINT, handlers[0])  # the worker installs its own; give pytest its back
+    signal.signal(signal.SIGTERM, handlers[1])
+    Queue(name, connection=connection).delete(delete_jobs=True)
+    leftovers = list(connection.scan_iter(f"*{name}*"))
+    if leftovers:
+        connection.delete(*leftovers)

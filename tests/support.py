@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from email import message_from_bytes, policy
 from email.message import EmailMessage
@@ -11,6 +13,7 @@ from pathlib import Path
 
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import event
 from werkzeug.test import TestResponse
 
 from portal.accounts.models import User
@@ -88,3 +91,24 @@ def link_in(message: EmailMessage, path_prefix: str) -> str:
     match = re.search(r"https?://[^/\s]+(" + re.escape(path_prefix) + r"[^\s]*)", text_of(message))
     assert match, f"no {path_prefix} link in: {text_of(message)}"
     return match.group(1)
+
+
+@contextmanager
+def statements_run(app: Flask) -> Iterator[list[str]]:
+    """Collect the SQL the app sends while the block runs: for query budgets and for telling
+    a plugin's own statements from the database's cascades."""
+    seen: list[str] = []
+
+    def record(_conn, _cursor, statement, _params, _context, _many) -> None:
+        seen.append(statement)
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+
+
+# --- notify and the email ---------------------------------------------------------------------------

@@ -328,3 +328,15 @@ def test_last_administrator_cannot_delete_themselves(app, client, login_as):
     page = post_form(client, "/account/delete", {"current_password": TEST_PASSWORD, "confirm": "y"})
     assert "You are the only administrator" in page.get_data(as_text=True)
     assert _user(app, admin.email) is not None
+
+
+def test_form_fields_describe_their_errors_and_hints_only_when_there_are_some(client):
+    clean = client.get("/register").get_data(as_text=True)
+    assert '="None"' not in clean
+    assert 'aria-describedby="password-hint"' in clean
+    assert "aria-invalid" not in clean
+    page = post_form(client, "/register", {"name": "", "email": "x", "password": "short"}).get_data(
+        as_text=True
+    )
+    assert 'aria-describedby="password-hint password-error"' in page
+    assert 'id="password-error"' in page and 'aria-invalid="true"' in page

@@ -182,6 +182,7 @@ def _send(app: Flask, to_email: str, to_name: str, template: str = "password_cha
     }
     with app.test_request_context():
         send_mail(to_email, to_name, template, kwargs.pop("subject", "A subject"), **{**links, **kwargs})
+        db.session.commit()  # the mail job leaves when the caller's transaction commits
 
 
 def _unverified_user_asks_for_a_link(app: Flask, email: str, **fields: object) -> None:
@@ -402,9 +403,9 @@ def test_smtps_refuses_a_certificate_it_cannot_verify(
     monkeypatch.delenv("SSL_CERT_FILE", raising=False)
     app_config["PORTAL_MAIL_URL"] = smtps.url
     app: Flask = request.getfixturevalue("app")
-    with pytest.raises(ssl.SSLCertVerificationError, match="certificate verify failed"):
-        _send(app, "ada@example.com", "Ada")
+    _send(app, "ada@example.com", "Ada")
     assert smtps.received == []
+    assert "certificate verify failed" in _mail_job_error(app)
 
 
 def test_smtps_against_a_plain_smtp_server_fails_with_a_tls_error(
@@ -412,7 +413,17 @@ def test_smtps_against_a_plain_smtp_server_fails_with_a_tls_error(
 ) -> None:
     app_config["PORTAL_MAIL_URL"] = smtp.url.replace("smtp://", "smtps://", 1)
     app: Flask = request.getfixturevalue("app")
-    with pytest.raises(ssl.SSLError):
-        _send(app, "ada@example.com", "Ada")
+    _send(app, "ada@example.com", "Ada")
     assert smtp.received == []
     assert read_outbox(app) == []
+    assert "SSL" in _mail_job_error(app)
+
+
+def _mail_job_error(app: Flask) -> str:
+    """A mail the server refused stays queued for a retry, with the reason an administrator sees."""
+    from portal.jobs import Job
+
+    with app.app_context():
+        job = db.session.scalars(select(Job).where(Job.task == "core.deliver_mail")).one()
+        assert (job.status, job.attempts) == ("queued", 1)
+        return job.last_error or ""

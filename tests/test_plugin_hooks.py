@@ -8,16 +8,14 @@ plugin (blueprints, migrations, erasure) show up in both runs, and the others on
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 import flask_migrate
 import pytest
 from flask import Flask
 from portal_example_plugin.customer_data import DEMO_NOTE
 from portal_example_plugin.models import Note
-from sqlalchemy import event, func, inspect, select
-from support import TEST_PASSWORD, post_form
+from sqlalchemy import func, inspect, select
+from support import TEST_PASSWORD, post_form, statements_run
 
 from portal.database import db
 from portal.demo import DEMO_PEOPLE
@@ -50,23 +48,6 @@ def count_notes(app: Flask, body: str | None = None) -> int:
         if body is not None:
             query = query.where(Note.body == body)
         return db.session.scalar(query)
-
-
-@contextmanager
-def statements_run(app: Flask) -> Iterator[list[str]]:
-    """Collect the SQL the app sends, to tell a plugin's own DELETE from the database's cascade."""
-    seen: list[str] = []
-
-    def record(_conn, _cursor, statement, _params, _context, _many) -> None:
-        seen.append(statement)
-
-    with app.app_context():
-        engine = db.engine
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
 
 
 def test_portal_blueprints_pages_answer_only_while_enabled(app, client, login_as, plugin_on):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from importlib.metadata import EntryPoint
 
 import pytest
@@ -22,16 +21,6 @@ from portal.plugin_state import PluginState
 pytestmark = pytest.mark.plugins("example")
 
 HOOK_NAMES = sorted(name for name, value in vars(hookspecs).items() if hasattr(value, "portal_spec"))
-
-
-@pytest.fixture
-def second_worker(app: Flask, app_config: dict[str, object]) -> Iterator[Flask]:
-    """Another worker process: its own app on the same database, sharing nothing in memory."""
-    other = create_app(dict(app_config))
-    yield other
-    with other.app_context():
-        db.session.remove()
-        db.engine.dispose()
 
 
 @pytest.fixture

@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import os
 import uuid
 
 import pytest
 import redis
-from conftest import service_unavailable
+from conftest import REDIS_URL, service_unavailable
 from support import post_form
 
 from portal import create_app
-
-REDIS_URL = os.environ.get("PORTAL_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 
 
 @pytest.fixture

@@ -32,6 +32,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_portal_users")),
         sa.UniqueConstraint("email", name=op.f("uq_portal_users_email")),
     )
+    op.create_index(op.f("ix_portal_users_created_at"), "portal_users", ["created_at"])
     op.create_table(
         "portal_plugin_states",
         sa.Column("name", sa.String(length=64), nullable=False),

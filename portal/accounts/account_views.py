@@ -52,9 +52,9 @@ def change_password():
             user.password_hash = hash_password(form.new_password.data)
             user.end_other_sessions()
             audit.record("password_changed", actor_id=user.id)
+            emails.send_password_changed(user)
             db.session.commit()
             login_user(user)
-            emails.send_password_changed(user)
             flash(_("Your password is changed and you were signed out everywhere else."), "success")
             return redirect(url_for("account.profile"))
     return render_template("account/password.html", form=form), (400 if form.errors else 200)
@@ -75,6 +75,7 @@ def change_email():
                 emails.send_email_taken(current_user.name, new_email, current_user.language)
             else:
                 emails.send_email_change_confirmation(current_user, new_email)
+            db.session.commit()
             flash(
                 _(
                     "We sent a confirmation link to %(email)s. Your address changes when you open it.",
@@ -110,8 +111,8 @@ def confirm_email_change(token: str):
     user.email = new_email
     user.email_verified_at = utcnow()
     audit.record("email_changed", actor_id=user.id)
-    db.session.commit()
     emails.send_email_changed_notice(user, old_email)
+    db.session.commit()
     flash(_("Your email address is now %(email)s.", email=new_email), "success")
     return redirect(url_for("account.profile"))
 

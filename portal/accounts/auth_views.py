@@ -93,8 +93,8 @@ def register():
                     emails.send_already_registered(raced)
             else:
                 audit.record("registered", actor_id=user.id)
-                db.session.commit()
                 emails.send_verification(user)
+        db.session.commit()
         session["portal_check_email"] = email
         return redirect(url_for("auth.check_email"))
     return render_template("auth/register.html", form=form)
@@ -121,6 +121,7 @@ def resend_verification():
         user = find_user_by_email(form.email.data)
         if user is not None and not user.email_verified:
             emails.send_verification(user)
+            db.session.commit()
         session["portal_check_email"] = normalise_email(form.email.data)
         flash(_("If that address has an account waiting for confirmation, a new link is on its way."), "info")
         return redirect(url_for("auth.check_email"))
@@ -173,6 +174,7 @@ def login():
             return render_template("auth/login.html", form=form), 200
         if not user.email_verified:
             emails.send_verification(user)
+            db.session.commit()
             form.email.errors.append(
                 _("Confirm your email address first: we have just sent you a new confirmation link.")
             )
@@ -208,6 +210,7 @@ def forgot_password():
         user = find_user_by_email(form.email.data)
         if user is not None:
             emails.send_password_reset(user)
+            db.session.commit()
         return render_template("auth/reset_sent.html", email=normalise_email(form.email.data))
     return render_template("auth/forgot_password.html", form=form)
 
@@ -233,8 +236,8 @@ def reset_password(token: str):
         if not user.email_verified:
             user.email_verified_at = utcnow()
         audit.record("password_reset", actor_id=user.id)
-        db.session.commit()
         emails.send_password_changed(user)
+        db.session.commit()
         flash(_("Your password is changed. Sign in with your new password."), "success")
         return redirect(url_for("auth.login"))
     return render_template("auth/reset_password.html", form=form, token=token)

@@ -4,9 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import select
+
 from portal import audit
 from portal.accounts.models import User
 from portal.database import db
+from portal.notifications.models import Notification, NotificationPreference
+from portal.organizations.membership import hand_over_before_erasure
+from portal.organizations.models import Membership, Organization
 from portal.plugin_manager import plugin_host
 
 
@@ -26,6 +31,8 @@ def export_customer_data(user: User) -> dict[str, Any]:
             "created_at": _iso(user.created_at),
             "last_login_at": _iso(user.last_login_at),
         },
+        "organization": _organization_of(user),
+        "notifications": _notifications_of(user),
         "plugins": {
             name: data
             for name, data in plugin_host().call_each(
@@ -41,6 +48,7 @@ def erase_customer(user: User) -> None:
     One transaction: if a plugin raises, nothing is deleted.
     """
     try:
+        hand_over_before_erasure(user.id)
         plugin_host().all_hooks.portal_erase_customer_data(user=user)
         audit.record("account_deleted", actor_id=None, user_id=user.id)
         db.session.delete(user)
@@ -48,6 +56,40 @@ def erase_customer(user: User) -> None:
     except Exception:
         db.session.rollback()
         raise
+
+
+def _organization_of(user: User) -> dict[str, Any] | None:
+    row = db.session.execute(
+        select(Organization.name, Organization.kind, Membership.role, Membership.joined_at)
+        .join(Membership, Membership.organization_id == Organization.id)
+        .where(Membership.user_id == user.id)
+    ).first()
+    if row is None:
+        return None
+    return {"name": row.name, "kind": row.kind, "role": row.role, "joined_at": _iso(row.joined_at)}
+
+
+def _notifications_of(user: User) -> dict[str, Any]:
+    notifications = db.session.scalars(
+        select(Notification).where(Notification.user_id == user.id).order_by(Notification.id)
+    )
+    preferences = db.session.scalars(
+        select(NotificationPreference).where(NotificationPreference.user_id == user.id)
+    )
+    return {
+        "received": [
+            {
+                "kind": n.kind,
+                "title": n.title,
+                "body": n.body,
+                "url": n.url,
+                "created_at": _iso(n.created_at),
+                "read_at": _iso(n.read_at),
+            }
+            for n in notifications
+        ],
+        "email_preferences": {p.kind: p.email for p in preferences},
+    }
 
 
 def _iso(value: Any) -> str | None:

@@ -10,9 +10,12 @@ from typing import TYPE_CHECKING, Any
 
 from portal.plugin import NavItem, Widget, hookimpl
 
-from . import customer_data, navigation, slots
+from . import customer_data, event_log, heartbeat, navigation, segments, shared_notes, slots
 from .cli import example_group
 from .models import MIGRATIONS_FOLDER
+from .notifications import notification_types
+from .panels import customer_panels
+from .settings import plugin_settings
 from .views import bp
 
 if TYPE_CHECKING:
@@ -22,13 +25,13 @@ if TYPE_CHECKING:
     from flask import Blueprint
     from markupsafe import Markup
 
-    from portal.plugin import User
+    from portal.plugin import Event, NotificationType, Panel, ScheduledTask, Segment, Setting, User
 
 
 @hookimpl
 def portal_blueprints() -> list[Blueprint]:
     """The notes pages; registered even while the plugin is off, when they answer 404."""
-    return [bp]
+    return [bp, shared_notes.bp]
 
 
 @hookimpl
@@ -83,3 +86,39 @@ def portal_erase_customer_data(user: User) -> None:
 def portal_load_demo_data(customers: list[User]) -> None:
     """One note per demo customer, added once however often ``portal demo`` runs."""
     customer_data.add_demo_notes([person.id for person in customers])
+
+
+@hookimpl
+def portal_notification_types() -> list[NotificationType]:
+    """Note reminders, which customers may choose to get by email too."""
+    return notification_types()
+
+
+@hookimpl
+def portal_customer_panels(customer: User) -> list[Panel]:
+    """The customer's notes on their page in the staff console, as the settings ask."""
+    return customer_panels(customer)
+
+
+@hookimpl
+def portal_plugin_settings() -> list[Setting]:
+    """How many notes agents see on a customer's page, in which order, and whether dated."""
+    return plugin_settings()
+
+
+@hookimpl
+def portal_segments() -> list[Segment]:
+    """Customers who keep notes, so other features can aim at them without importing this plugin."""
+    return segments.note_keepers()
+
+
+@hookimpl
+def portal_handle_event(event: Event) -> None:
+    """Log every event received, so the tests can see each one arrives exactly once."""
+    event_log.record(event)
+
+
+@hookimpl
+def portal_scheduled_tasks() -> list[ScheduledTask]:
+    """An hourly heartbeat, so the tests can count how often ``portal tick`` runs it."""
+    return heartbeat.scheduled_tasks()

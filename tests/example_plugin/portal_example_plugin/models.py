@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from pathlib import Path
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import ForeignKey, String, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from portal.plugin import db, utcnow
@@ -24,3 +24,5 @@ class Note(db.Model):
     user_id: Mapped[int] = mapped_column(ForeignKey("portal_users.id", ondelete="CASCADE"), index=True)
     body: Mapped[str] = mapped_column(String(BODY_MAX))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Shared with the organization: its managers may read it (example_0003, shared_notes.py).
+    shared: Mapped[bool] = mapped_column(default=False, server_default=false())

@@ -1,0 +1,293 @@
+"""Telling a person something: the kinds that exist, ``notify``, reading and marking, and the email.
+
+``notify`` is the one way in, for the core and plugins alike. It adds the notification to the
+caller's transaction; the email goes out only once that transaction commits, so a rollback leaves
+neither a row nor a message behind.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from flask import url_for
+from flask_babel import force_locale
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select, update
+
+from portal.contributions import NotificationType
+from portal.database import db, utcnow
+from portal.mail import send_mail
+from portal.notifications.models import (
+    BODY_MAX,
+    KIND_MAX,
+    TITLE_MAX,
+    URL_MAX,
+    Notification,
+    NotificationPreference,
+)
+from portal.plugin_manager import PluginError, plugin_host
+
+if TYPE_CHECKING:
+    from flask_babel import LazyString
+
+    from portal.accounts.models import User
+
+log = logging.getLogger(__name__)
+
+CORE_OWNER = "core"
+# The core's own kinds, declared exactly as a plugin declares its kinds through the hook.
+CORE_NOTIFICATION_TYPES = [
+    NotificationType(
+        kind="core.account",
+        label=_l("Account notices"),
+        description=_l("Important news about your account, such as a change our staff made to it."),
+    ),
+]
+KIND_PATTERN = re.compile(r"[a-z0-9_]+(?:\.[a-z0-9_]+)+")
+PAGE_SIZE = 20
+# The largest id an INTEGER column holds; a bigger one in a URL can only be a typo or a probe.
+MAX_ID = 2**31 - 1
+_PENDING_EMAILS = "portal_notifications.pending_emails"
+_COMMITTED_EMAILS = "portal_notifications.committed_emails"
+
+
+class NotificationError(ValueError):
+    """``notify`` was given something it must not store; the message says what and how to fix it."""
+
+
+# --- The kinds of notification ------------------------------------------------------------------
+
+
+def declared_types() -> dict[str, NotificationType]:
+    """Every kind a person can be told about right now: the core's, then each enabled plugin's.
+
+    A switched-off plugin's kinds are left out, so its notifications can be neither sent nor chosen.
+    A kind must be named ``<owner>.<what>`` after the plugin (or ``core``) that declares it, so two
+    plugins cannot claim the same kind; a plugin breaking that rule fails loudly.
+    """
+    answers = [(CORE_OWNER, CORE_NOTIFICATION_TYPES)]
+    answers += plugin_host().call_each("portal_notification_types")
+    found: dict[str, NotificationType] = {}
+    for owner, types in answers:
+        for declared in types:
+            _check_declaration(owner, declared, found)
+            found[declared.kind] = declared
+    return found
+
+
+def _check_declaration(owner: str, declared: object, found: dict[str, NotificationType]) -> None:
+    if not isinstance(declared, NotificationType):
+        raise PluginError(
+            f"Plugin {owner!r} returned {declared!r} from portal_notification_types; "
+            "return a list of portal.plugin.NotificationType."
+        )
+    kind = declared.kind
+    if not KIND_PATTERN.fullmatch(kind) or len(kind) > KIND_MAX or not kind.startswith(owner + "."):
+        raise PluginError(
+            f"{owner!r} declares the notification kind {kind!r}; a kind is '{owner}.<what>' in lowercase "
+            f"letters, digits and underscores, at most {KIND_MAX} characters."
+        )
+    if kind in found:
+        raise PluginError(f"The notification kind {kind!r} is declared twice.")
+
+
+# --- Creating one ---------------------------------------------------------------------------------
+
+
+def notify(
+    user: User,
+    kind: str,
+    title: str | LazyString,
+    body: str | LazyString = "",
+    url: str | None = None,
+) -> Notification:
+    """Tell ``user`` that something happened: in the portal always, by email if they want that kind.
+
+    The notification joins the caller's transaction (the session is flushed so it has an id); the
+    caller commits. Lazy translations (``lazy_gettext``) for ``title`` and ``body`` are stored in the
+    recipient's language, not the language of whoever caused the notification. ``url`` is a path
+    inside the portal (``/tickets/12``) that opening the notification leads to. Anything wrong,
+    an undeclared ``kind``, an overlong or empty title, a link elsewhere, raises NotificationError:
+    nothing is cut short or dropped silently.
+    """
+    declared = declared_types().get(kind)
+    if declared is None:
+        raise NotificationError(
+            f"No enabled plugin declares the notification kind {kind!r}. Declare it in the plugin's "
+            f"portal_notification_types hook, or check the spelling; declared now: "
+            f"{', '.join(sorted(declared_types())) or 'none'}."
+        )
+    with force_locale(user.language):
+        title_text, body_text = str(title), str(body)
+    if not title_text.strip():
+        raise NotificationError("A notification needs a title: say in a few words what happened.")
+    _check_length("title", title_text, TITLE_MAX)
+    _check_length("body", body_text, BODY_MAX)
+    if url is not None:
+        _check_local_path(url)
+    notification = Notification(user=user, kind=kind, title=title_text, body=body_text, url=url)
+    db.session.add(notification)
+    db.session.flush()
+    if wants_email(user, declared):
+        _queue_email(notification)
+    return notification
+
+
+def _check_length(name: str, value: str, limit: int) -> None:
+    if len(value) > limit:
+        raise NotificationError(
+            f"The notification's {name} has {len(value)} characters; at most {limit} fit. "
+            "Shorten it and put the detail on the page the notification links to."
+        )
+
+
+def _check_local_path(url: str) -> None:
+    """Only a path on this portal: no other site, and nothing a browser would read as another site.
+
+    Browsers treat ``//host`` and ``/\\host`` as links to ``host``, and drop tabs and newlines inside
+    a URL, so those are refused as well as anything not starting with ``/``.
+    """
+    _check_length("url", url, URL_MAX)
+    if (
+        not url.startswith("/")
+        or url.startswith("//")
+        or "\\" in url
+        or any(char.isspace() or ord(char) < 32 or ord(char) == 127 for char in url)
+    ):
+        raise NotificationError(
+            f"A notification's url must be a path inside the portal such as '/tickets/12', not {url!r}."
+        )
+
+
+# --- Email preferences ----------------------------------------------------------------------------
+
+
+def wants_email(user: User, declared: NotificationType) -> bool:
+    """Whether ``user`` gets this kind by email: their own choice if they made one, else the default."""
+    choice = db.session.get(NotificationPreference, (user.id, declared.kind))
+    return declared.email_by_default if choice is None else choice.email
+
+
+def email_choices(user_id: int, types: dict[str, NotificationType]) -> dict[str, bool]:
+    """The account's email choice for each of ``types``, for the preferences page (one query)."""
+    query = select(NotificationPreference.kind, NotificationPreference.email).where(
+        NotificationPreference.user_id == user_id
+    )
+    chosen = dict(db.session.execute(query).tuples().all())
+    return {kind: chosen.get(kind, declared.email_by_default) for kind, declared in types.items()}
+
+
+def save_email_choices(user_id: int, kinds: list[str], emailed: set[str]) -> None:
+    """Record the person's choice for every kind they were shown, so a later default never overrides it.
+
+    Kinds of switched-off plugins are not shown and keep whatever was chosen before.
+    """
+    for kind in kinds:
+        choice = db.session.get(NotificationPreference, (user_id, kind))
+        if choice is None:
+            db.session.add(NotificationPreference(user_id=user_id, kind=kind, email=kind in emailed))
+        else:
+            choice.email = kind in emailed
+
+
+# --- Reading and marking, always for one account --------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NotificationPage:
+    """One page of a person's notifications, newest first, and where the next (older) page starts."""
+
+    items: list[Notification]
+    next_before: int | None
+
+
+def notifications_page(user_id: int, before: int | None = None) -> NotificationPage:
+    """The account's notifications older than id ``before`` (the newest when ``None``), a page at a time.
+
+    Keyset pagination: a new notification arriving while someone pages does not shift the pages.
+    """
+    query = (
+        select(Notification)
+        .where(Notification.user_id == user_id)
+        .order_by(Notification.id.desc())
+        .limit(PAGE_SIZE + 1)
+    )
+    if before is not None:
+        query = query.where(Notification.id < before)
+    items = list(db.session.scalars(query))
+    next_before = items[PAGE_SIZE - 1].id if len(items) > PAGE_SIZE else None
+    return NotificationPage(items=items[:PAGE_SIZE], next_before=next_before)
+
+
+def find_own(user_id: int, notification_id: int) -> Notification | None:
+    """The notification if it belongs to the account; another person's is as good as missing."""
+    return db.session.scalar(
+        select(Notification).where(Notification.id == notification_id, Notification.user_id == user_id)
+    )
+
+
+def mark_read(notification: Notification) -> None:
+    """Mark it read, keeping the first time it was read."""
+    if notification.read_at is None:
+        notification.read_at = utcnow()
+
+
+def mark_all_read(user_id: int) -> None:
+    """Mark every unread notification of the account read, in one statement."""
+    db.session.execute(
+        update(Notification)
+        .where(Notification.user_id == user_id, Notification.read_at.is_(None))
+        .values(read_at=utcnow())
+    )
+
+
+def unread_count(user_id: int) -> int:
+    """How many of the account's notifications are unread: the number on the bell."""
+    query = select(func.count()).where(Notification.user_id == user_id, Notification.read_at.is_(None))
+    return db.session.scalar(query) or 0
+
+
+def unread_counter(user: User | None) -> Callable[[], int]:
+    """The bell's count for templates, counted once per render and only when a template asks.
+
+    Every template render runs the context processors (mails and htmx fragments too), so the count is
+    a function the bell calls rather than a query made up front; a visitor has no bell and no query.
+    """
+    counted: list[int] = []
+
+    def count() -> int:
+        if user is None:
+            return 0
+        if not counted:
+            counted.append(unread_count(user.id))
+        return counted[0]
+
+    return count
+
+
+# --- The email, sent once the transaction commits -------------------------------------------------
+
+
+def _queue_email(notification: Notification) -> None:
+    """Email the notification through the mail job, queued in the caller's transaction.
+
+    A rollback removes the job with the notification, so neither is left behind; a failing mail
+    server is retried by the job and never turns into an error for whoever caused the notification.
+    The link goes through the notification, so following it marks it read.
+    """
+    user = notification.user
+    send_mail(
+        user.email,
+        user.name,
+        "notification",
+        notification.title,
+        user.language,
+        title=notification.title,
+        body=notification.body,
+        link=url_for("notifications.open_notification", notification_id=notification.id, _external=True),
+        preferences_link=url_for("notifications.preferences", _external=True),
+    )

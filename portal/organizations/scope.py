@@ -1,0 +1,81 @@
+"""The principal's scope: whose data the signed-in customer may see, decided in one place.
+
+Plugins never work this out themselves. They call ``scope_for(current_user)`` and put the selects it
+returns into their own queries, so the rule "a manager sees what members share, a member sees their
+own" is written once and changes once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import Select, false, select
+
+from portal.accounts.models import User
+from portal.database import db
+from portal.organizations.models import Membership
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Whose shared data a signed-in person may see: their own, and a manager's members'.
+
+    ``organization_id`` is ``None`` for a customer in no organization and for staff. The selects are
+    evaluated inside the plugin's query, so they always reflect the memberships as they are now.
+    """
+
+    user_id: int
+    organization_id: int | None = None
+    is_manager: bool = False
+
+    def customer_ids(self) -> Select[tuple[int]]:
+        """The customers whose organization-shared data this person may see, themselves included.
+
+        A manager: every member of the organization. A member, or a customer in no organization:
+        only themselves. Use it for data that belongs to the organization by nature:
+        ``.where(Ticket.customer_id.in_(scope.customer_ids()))``.
+        """
+        if self.is_manager and self.organization_id is not None:
+            return select(Membership.user_id).where(Membership.organization_id == self.organization_id)
+        return select(User.id).where(User.id == self.user_id)
+
+    def shared_customer_ids(self) -> Select[tuple[int]]:
+        """The other customers whose *shared* rows this person may see; empty unless a manager.
+
+        For data each customer chooses to share, a row is visible when it is one's own or when it is
+        marked shared and its owner is in this select.
+        """
+        if self.is_manager and self.organization_id is not None:
+            return select(Membership.user_id).where(
+                Membership.organization_id == self.organization_id, Membership.user_id != self.user_id
+            )
+        return select(User.id).where(false())
+
+    def can_see(self, customer_id: int) -> bool:
+        """Whether this person may see ``customer_id``'s shared data (one indexed lookup at most)."""
+        if customer_id == self.user_id:
+            return True
+        if not self.is_manager or self.organization_id is None:
+            return False
+        found = db.session.scalar(
+            select(Membership.user_id).where(
+                Membership.organization_id == self.organization_id, Membership.user_id == customer_id
+            )
+        )
+        return found is not None
+
+
+def scope_for(user: User) -> Scope:
+    """The scope of ``user``, read fresh from the database so a removed member drops out at once.
+
+    Staff get a scope of just themselves: they reach customers' data through staff views, never
+    through a customer's scope.
+    """
+    if user.role != "customer":
+        return Scope(user_id=user.id)
+    membership = db.session.scalar(select(Membership).where(Membership.user_id == user.id))
+    if membership is None:
+        return Scope(user_id=user.id)
+    return Scope(
+        user_id=user.id, organization_id=membership.organization_id, is_manager=membership.is_manager
+    )

@@ -1,0 +1,156 @@
+"""Scheduled work: what ``portal tick`` does each time cron or a systemd timer calls it.
+
+A tick first re-dispatches what is due again (jobs lost after a commit or by a dead worker, retries
+of jobs and of event deliveries), then runs each enabled plugin's scheduled task that is due. A task
+is claimed with one conditional UPDATE of its row in ``portal_schedule_runs`` (a lease), so ticks
+that overlap, on one machine or several, run each due task once.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import String, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Mapped, mapped_column
+
+from portal.database import db, utcnow
+from portal.events import redispatch_due_deliveries
+from portal.jobs import dispatch_ready_jobs, recover_lost_jobs, redispatch_due_jobs
+from portal.plugin_manager import PluginError, plugin_host
+
+log = logging.getLogger(__name__)
+
+SCHEDULE_NAME = re.compile(r"^[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*$")
+SCHEDULE_NAME_MAX = 100
+# A task still marked running after this is taken as lost with its tick; keep scheduled functions
+# short and queue jobs for long work.
+SCHEDULE_LEASE = timedelta(minutes=30)
+_INSERT = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}
+
+
+@dataclass(frozen=True)
+class ScheduledTask:
+    """Work a plugin wants done every so often (close stale tickets, expire points, send reminders).
+
+    ``name`` is ``<plugin>.<what>``; ``function`` takes no arguments and runs at most once per
+    ``every`` across all machines, inside a transaction the tick commits when it returns.
+    """
+
+    name: str
+    every: timedelta
+    function: Callable[[], None]
+
+
+class ScheduleRun(db.Model):
+    """When each scheduled task last started and finished, and who holds it now (the lease)."""
+
+    __tablename__ = "portal_schedule_runs"
+
+    name: Mapped[str] = mapped_column(String(SCHEDULE_NAME_MAX), primary_key=True)
+    last_started_at: Mapped[datetime | None] = mapped_column()
+    last_finished_at: Mapped[datetime | None] = mapped_column()
+    locked_until: Mapped[datetime | None] = mapped_column()
+
+
+@dataclass
+class TickReport:
+    """What one tick did, for its output and its exit status."""
+
+    recovered_jobs: int = 0
+    redispatched_jobs: int = 0
+    redispatched_deliveries: int = 0
+    ran: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)
+
+
+def scheduled_tasks() -> list[ScheduledTask]:
+    """Every enabled plugin's scheduled tasks, checked so a bad declaration fails loudly at the tick."""
+    tasks: dict[str, ScheduledTask] = {}
+    for plugin, declared in plugin_host().call_each("portal_scheduled_tasks"):
+        for item in declared:
+            if not isinstance(item, ScheduledTask):
+                raise PluginError(f"Plugin {plugin!r} returned {item!r} from portal_scheduled_tasks.")
+            if not item.name.startswith(plugin + ".") or len(item.name) > SCHEDULE_NAME_MAX:
+                raise PluginError(f"Plugin {plugin!r}: scheduled task names must start with '{plugin}.'.")
+            if not SCHEDULE_NAME.match(item.name) or item.every < timedelta(minutes=1):
+                raise PluginError(
+                    f"Scheduled task {item.name!r}: use a name like '{plugin}.close_stale' "
+                    "and run it at most every minute (the tick's own pace)."
+                )
+            if item.name in tasks:
+                raise PluginError(f"Two scheduled tasks are named {item.name!r}.")
+            tasks[item.name] = item
+    return list(tasks.values())
+
+
+def run_tick() -> TickReport:
+    """One tick: dispatch what is due again, then run each due scheduled task once across all ticks."""
+    report = TickReport()
+    now = utcnow()
+    report.recovered_jobs = recover_lost_jobs(now)
+    report.redispatched_deliveries = redispatch_due_deliveries(now)
+    report.redispatched_jobs = redispatch_due_jobs(now)
+    db.session.commit()
+    dispatch_ready_jobs()
+    due = scheduled_tasks()
+    _ensure_rows([item.name for item in due])
+    for item in due:
+        if _claim(item):
+            (report.ran if _run(item) else report.failed).append(item.name)
+    return report
+
+
+def _ensure_rows(names: list[str]) -> None:
+    # INSERT … ON CONFLICT DO NOTHING: a tick running at the same moment may insert the same row.
+    insert = _INSERT[db.session.get_bind().dialect.name]
+    for name in names:
+        db.session.execute(
+            insert(ScheduleRun).values(name=name).on_conflict_do_nothing(index_elements=["name"])
+        )
+    db.session.commit()
+
+
+def _claim(item: ScheduledTask) -> bool:
+    now = utcnow()
+    claimed = db.session.execute(
+        update(ScheduleRun)
+        .where(
+            ScheduleRun.name == item.name,
+            or_(ScheduleRun.locked_until.is_(None), ScheduleRun.locked_until < now),
+            or_(ScheduleRun.last_started_at.is_(None), ScheduleRun.last_started_at <= now - item.every),
+        )
+        .values(last_started_at=now, locked_until=now + SCHEDULE_LEASE)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    db.session.commit()
+    return claimed == 1
+
+
+def _run(item: ScheduledTask) -> bool:
+    finished: dict[str, datetime] = {}
+    try:
+        item.function()
+        db.session.commit()
+        finished["last_finished_at"] = utcnow()
+    except Exception:
+        db.session.rollback()
+        log.exception("Scheduled task %s failed; it runs again when it is next due.", item.name)
+    db.session.execute(
+        update(ScheduleRun)
+        .where(ScheduleRun.name == item.name)
+        .values(locked_until=None, **finished)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
+    dispatch_ready_jobs()
+    return bool(finished)
+
+
+def last_runs() -> dict[str, ScheduleRun]:
+    """Each scheduled task's last start and finish, for the operations page."""
+    return {run.name: run for run in db.session.scalars(select(ScheduleRun).order_by(ScheduleRun.name))}

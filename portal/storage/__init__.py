@@ -1,0 +1,90 @@
+"""Storage for uploaded files: a folder in instance/ by default, S3-compatible object storage at scale.
+
+Plugins call ``storage()`` for the app's backend and never learn which one it is::
+
+    stored = storage().save(upload.stream, prefix="documents", filename_hint=upload.filename,
+                            max_bytes=10 * 1024 * 1024)
+    ...
+    return storage().download_response(stored.key, download_name=name, mimetype=mimetype)
+
+The backend is chosen by PORTAL_STORAGE_URL and kept in ``app.extensions``, one per app.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+from flask import Flask, current_app
+
+from portal.config import ConfigError
+from portal.storage.base import Storage, StoredFile
+from portal.storage.errors import FileTooLargeError, MissingFileError, StorageError
+from portal.storage.local import LocalStorage
+
+EXTENSION_KEY = "portal_storage"
+
+
+def init_storage(app: Flask) -> None:
+    """Build the configured backend once per app, so a wrong PORTAL_STORAGE_URL stops the start."""
+    app.extensions[EXTENSION_KEY] = storage_from_config(app.config, Path(app.instance_path))
+
+
+def storage() -> Storage:
+    """The current app's file storage; plugins keep files through it and nothing else."""
+    return current_app.extensions[EXTENSION_KEY]
+
+
+def storage_from_config(config: Any, instance_path: Path) -> Storage:
+    """The backend PORTAL_STORAGE_URL names: empty for instance/files, ``file:///abs/path`` or ``s3://…``."""
+    url = str(config.get("PORTAL_STORAGE_URL") or "")
+    accel_prefix = _accel_prefix(str(config.get("PORTAL_STORAGE_ACCEL_REDIRECT") or ""))
+    scheme = urlsplit(url).scheme
+    if not url:
+        return LocalStorage(instance_path / "files", accel_prefix=accel_prefix)
+    if scheme == "file":
+        return LocalStorage(_folder_from_url(url), accel_prefix=accel_prefix)
+    if scheme == "s3":
+        if accel_prefix:
+            raise ConfigError(
+                "PORTAL_STORAGE_ACCEL_REDIRECT works with a local storage folder only; "
+                "unset it when PORTAL_STORAGE_URL is s3://…"
+            )
+        # Imported here so boto3 is only loaded by deployments that use object storage.
+        from portal.storage.s3 import s3_storage_from_url
+
+        return s3_storage_from_url(url)
+    raise ConfigError(
+        "PORTAL_STORAGE_URL must be empty (a folder in instance/), file:///absolute/path "
+        "or s3://bucket/prefix?endpoint_url=…"
+    )
+
+
+def _folder_from_url(url: str) -> Path:
+    parts = urlsplit(url)
+    path = Path(unquote(parts.path))
+    if parts.netloc not in ("", "localhost") or not path.is_absolute() or parts.query:
+        raise ConfigError("PORTAL_STORAGE_URL=file://… needs an absolute path: file:///srv/portal/files")
+    return path
+
+
+def _accel_prefix(prefix: str) -> str:
+    if prefix and not prefix.startswith("/"):
+        raise ConfigError(
+            "PORTAL_STORAGE_ACCEL_REDIRECT must be a URL path that nginx maps to the storage folder, "
+            "such as /protected-files/"
+        )
+    return prefix.rstrip("/") + "/" if prefix else ""
+
+
+__all__ = [
+    "FileTooLargeError",
+    "MissingFileError",
+    "Storage",
+    "StorageError",
+    "StoredFile",
+    "init_storage",
+    "storage",
+    "storage_from_config",
+]

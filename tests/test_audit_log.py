@@ -1,0 +1,153 @@
+"""The audit log's filters: event, account email, dates in the administrator's time zone, and paging."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta
+from html import unescape
+
+import pytest
+from flask import Flask
+from support import TEST_PASSWORD, log_in, post_form
+
+from portal.audit import AuditEvent
+from portal.database import db
+from portal.plugin import set_setting
+
+ROW = re.compile(r"<tr><td>([^<]*)</td><td>([a-z_]+)</td>\s*<td>([^<]*)</td>")
+OLDER_LINK = re.compile(r'<a href="([^"]+)" rel="next">')
+
+
+def add_event(
+    app: Flask, kind: str, when: datetime | None = None, actor_id: int | None = None, **detail
+) -> int:
+    with app.app_context():
+        event = AuditEvent(kind=kind, actor_id=actor_id, detail=detail)
+        if when is not None:
+            event.created_at = when
+        db.session.add(event)
+        db.session.commit()
+        return event.id
+
+
+def listed(page: str) -> list[tuple[str, str, str]]:
+    """The log's rows as (when, event, account), top to bottom."""
+    return ROW.findall(page)
+
+
+def test_filter_by_account_email_finds_what_it_did_and_what_was_done_to_it(app, client, login_as, make_user):
+    login_as("admin")
+    ada = make_user("customer", email="ada@example.com")
+    bob = make_user("customer", email="bob@example.com")
+    add_event(app, "login", actor_id=ada.id)
+    add_event(app, "role_changed", user_id=ada.id, role="agent", via="cli")
+    add_event(app, "login_failed", email="ada@example.com")
+    add_event(app, "login", actor_id=bob.id)
+    add_event(app, "login_failed", email="nobody@example.com")
+
+    page = client.get("/staff/audit?email=ADA@Example.com").get_data(as_text=True)
+    assert [kind for _when, kind, _account in listed(page)] == ["login_failed", "role_changed", "login"]
+    assert listed(page)[-1][2] == "ada@example.com", "the account column names the actor"
+
+    stranger = client.get("/staff/audit?email=nobody@example.com").get_data(as_text=True)
+    assert [kind for _when, kind, _account in listed(stranger)] == ["login_failed"]
+
+    partial = client.get("/staff/audit?email=ada@").get_data(as_text=True)
+    assert listed(partial) == [] and "No events match these filters." in partial, "the match is exact"
+
+
+def test_filters_combine(app, client, login_as, make_user):
+    login_as("admin")
+    ada = make_user("customer", email="ada@example.com")
+    add_event(app, "login", actor_id=ada.id)
+    add_event(app, "logout", actor_id=ada.id)
+    page = client.get("/staff/audit?email=ada@example.com&kind=logout").get_data(as_text=True)
+    assert [kind for _when, kind, _account in listed(page)] == ["logout"]
+
+
+def test_dates_are_days_in_the_administrators_time_zone(app, client, login_as):
+    login_as("admin", timezone="Asia/Tehran")  # UTC+03:30 all year
+    add_event(
+        app, "plugin_enabled", when=datetime(2026, 3, 1, 20, 0), plugin="late-evening"
+    )  # 23:30 on 1 March
+    add_event(
+        app, "plugin_enabled", when=datetime(2026, 3, 1, 21, 0), plugin="after-midnight"
+    )  # 00:30 on 2 March
+    add_event(
+        app, "plugin_enabled", when=datetime(2026, 3, 2, 20, 29), plugin="end-of-day"
+    )  # 23:59 on 2 March
+    add_event(app, "plugin_enabled", when=datetime(2026, 3, 2, 20, 30), plugin="next-day")  # 00:00 on 3 March
+
+    page = client.get("/staff/audit?date_from=2026-03-02&date_to=2026-03-02").get_data(as_text=True)
+    assert "after-midnight" in page and "end-of-day" in page
+    assert "late-evening" not in page and "next-day" not in page
+    assert "2026-03-02 00:30:00" in page, "times are shown in the administrator's zone too"
+    assert "When (Asia/Tehran)" in page
+
+    since = client.get("/staff/audit?date_from=2026-03-03&kind=plugin_enabled").get_data(as_text=True)
+    assert [when for when, _kind, _account in listed(since)] == ["2026-03-03 00:00:00"]
+
+
+def test_paging_keeps_the_filters_with_no_duplicates_or_gaps(app, client, login_as):
+    login_as("admin")
+    start = datetime(2026, 1, 1)
+    failed = []
+    for index in range(60):
+        failed.append(
+            add_event(app, "login_failed", when=start + timedelta(minutes=index), email="x@example.com")
+        )
+        add_event(app, "logout", when=start + timedelta(minutes=index))
+    first = client.get("/staff/audit?kind=login_failed&date_from=2026-01-01").get_data(as_text=True)
+    older = unescape(OLDER_LINK.search(first).group(1))
+    assert "kind=login_failed" in older and "date_from=2026-01-01" in older
+    second = client.get(older).get_data(as_text=True)
+    assert OLDER_LINK.search(second) is None
+    rows = listed(first) + listed(second)
+    assert len(listed(first)) == 50 and len(rows) == 60
+    assert {kind for _when, kind, _account in rows} == {"login_failed"}
+    expected = [
+        (start + timedelta(minutes=index)).strftime("%Y-%m-%d %H:%M:%S") for index in reversed(range(60))
+    ]
+    assert [when for when, _kind, _account in rows] == expected
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ("kind=everything", "Choose an event from the list."),
+        ("date_from=31/01/2026", "Enter a date like 2026-01-31."),
+        ("date_to=2026-02-30", "Enter a date like 2026-01-31."),
+        ("date_from=2026-02-02&date_to=2026-02-01", "The end date comes before the start date."),
+        ("email=" + "a" * 250 + "@example.com", "An email address has at most 254 characters."),
+        ("before=12abc", "That page link is broken."),
+        ("before=" + "9" * 40, "That page link is broken."),
+    ],
+)
+def test_bad_filters_get_a_clear_message(app, client, login_as, query, message):
+    login_as("admin")
+    add_event(app, "logout")
+    response = client.get(f"/staff/audit?{query}")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert message in page
+    assert listed(page) == [], "no events are shown under filters that could not be read"
+
+
+def test_setting_changes_are_in_the_log(app, client, login_as):
+    admin = login_as("admin", email="root@example.com")
+    with app.test_request_context():
+        set_setting("example", "panel_notes", 4, actor_id=admin.id)
+        db.session.commit()
+    page = client.get("/staff/audit?kind=setting_changed").get_data(as_text=True)
+    assert listed(page)[0][1:] == ("setting_changed", "root@example.com")
+
+
+def test_a_sign_in_from_another_device_shows_under_its_address(app, client, login_as, make_user):
+    # End to end: real sign-ins write the events the filter then finds.
+    person = make_user("customer", email="carol@example.com")
+    other = app.test_client()
+    post_form(other, "/login", {"email": person.email, "password": "wrong wrong wrong"})
+    log_in(other, person.email, TEST_PASSWORD)
+    login_as("admin")
+    page = client.get("/staff/audit?email=carol@example.com").get_data(as_text=True)
+    assert [kind for _when, kind, _account in listed(page)] == ["login", "login_failed"]

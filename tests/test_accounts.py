@@ -340,3 +340,17 @@ def test_form_fields_describe_their_errors_and_hints_only_when_there_are_some(cl
     )
     assert 'aria-describedby="password-hint password-error"' in page
     assert 'id="password-error"' in page and 'aria-invalid="true"' in page
+
+
+def test_registering_and_confirming_are_events_plugins_can_act_on(app, client):
+    from portal.events import StoredEvent
+
+    _register(client)
+    client.get(link_in(read_outbox(app)[0], "/verify/"))
+    with app.app_context():
+        events = db.session.scalars(select(StoredEvent).order_by(StoredEvent.id)).all()
+        user = db.session.scalars(select(User)).one()
+    assert [(e.name, e.customer_id, e.payload) for e in events] == [
+        ("core.registered", user.id, {"user_id": user.id}),
+        ("core.email_verified", user.id, {"user_id": user.id}),
+    ]

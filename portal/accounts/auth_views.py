@@ -21,6 +21,7 @@ from portal.accounts.forms import EmailOnlyForm, LoginForm, RegisterForm, ResetP
 from portal.accounts.links import bad_link
 from portal.accounts.models import User, find_user_by_email, normalise_email
 from portal.database import db, utcnow
+from portal.events import emit
 from portal.passwords import hash_password, needs_rehash, verify_password
 from portal.tokens import ExpiredTokenError, InvalidTokenError, fingerprint, read_token
 
@@ -93,6 +94,7 @@ def register():
                     emails.send_already_registered(raced)
             else:
                 audit.record("registered", actor_id=user.id)
+                emit("core.registered", {"user_id": user.id}, customer_id=user.id, actor_id=user.id)
                 emails.send_verification(user)
         db.session.commit()
         session["portal_check_email"] = email
@@ -150,6 +152,7 @@ def verify_email(token: str):
         return redirect(url_for("auth.login"))
     user.email_verified_at = utcnow()
     audit.record("email_verified", actor_id=user.id)
+    emit("core.email_verified", {"user_id": user.id}, customer_id=user.id, actor_id=user.id)
     db.session.commit()
     flash(_("Thank you, your email address is confirmed. You can sign in now."), "success")
     return redirect(url_for("auth.login"))

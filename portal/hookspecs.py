@@ -111,6 +111,17 @@ def portal_export_customer_data(user: User) -> dict[str, Any] | None:
 
 
 @hookspec
+def portal_customer_fields(customer: User) -> dict[str, str] | None:
+    """Return named facts about ``customer`` that personalised text may use, such as a tier name.
+
+    Called for enabled plugins whenever a document template, a mail or another plugin fills in a
+    customer's details (``portal.plugin.customer_fields``). The core files each answer under the
+    plugin's name, so a template writes ``{{ loyalty.tier }}``. Values are plain text; keep keys
+    short identifiers and return only what the customer may see about themselves.
+    """
+
+
+@hookspec
 def portal_erase_customer_data(user: User) -> None:
     """Erase or anonymise the plugin's data about ``user``, who is deleting their account.
 

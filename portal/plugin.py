@@ -12,6 +12,7 @@ from markupsafe import Markup
 from portal.access import admin, agent, customer, public
 from portal.accounts.models import User
 from portal.contributions import NavItem, NotificationType, Panel, Widget
+from portal.customer_fields import customer_fields
 from portal.database import db, utcnow
 from portal.events import Event, emit
 from portal.jobs import enqueue, task
@@ -59,6 +60,7 @@ __all__ = [
     "agent",
     "all_segments",
     "customer",
+    "customer_fields",
     "db",
     "emit",
     "enqueue",

@@ -17,6 +17,7 @@ from portal_example_plugin.models import Note
 from sqlalchemy import func, inspect, select
 from support import TEST_PASSWORD, post_form, statements_run
 
+from portal.accounts.models import User
 from portal.database import db
 from portal.demo import DEMO_PEOPLE
 
@@ -153,3 +154,16 @@ def test_portal_load_demo_data_adds_notes_once(app, plugin_on):
         assert result.exit_code == 0, result.output
     demo_customers = sum(1 for person in DEMO_PEOPLE if person.role == "customer")
     assert count_notes(app, DEMO_NOTE) == (demo_customers if plugin_on else 0)
+
+
+def test_portal_customer_fields_offer_plugin_facts_beside_the_core_ones(app, make_user, plugin_on):
+    from portal.customer_fields import customer_fields
+
+    customer = make_user(name="Sara Ahmadi")
+    add_note(app, customer.id)
+    with app.test_request_context():
+        fields = customer_fields(db.session.get(User, customer.id))
+    assert fields["customer"]["name"] == "Sara Ahmadi"
+    assert fields["customer"]["organization"] == ""
+    assert (fields.get("example") == {"notes": "1"}) is plugin_on
+    assert ("example" in fields) is plugin_on

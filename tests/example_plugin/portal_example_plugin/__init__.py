@@ -71,6 +71,12 @@ def portal_template_slot(slot: str, context: dict[str, Any]) -> Markup | None:
 
 
 @hookimpl
+def portal_customer_fields(customer: User) -> dict[str, str]:
+    """How many notes the customer keeps, for personalised text."""
+    return {"notes": str(customer_data.count_notes(customer.id))}
+
+
+@hookimpl
 def portal_export_customer_data(user: User) -> dict[str, Any] | None:
     """The customer's notes belong in their copy of their data."""
     return customer_data.export_notes(user.id)

@@ -1,0 +1,42 @@
+"""What personalised text may say about a customer: the core's facts and each enabled plugin's."""
+
+from __future__ import annotations
+
+import re
+
+from flask_babel import format_date
+from sqlalchemy import select
+
+from portal.accounts.models import User
+from portal.database import db
+from portal.organizations.models import Membership, Organization
+from portal.plugin_manager import PluginError, plugin_host
+
+FIELD_KEY = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
+
+
+def customer_fields(customer: User) -> dict[str, dict[str, str]]:
+    """Tokens for templates: ``customer`` from the core, then one mapping per enabled plugin.
+
+    Document templates and mails fill ``{{ customer.name }}`` or ``{{ loyalty.tier }}`` from this,
+    so a plugin offers a fact about a customer without the one that prints it importing it.
+    """
+    organization = db.session.scalar(
+        select(Organization.name)
+        .join(Membership, Membership.organization_id == Organization.id)
+        .where(Membership.user_id == customer.id)
+    )
+    fields: dict[str, dict[str, str]] = {
+        "customer": {
+            "name": customer.name,
+            "email": customer.email,
+            "organization": organization or "",
+            "member_since": format_date(customer.created_at, "long"),
+        }
+    }
+    for plugin, answer in plugin_host().call_each("portal_customer_fields", customer=customer):
+        bad = [key for key in answer if not FIELD_KEY.match(str(key))]
+        if bad:
+            raise PluginError(f"Plugin {plugin!r} offers customer fields with unusable names: {bad}.")
+        fields[plugin] = {key: str(value) for key, value in answer.items()}
+    return fields

@@ -7,6 +7,7 @@ BIN := $(VENV)/bin
 RUN_STAMP := $(VENV)/.run-installed
 TEST_STAMP := $(VENV)/.test-installed
 HTMX := static/vendor/htmx.min.js
+FONT := static/vendor/fonts/Vazirmatn-Regular.ttf
 CHROMIUM ?= /usr/bin/chromium
 
 .PHONY: run test setup lint format translations browser clean
@@ -21,7 +22,7 @@ test: setup $(TEST_STAMP) browser
 	$(BIN)/ruff format --check .
 	$(BIN)/pytest $(PYTEST_ARGS)
 
-setup: $(RUN_STAMP) $(HTMX) translations
+setup: $(RUN_STAMP) $(HTMX) $(FONT) translations
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -39,6 +40,11 @@ $(HTMX): package.json package-lock.json
 	npm ci --no-audit --no-fund
 	mkdir -p static/vendor
 	cp node_modules/htmx.org/dist/htmx.min.js $@
+
+$(FONT): $(HTMX)
+	mkdir -p static/vendor/fonts
+	cp node_modules/vazirmatn/fonts/ttf/Vazirmatn-Regular.ttf node_modules/vazirmatn/fonts/ttf/Vazirmatn-Bold.ttf static/vendor/fonts/
+	cp node_modules/vazirmatn/OFL.txt static/vendor/fonts/ 2>/dev/null || true
 
 translations: $(RUN_STAMP)
 	$(BIN)/pybabel -q compile --use-fuzzy -d portal/translations

@@ -3,21 +3,27 @@
 from __future__ import annotations
 
 from babel import Locale
-from flask import current_app, request
+from flask import current_app, has_request_context, request
 from flask_babel import get_locale
 from flask_login import current_user
 
 
 def select_locale() -> str:
-    """The signed-in person's language, else the best match for the browser's."""
+    """The signed-in person's language, else the browser's best match; the default outside a request.
+
+    Jobs, scheduled tasks and commands have no request; they translate in the default language
+    unless they choose one with ``force_locale`` (mail does, for its recipient).
+    """
     languages = current_app.config["PORTAL_LANGUAGES"]
+    if not has_request_context():
+        return current_app.config["PORTAL_DEFAULT_LANGUAGE"]
     if current_user and current_user.is_authenticated and current_user.language in languages:
         return current_user.language
     return request.accept_languages.best_match(languages) or current_app.config["PORTAL_DEFAULT_LANGUAGE"]
 
 
 def select_timezone() -> str | None:
-    if current_user and current_user.is_authenticated:
+    if has_request_context() and current_user and current_user.is_authenticated:
         return current_user.timezone
     return None
 

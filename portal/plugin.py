@@ -22,6 +22,7 @@ from portal.schedule import ScheduledTask
 from portal.segments import Segment, all_segments, in_segment, segment_by_key, segment_member_ids
 from portal.settings import Setting, SettingValueError, get_setting, set_setting
 from portal.storage import FileTooLargeError, MissingFileError, StorageError, StoredFile, storage
+from portal.urls import external_url
 
 hookimpl = pluggy.HookimplMarker("portal")
 
@@ -64,6 +65,7 @@ __all__ = [
     "db",
     "emit",
     "enqueue",
+    "external_url",
     "get_setting",
     "hookimpl",
     "in_segment",

@@ -76,3 +76,19 @@ def test_production_refuses_unsafe_settings(app_config, secret, debug, message):
 def test_production_starts_with_a_proper_secret(app_config):
     app_config.update(PORTAL_ENV="production", PORTAL_SECRET_KEY="k" * 48)
     assert create_app(dict(app_config)).config["SECRET_KEY"] == "k" * 48
+
+
+def test_links_built_outside_a_request_use_the_public_base_url(app_config):
+    from flask_babel import force_locale, gettext
+
+    from portal.urls import external_url
+
+    app_config["PORTAL_BASE_URL"] = "https://portal.example.com/help"
+    app = create_app(dict(app_config))
+    with app.app_context():
+        assert external_url("auth.login") == "https://portal.example.com/help/login"
+        assert gettext("Sign in") == "Sign in", "jobs translate in the default language"
+        with force_locale("fa"):
+            assert gettext("Sign in") != "Sign in"
+    with app.test_request_context(base_url="http://localhost:8080"):
+        assert external_url("auth.login") == "http://localhost:8080/login", "a request keeps its host"

@@ -165,7 +165,7 @@ def test_notify_outside_a_request_mails_after_the_commit(app_config, make_user):
     """As from a CLI command: no request, so rendering the mail may query (the plugin switches)."""
     from portal import create_app
 
-    app_config["SERVER_NAME"] = "portal.example"
+    app_config["PORTAL_BASE_URL"] = "http://portal.example"
     app = create_app(dict(app_config))
     user = make_user()
     with app.app_context():

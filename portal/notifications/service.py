@@ -13,7 +13,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from flask import url_for
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
@@ -30,6 +29,7 @@ from portal.notifications.models import (
     NotificationPreference,
 )
 from portal.plugin_manager import PluginError, plugin_host
+from portal.urls import external_url
 
 if TYPE_CHECKING:
     from flask_babel import LazyString
@@ -288,6 +288,6 @@ def _queue_email(notification: Notification) -> None:
         user.language,
         title=notification.title,
         body=notification.body,
-        link=url_for("notifications.open_notification", notification_id=notification.id, _external=True),
-        preferences_link=url_for("notifications.preferences", _external=True),
+        link=external_url("notifications.open_notification", notification_id=notification.id),
+        preferences_link=external_url("notifications.preferences"),
     )

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from flask import url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import ColumnElement, func, select, update
@@ -21,6 +20,7 @@ from portal.mail import send_mail
 from portal.organizations.membership import MembershipError, add_member, membership_of
 from portal.organizations.models import Invitation, Membership, Organization
 from portal.tokens import ExpiredTokenError, InvalidTokenError, make_token, read_token
+from portal.urls import external_url
 
 INVITATION_LIFETIME = timedelta(days=7)  # the invitation mail says "a week"
 MAX_PENDING_INVITATIONS = 50
@@ -100,7 +100,7 @@ def send_invitation(invitation: Invitation, organization: Organization, inviter:
         "organization_invitation",
         _l("Join %(organization)s on our customer portal", organization=organization.name),
         account.language if account else inviter.language,
-        link=url_for("organizations.join", token=token, _external=True),
+        link=external_url("organizations.join", token=token),
         organization_name=organization.name,
         inviter_name=inviter.name,
     )

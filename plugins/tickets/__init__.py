@@ -1,0 +1,103 @@
+"""The tickets plugin: support requests and complaints customers can follow to the end.
+
+Hookimpls only: every page, link, tile, panel, slot and task the plugin adds is listed here.
+Template slots it renders on the staff ticket page (see docs/plugins/tickets.md):
+``tickets.staff_actions`` and ``tickets.staff_details``, both with ``ticket_id`` and ``customer_id``.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from portal.plugin import hookimpl
+
+from . import contributions
+from .models import MIGRATIONS_FOLDER
+from .settings import plugin_settings
+from .views import bp, staff_bp
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from flask import Blueprint
+    from markupsafe import Markup
+
+    from portal.plugin import NavItem, NotificationType, Panel, ScheduledTask, Setting, User, Widget
+
+
+@hookimpl
+def portal_blueprints() -> list[Blueprint]:
+    """Customer pages at /tickets, the staff queue and ticket pages at /staff/tickets."""
+    return [bp, staff_bp]
+
+
+@hookimpl
+def portal_migrations_folder() -> Path:
+    """The "tickets" Alembic branch."""
+    return MIGRATIONS_FOLDER
+
+
+@hookimpl
+def portal_nav_items(user: User | None) -> list[NavItem]:
+    """ "Support" for anyone signed in."""
+    return contributions.customer_links(user)
+
+
+@hookimpl
+def portal_staff_nav_items() -> list[NavItem]:
+    """The ticket queue."""
+    return contributions.staff_links()
+
+
+@hookimpl
+def portal_dashboard_widgets(user: User | None) -> list[Widget]:
+    """The customer's open tickets."""
+    return contributions.dashboard_widgets(user)
+
+
+@hookimpl
+def portal_template_slot(slot: str, context: dict[str, Any]) -> Markup | None:
+    """The plugin's stylesheet in <head> on its own pages."""
+    return contributions.render_slot(slot, context)
+
+
+@hookimpl
+def portal_notification_types() -> list[NotificationType]:
+    """Staff replies and status changes, told to the customer."""
+    return contributions.notification_types()
+
+
+@hookimpl
+def portal_customer_panels(customer: User) -> list[Panel]:
+    """The customer's recent tickets on their 360° page."""
+    return contributions.customer_panels(customer)
+
+
+@hookimpl
+def portal_plugin_settings() -> list[Setting]:
+    """Categories, reopen and autoclose periods, response targets per priority."""
+    return plugin_settings()
+
+
+@hookimpl
+def portal_scheduled_tasks() -> list[ScheduledTask]:
+    """Close resolved tickets after the set number of days."""
+    return contributions.scheduled_tasks()
+
+
+@hookimpl
+def portal_export_customer_data(user: User) -> dict[str, Any] | None:
+    """The customer's tickets and replies, never internal notes."""
+    return contributions.export_customer_data(user)
+
+
+@hookimpl
+def portal_erase_customer_data(user: User) -> None:
+    """Tickets go with the account."""
+    contributions.erase_customer_data(user)
+
+
+@hookimpl
+def portal_load_demo_data(customers: list[User]) -> None:
+    """Tickets in every status, added once."""
+    contributions.load_demo_data(customers)

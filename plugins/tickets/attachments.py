@@ -1,0 +1,110 @@
+"""Files customers and staff attach to messages: limits from the settings, type checked by content."""
+
+from __future__ import annotations
+
+import contextlib
+from typing import Any
+
+from flask_babel import gettext as _
+from werkzeug.datastructures import FileStorage
+
+from portal.plugin import FileTooLargeError, StorageError, db, get_setting, storage
+
+from .models import FILENAME_MAX, Attachment, Message
+
+MAX_FILES = 5
+
+# What each allowed type starts with; the name the sender gave the file is never trusted.
+SIGNATURES: dict[str, tuple[str, tuple[bytes, ...]]] = {
+    "png": ("image/png", (b"\x89PNG\r\n\x1a\n",)),
+    "jpeg": ("image/jpeg", (b"\xff\xd8\xff",)),
+    "gif": ("image/gif", (b"GIF87a", b"GIF89a")),
+    "pdf": ("application/pdf", (b"%PDF-",)),
+}
+
+
+def allowed_types() -> list[str]:
+    raw = str(get_setting("tickets", "attachment_types"))
+    names = [part.strip().lower() for part in raw.split(",")]
+    return [name for name in names if name in SIGNATURES or name == "txt"]
+
+
+def sniff(head: bytes, allowed: list[str]) -> str | None:
+    """The MIME type the content shows, if it is one of the allowed types."""
+    for name in allowed:
+        if name == "txt":
+            continue
+        mimetype, starts = SIGNATURES[name]
+        if head.startswith(starts):
+            return mimetype
+    if "txt" in allowed and b"\x00" not in head:
+        try:
+            head.decode("utf-8")
+        except UnicodeDecodeError as error:
+            if error.start < len(head) - 3:  # a character cut at the end of the sample is fine
+                return None
+        return "text/plain"
+    return None
+
+
+def uploads_from(files: list[Any]) -> list[FileStorage]:
+    return [f for f in files or [] if isinstance(f, FileStorage) and f.filename]
+
+
+def check(files: list[FileStorage]) -> list[str]:
+    """Problems with the files, as messages for the form; empty when all may be kept."""
+    if len(files) > MAX_FILES:
+        return [_("You can attach at most %(count)d files.", count=MAX_FILES)]
+    allowed = allowed_types()
+    errors = []
+    for upload in files:
+        head = upload.stream.read(512)
+        upload.stream.seek(0)
+        if sniff(head, allowed) is None:
+            errors.append(
+                _(
+                    "“%(name)s” is not a file type we accept (%(types)s).",
+                    name=upload.filename[:FILENAME_MAX],
+                    types=", ".join(allowed),
+                )
+            )
+    return errors
+
+
+def save(message: Message, files: list[FileStorage]) -> list[str]:
+    """Keep the files (already checked) for ``message``; returns problems, and then keeps nothing."""
+    max_bytes = int(get_setting("tickets", "attachment_max_mb")) * 1024 * 1024
+    allowed = allowed_types()
+    kept: list[str] = []
+    for upload in files:
+        head = upload.stream.read(512)
+        upload.stream.seek(0)
+        mimetype = sniff(head, allowed) or "application/octet-stream"
+        try:
+            stored = storage().save(
+                upload.stream, prefix="tickets", filename_hint=upload.filename or "", max_bytes=max_bytes
+            )
+        except FileTooLargeError as error:
+            _discard(kept)
+            return [str(error)]
+        except StorageError:
+            _discard(kept)
+            return [_("We could not keep your file just now. Please try again.")]
+        kept.append(stored.key)
+        db.session.add(
+            Attachment(
+                ticket_id=message.ticket_id,
+                message_id=message.id,
+                storage_key=stored.key,
+                filename=(upload.filename or "file")[:FILENAME_MAX],
+                mimetype=mimetype,
+                size=stored.size,
+            )
+        )
+    return []
+
+
+def _discard(keys: list[str]) -> None:
+    for key in keys:
+        with contextlib.suppress(StorageError):
+            storage().delete(key)

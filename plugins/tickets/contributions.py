@@ -1,0 +1,238 @@
+"""What the tickets plugin adds to the portal's shared pages: links, tiles, panels, slots, data hooks."""
+
+from __future__ import annotations
+
+from contextlib import suppress
+from datetime import timedelta
+from typing import Any
+
+from flask import render_template, request
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from markupsafe import Markup
+from sqlalchemy import delete, func, select, update
+
+from portal.plugin import (
+    NavItem,
+    NotificationType,
+    Panel,
+    ScheduledTask,
+    StorageError,
+    User,
+    Widget,
+    db,
+    storage,
+    utcnow,
+)
+
+from . import service
+from .models import ACTIVE_STATUSES, Attachment, Message, Ticket
+
+
+def customer_links(user: User | None) -> list[NavItem]:
+    if user is None or user.is_staff:
+        return []
+    return [NavItem(label=_l("Support"), endpoint="tickets.index", order=20)]
+
+
+def staff_links() -> list[NavItem]:
+    return [NavItem(label=_l("Tickets"), endpoint="tickets_staff.queue", order=20)]
+
+
+def dashboard_widgets(user: User | None) -> list[Widget]:
+    if user is None or user.is_staff:
+        return []
+    return [Widget(name="tickets.open", title=_l("Your open tickets"), endpoint="tickets.widget", order=20)]
+
+
+def notification_types() -> list[NotificationType]:
+    return [
+        NotificationType(
+            kind="tickets.reply",
+            label=_l("Replies to your tickets"),
+            description=_l("When our staff answer one of your tickets."),
+        ),
+        NotificationType(
+            kind="tickets.status",
+            label=_l("Changes to your tickets"),
+            description=_l("When one of your tickets is resolved, closed or waits for you."),
+        ),
+    ]
+
+
+def customer_panels(customer: User) -> list[Panel]:
+    tickets = db.session.scalars(
+        select(Ticket).where(Ticket.customer_id == customer.id).order_by(Ticket.id.desc()).limit(10)
+    ).all()
+    open_count = db.session.scalar(
+        select(func.count())
+        .select_from(Ticket)
+        .where(Ticket.customer_id == customer.id, Ticket.status.in_(ACTIVE_STATUSES))
+    )
+    return [
+        Panel(
+            name="tickets.recent",
+            title=_l("Tickets"),
+            template="tickets/customer_panel.html",
+            context={"tickets": tickets, "open_count": open_count or 0, "customer_id": customer.id},
+            order=30,
+        )
+    ]
+
+
+def render_slot(slot: str, context: dict[str, Any]) -> Markup | None:
+    if slot == "head" and request and (request.blueprint or "").startswith("tickets"):
+        return Markup(render_template("tickets/head.html"))  # noqa: S704  (autoescaped template)
+    if slot == "page_bottom" and request and not (request.blueprint or "").startswith(("tickets", "staff")):
+        if current_user.is_authenticated and not current_user.is_staff:
+            return Markup(render_template("tickets/help_link.html"))  # noqa: S704  (autoescaped template)
+        return None
+    if slot == "staff_home":
+        return Markup(render_template("tickets/staff_home.html", **staff_summary()))  # noqa: S704
+    return None
+
+
+def staff_summary() -> dict[str, Any]:
+    """Open and overdue tickets, median first response and average rating over the last 30 days."""
+    now = utcnow()
+    since = now - timedelta(days=30)
+    open_count = db.session.scalar(
+        select(func.count()).select_from(Ticket).where(Ticket.status.in_(ACTIVE_STATUSES))
+    )
+    overdue = db.session.scalar(select(func.count()).select_from(Ticket).where(service.overdue_clause(now)))
+    rating = db.session.scalar(select(func.avg(Ticket.rating)).where(Ticket.rated_at >= since))
+    answered = db.session.execute(
+        select(Ticket.created_at, Ticket.first_response_at)
+        .where(Ticket.created_at >= since, Ticket.first_response_at.is_not(None))
+        .order_by(Ticket.id.desc())
+        .limit(1000)
+    ).all()
+    waits = sorted((row.first_response_at - row.created_at).total_seconds() / 3600 for row in answered)
+    median = None
+    if waits:
+        middle = len(waits) // 2
+        median = waits[middle] if len(waits) % 2 else (waits[middle - 1] + waits[middle]) / 2
+    return {
+        "weeks": weekly_counts(now),
+        "open_count": open_count or 0,
+        "overdue_count": overdue or 0,
+        "average_rating": float(rating) if rating is not None else None,
+        "median_first_response_hours": median,
+    }
+
+
+def weekly_counts(now: Any, weeks: int = 8) -> list[dict[str, Any]]:
+    """Tickets opened and resolved in each of the last ``weeks`` weeks, oldest first."""
+    start = now - timedelta(weeks=weeks)
+    created = db.session.scalars(
+        select(Ticket.created_at).where(Ticket.created_at >= start).limit(20000)
+    ).all()
+    resolved = db.session.scalars(
+        select(Ticket.resolved_at).where(Ticket.resolved_at >= start).limit(20000)
+    ).all()
+    rows = [{"start": start + timedelta(weeks=n), "opened": 0, "resolved": 0} for n in range(weeks)]
+    for when, key in [(c, "opened") for c in created] + [(r, "resolved") for r in resolved]:
+        index = min(int((when - start) / timedelta(weeks=1)), weeks - 1)
+        rows[index][key] += 1
+    return rows
+
+
+def scheduled_tasks() -> list[ScheduledTask]:
+    return [ScheduledTask(name="tickets.autoclose", every=timedelta(hours=1), function=service.autoclose)]
+
+
+def export_customer_data(user: User) -> dict[str, Any] | None:
+    """The customer's tickets and the conversation they saw: never internal notes."""
+    tickets = db.session.scalars(
+        select(Ticket).where(Ticket.customer_id == user.id).order_by(Ticket.id)
+    ).all()
+    if not tickets:
+        return None
+    messages = db.session.scalars(
+        select(Message)
+        .where(Message.ticket_id.in_([t.id for t in tickets]), Message.internal.is_(False))
+        .order_by(Message.id)
+    ).all()
+    by_ticket: dict[int, list[dict[str, Any]]] = {}
+    for message in messages:
+        by_ticket.setdefault(message.ticket_id, []).append(
+            {
+                "from": "staff" if message.from_staff else "customer",
+                "body": message.body,
+                "created_at": message.created_at.isoformat(),
+            }
+        )
+    return {
+        "tickets": [
+            {
+                "id": t.id,
+                "subject": t.subject,
+                "category": t.category,
+                "priority": t.priority,
+                "status": t.status,
+                "created_at": t.created_at.isoformat(),
+                "rating": t.rating,
+                "rating_comment": t.rating_comment,
+                "messages": by_ticket.get(t.id, []),
+            }
+            for t in tickets
+        ]
+    }
+
+
+def erase_customer_data(user: User) -> None:
+    """The customer's tickets go; what they wrote on others' tickets (staff) loses its author."""
+    ticket_ids = select(Ticket.id).where(Ticket.customer_id == user.id)
+    keys = db.session.scalars(
+        select(Attachment.storage_key).where(Attachment.ticket_id.in_(ticket_ids))
+    ).all()
+    db.session.execute(delete(Attachment).where(Attachment.ticket_id.in_(ticket_ids)))
+    db.session.execute(delete(Message).where(Message.ticket_id.in_(ticket_ids)))
+    db.session.execute(delete(Ticket).where(Ticket.customer_id == user.id))
+    db.session.execute(update(Message).where(Message.author_id == user.id).values(author_id=None))
+    db.session.execute(update(Ticket).where(Ticket.assignee_id == user.id).values(assignee_id=None))
+    # The files go too; a file left behind by a failure is unreachable (no row points at it).
+    for key in keys:
+        with suppress(StorageError):
+            storage().delete(key)
+
+
+DEMO = [
+    ("new", "question", "normal", "How do I change my delivery address?"),
+    ("open", "problem", "high", "The invoice for March is missing"),
+    ("waiting", "request", "low", "Please add my colleague to our account"),
+    ("resolved", "complaint", "urgent", "The order arrived damaged"),
+    ("closed", "question", "normal", "Opening hours over the holidays"),
+]
+
+
+def load_demo_data(customers: list[User]) -> None:
+    """Tickets in every status for the first demo customer; added once."""
+    if not customers:
+        return
+    owner = customers[0]
+    if db.session.scalar(select(Ticket.id).where(Ticket.customer_id == owner.id).limit(1)) is not None:
+        return
+    now = utcnow()
+    for status, category, priority, subject in DEMO:
+        ticket = Ticket(
+            customer_id=owner.id,
+            subject=subject,
+            category=category,
+            priority=priority,
+            status=status,
+            created_at=now - timedelta(days=3),
+            updated_at=now,
+            first_response_due=now - timedelta(days=2),
+            resolution_due=now + timedelta(days=2),
+            first_response_at=None if status == "new" else now - timedelta(days=2, hours=20),
+            resolved_at=now - timedelta(days=1) if status in ("resolved", "closed") else None,
+            closed_at=now if status == "closed" else None,
+        )
+        db.session.add(ticket)
+        db.session.flush()
+        db.session.add(Message(ticket_id=ticket.id, author_id=owner.id, body=subject + "\n\nThank you!"))
+        if status != "new":
+            db.session.add(
+                Message(ticket_id=ticket.id, from_staff=True, body="Thanks for writing to us. We are on it.")
+            )

@@ -1,0 +1,93 @@
+"""The tickets plugin's forms; every one carries the CSRF token and limits what it accepts."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, HiddenField, MultipleFileField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional
+
+from .models import BODY_MAX, CANNED_TITLE_MAX, COMMENT_MAX, PRIORITIES, STATUSES, SUBJECT_MAX, TOKEN_MAX
+
+
+def priority_choices() -> list[tuple[str, str]]:
+    labels = {"low": _l("Low"), "normal": _l("Normal"), "high": _l("High"), "urgent": _l("Urgent")}
+    return [(p, str(labels[p])) for p in PRIORITIES]
+
+
+STATUS_LABELS = {
+    "new": _l("New"),
+    "open": _l("Open"),
+    "waiting": _l("Waiting on customer"),
+    "resolved": _l("Resolved"),
+    "closed": _l("Closed"),
+}
+
+
+def status_choices() -> list[tuple[str, str]]:
+    return [(s, str(STATUS_LABELS[s])) for s in STATUSES]
+
+
+class NewTicketForm(FlaskForm):
+    subject = StringField(
+        _l("Subject"),
+        validators=[DataRequired(_l("Please give your ticket a subject.")), Length(max=SUBJECT_MAX)],
+    )
+    category = SelectField(_l("Category"))
+    priority = SelectField(_l("Priority"), default="normal")
+    body = TextAreaField(
+        _l("Message"),
+        validators=[DataRequired(_l("Please write a message.")), Length(max=BODY_MAX)],
+        description=_l("You can use Markdown."),
+    )
+    files = MultipleFileField(_l("Attachments (up to 5)"))
+
+
+class ReplyForm(FlaskForm):
+    body = TextAreaField(
+        _l("Your reply"),
+        validators=[DataRequired(_l("Please write a message.")), Length(max=BODY_MAX)],
+    )
+    token = HiddenField(validators=[Optional(), Length(max=TOKEN_MAX)])
+    files = MultipleFileField(_l("Attachments (up to 5)"))
+
+
+class StaffReplyForm(ReplyForm):
+    internal = BooleanField(_l("Internal note (never shown to the customer)"))
+
+
+class RateForm(FlaskForm):
+    rating = SelectField(
+        _l("How well was your request resolved?"),
+        choices=[("5", "5"), ("4", "4"), ("3", "3"), ("2", "2"), ("1", "1")],
+        validators=[DataRequired()],
+    )
+    comment = TextAreaField(_l("Comment"), validators=[Optional(), Length(max=COMMENT_MAX)])
+
+
+class StatusForm(FlaskForm):
+    status = SelectField(_l("Status"))
+
+
+class AssignForm(FlaskForm):
+    assignee = SelectField(_l("Assignee"))
+
+
+class ActionForm(FlaskForm):
+    """A button that changes something: the CSRF token is all it carries."""
+
+
+class BulkForm(FlaskForm):
+    """Several tickets at once: a new status, a new assignee, or both."""
+
+    status = SelectField(_l("Set status"), validators=[Optional()])
+    assignee = SelectField(_l("Assign to"), validators=[Optional()])
+
+
+class CannedReplyForm(FlaskForm):
+    title = StringField(
+        _l("Title"), validators=[DataRequired(_l("Please give it a title.")), Length(max=CANNED_TITLE_MAX)]
+    )
+    body = TextAreaField(
+        _l("Reply text"), validators=[DataRequired(_l("Please write a message.")), Length(max=BODY_MAX)]
+    )

@@ -1,0 +1,104 @@
+"""What an administrator sets for tickets at /staff/settings/tickets."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+
+from portal.plugin import Setting, get_setting
+
+from .models import PRIORITIES
+
+DEFAULT_CATEGORIES = "question, problem, complaint, request"
+# Hours to the first staff reply and to resolution, per priority.
+DEFAULT_TARGETS = {
+    "low": (48, 240),
+    "normal": (24, 120),
+    "high": (8, 48),
+    "urgent": (2, 24),
+}
+
+
+def plugin_settings() -> list[Setting]:
+    settings = [
+        Setting(
+            key="categories",
+            label=_l("Ticket categories"),
+            type="text",
+            default=DEFAULT_CATEGORIES,
+            max_length=400,
+            help=_l("Comma-separated; customers choose one when they open a ticket."),
+        ),
+        Setting(
+            key="reopen_days",
+            label=_l("Customers may reopen a ticket within (days)"),
+            type="integer",
+            default=14,
+            min=0,
+            max=365,
+        ),
+        Setting(
+            key="autoclose_days",
+            label=_l("Close resolved tickets after (days)"),
+            type="integer",
+            default=7,
+            min=1,
+            max=365,
+        ),
+        Setting(
+            key="attachment_max_mb",
+            label=_l("Largest attachment (MB)"),
+            type="integer",
+            default=5,
+            min=1,
+            max=50,
+        ),
+        Setting(
+            key="attachment_types",
+            label=_l("Attachment types accepted"),
+            type="text",
+            default="png, jpeg, gif, pdf, txt",
+            max_length=100,
+            help=_l("Comma-separated, from: png, jpeg, gif, pdf, txt. Checked by content, not by name."),
+        ),
+    ]
+    for priority in PRIORITIES:
+        first, resolution = DEFAULT_TARGETS[priority]
+        settings.append(
+            Setting(
+                key=f"first_response_hours_{priority}",
+                label=_l("First response within (hours), priority %(priority)s", priority=priority),
+                type="integer",
+                default=first,
+                min=1,
+                max=8760,
+            )
+        )
+        settings.append(
+            Setting(
+                key=f"resolution_hours_{priority}",
+                label=_l("Resolution within (hours), priority %(priority)s", priority=priority),
+                type="integer",
+                default=resolution,
+                min=1,
+                max=8760,
+            )
+        )
+    return settings
+
+
+def categories() -> list[str]:
+    """The categories on offer, in the administrator's order, without blanks or repeats."""
+    raw = str(get_setting("tickets", "categories"))
+    seen: list[str] = []
+    for part in raw.split(","):
+        name = part.strip()[:40]
+        if name and name not in seen:
+            seen.append(name)
+    return seen or [c.strip() for c in DEFAULT_CATEGORIES.split(",")]
+
+
+def target_hours(priority: str) -> tuple[int, int]:
+    return (
+        int(get_setting("tickets", f"first_response_hours_{priority}")),
+        int(get_setting("tickets", f"resolution_hours_{priority}")),
+    )

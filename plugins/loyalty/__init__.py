@@ -1,0 +1,137 @@
+"""The loyalty plugin: points customers can trust, tiers they climb, rewards they redeem.
+
+This file holds hookimpls only; each hands the work to one of the plugin's modules.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from portal.plugin import hookimpl
+
+from . import awards, contributions, tasks
+from .cli import loyalty_group
+from .models import MIGRATIONS_FOLDER
+from .settings import plugin_settings
+from .views import bp, staff_bp
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    import click
+    from flask import Blueprint
+    from markupsafe import Markup
+
+    from portal.plugin import (
+        Event,
+        NavItem,
+        NotificationType,
+        Panel,
+        ScheduledTask,
+        Segment,
+        Setting,
+        User,
+        Widget,
+    )
+
+
+@hookimpl
+def portal_blueprints() -> list[Blueprint]:
+    """Customer pages at /loyalty, staff pages at /staff/loyalty."""
+    return [bp, staff_bp]
+
+
+@hookimpl
+def portal_migrations_folder() -> Path:
+    """The "loyalty" Alembic branch: ledger, balances, rewards, redemptions."""
+    return MIGRATIONS_FOLDER
+
+
+@hookimpl
+def portal_cli_commands() -> list[click.Command]:
+    """``portal loyalty reconcile | import-purchases | expire``."""
+    return [loyalty_group]
+
+
+@hookimpl
+def portal_nav_items(user: User | None) -> list[NavItem]:
+    """A "Loyalty" link for customers."""
+    return contributions.customer_links(user)
+
+
+@hookimpl
+def portal_staff_nav_items() -> list[NavItem]:
+    """The loyalty report and rewards catalogue for staff."""
+    return contributions.staff_links()
+
+
+@hookimpl
+def portal_dashboard_widgets(user: User | None) -> list[Widget]:
+    """A tile with the customer's balance and tier."""
+    return contributions.dashboard_widgets(user)
+
+
+@hookimpl
+def portal_template_slot(slot: str, context: dict[str, Any]) -> Markup | None:
+    """The goodwill form in the staff ticket page's ``tickets.staff_actions`` slot."""
+    return contributions.render_slot(slot, context)
+
+
+@hookimpl
+def portal_customer_fields(customer: User) -> dict[str, str]:
+    """``loyalty.tier`` and ``loyalty.points`` for document templates."""
+    return contributions.customer_fields(customer)
+
+
+@hookimpl
+def portal_export_customer_data(user: User) -> dict[str, Any] | None:
+    """The customer's ledger and vouchers."""
+    return contributions.export_data(user)
+
+
+@hookimpl
+def portal_erase_customer_data(user: User) -> None:
+    """Ledger, balance and vouchers go with the account."""
+    contributions.erase_data(user)
+
+
+@hookimpl
+def portal_load_demo_data(customers: list[User]) -> None:
+    """A small catalogue and demo customers in every tier."""
+    contributions.load_demo_data(customers)
+
+
+@hookimpl
+def portal_notification_types() -> list[NotificationType]:
+    """Tier changes and expiry reminders."""
+    return contributions.notification_types()
+
+
+@hookimpl
+def portal_customer_panels(customer: User, viewer: User) -> list[Panel]:
+    """Balance, tier, goodwill and purchase forms, and recent vouchers on the 360° page."""
+    return contributions.customer_panels(customer, viewer)
+
+
+@hookimpl
+def portal_plugin_settings() -> list[Setting]:
+    """Points per currency unit, event awards, goodwill limits, expiry, tier thresholds and benefits."""
+    return plugin_settings()
+
+
+@hookimpl
+def portal_segments() -> list[Segment]:
+    """One segment per tier: ``loyalty.tier:<code>``."""
+    return contributions.segments()
+
+
+@hookimpl
+def portal_handle_event(event: Event) -> None:
+    """Points for a rated ticket, a completed survey, a verified email or a registration, once per event."""
+    awards.handle_event(event)
+
+
+@hookimpl
+def portal_scheduled_tasks() -> list[ScheduledTask]:
+    """Expiry, expiry reminders and the daily tier refresh."""
+    return tasks.scheduled_tasks()

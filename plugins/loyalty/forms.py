@@ -1,0 +1,74 @@
+"""The loyalty plugin's forms; every one carries the CSRF token and limits every input."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    DateField,
+    HiddenField,
+    IntegerField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp
+
+from .settings import MAX_POINTS
+from .tiers import CODES, NAMES
+
+KEY = [DataRequired(), Length(max=64), Regexp(r"^[A-Za-z0-9_-]+$")]
+
+
+class RedeemForm(FlaskForm):
+    request_key = HiddenField(validators=KEY)
+
+
+class CancelForm(FlaskForm):
+    """Only the CSRF token: cancelling a redemption needs nothing else."""
+
+
+class GoodwillForm(FlaskForm):
+    points = StringField(_l("Points"), validators=[DataRequired(), Length(max=12)])
+    reason = StringField(_l("Reason"), validators=[DataRequired(), Length(max=300)])
+    request_key = HiddenField(validators=KEY)
+    next = HiddenField(validators=[Optional(), Length(max=300)])
+
+
+class PurchaseForm(FlaskForm):
+    amount = StringField(_l("Amount"), validators=[DataRequired(), Length(max=20)])
+    reference = StringField(_l("Receipt or order number"), validators=[Optional(), Length(max=60)])
+    request_key = HiddenField(validators=KEY)
+
+
+class RewardForm(FlaskForm):
+    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=120)])
+    description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=2000)])
+    cost = IntegerField(
+        _l("Cost in points"), validators=[InputRequired(), NumberRange(min=1, max=MAX_POINTS)]
+    )
+    stock = IntegerField(_l("Stock"), validators=[InputRequired(), NumberRange(min=0, max=1_000_000)])
+    per_customer_limit = IntegerField(
+        _l("Limit per customer (0 = none)"),
+        default=0,
+        validators=[InputRequired(), NumberRange(min=0, max=1000)],
+    )
+    starts_at = DateField(_l("Available from"), validators=[Optional()])
+    ends_at = DateField(_l("Available until"), validators=[Optional()])
+    min_tier = SelectField(_l("Minimum tier"), choices=[(code, NAMES[code]) for code in CODES])
+    active = BooleanField(_l("Shown in the catalogue"), default=True)
+
+    def validate_ends_at(self, field: DateField) -> None:
+        if field.data and self.starts_at.data and field.data <= self.starts_at.data:
+            from wtforms.validators import ValidationError
+
+            raise ValidationError(_l("The end date must be after the start date."))
+
+
+class AdjustForm(FlaskForm):
+    """An administrator's correction: points may be negative (taking points) or positive."""
+
+    points = StringField(_l("Points (negative to take)"), validators=[DataRequired(), Length(max=12)])
+    reason = StringField(_l("Reason"), validators=[DataRequired(), Length(max=300)])
+    request_key = HiddenField(validators=KEY)

@@ -1,0 +1,369 @@
+"""The ledger: every change of points is an entry; the cached balance moves in the same transaction.
+
+Guarantees, on SQLite and PostgreSQL alike:
+- a source (an event id, an import row, a request key) is unique, so the same thing never counts twice;
+- a debit is one conditional ``UPDATE … SET balance = balance - n WHERE balance >= n``: PostgreSQL holds
+  the account row's lock until commit and re-checks the condition for a waiting writer, SQLite runs one
+  writer at a time, so concurrent debits can never take the balance below zero (a CHECK backs this up);
+- credits are lots with ``remaining`` points; debits and expiry consume the oldest lots first.
+"""
+
+from __future__ import annotations
+
+from calendar import monthrange
+from contextlib import suppress
+from datetime import datetime, timedelta
+from decimal import Decimal, InvalidOperation
+
+from flask import has_request_context
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+
+from portal.plugin import NotificationError, User, db, emit, get_setting, notify, utcnow
+
+from . import tiers
+from .models import REASON_MAX, SOURCE_MAX, Account, Entry
+from .settings import MAX_POINTS
+
+CREDIT_KINDS = ("earned", "adjusted", "goodwill", "reversed")
+DEBIT_KINDS = ("redeemed", "expired", "adjusted")
+
+
+def _notify(user: User, kind: str, **fields: object) -> None:
+    """notify(), also from ticks and event handlers; the ledger change stands if the kind is off."""
+    with suppress(NotificationError):
+        notify(user, kind, **fields)
+
+
+def _(text: str, **values: object) -> str:
+    """gettext inside a request; the source text outside one (CLI, ticks, event handlers)."""
+    if has_request_context():
+        return gettext(text, **values)
+    return text % values if values else text
+
+
+class LedgerError(ValueError):
+    """A change of points that must not happen; the message is for the person who asked."""
+
+
+class InsufficientPointsError(LedgerError):
+    """The balance does not cover the debit."""
+
+
+def parse_points(value: object) -> int:
+    """A whole number of points between 1 and the maximum, or a LedgerError saying what is wrong."""
+    if isinstance(value, bool):
+        raise LedgerError(_("Points must be a whole number."))
+    try:
+        number = Decimal(str(value).strip())
+    except (InvalidOperation, ValueError):
+        raise LedgerError(_("Points must be a whole number.")) from None
+    if not number.is_finite() or number != number.to_integral_value():
+        raise LedgerError(_("Points must be a whole number."))
+    if number <= 0:
+        raise LedgerError(_("Points must be more than zero."))
+    if number > MAX_POINTS:
+        raise LedgerError(_("At most %(max)d points at a time.", max=MAX_POINTS))
+    return int(number)
+
+
+def parse_amount(value: object) -> Decimal:
+    """A purchase amount: positive, at most two decimals, at most 10,000,000."""
+    try:
+        amount = Decimal(str(value).strip())
+    except (InvalidOperation, ValueError):
+        raise LedgerError(_("The amount must be a number.")) from None
+    if not amount.is_finite():
+        raise LedgerError(_("The amount must be a number."))
+    if amount <= 0:
+        raise LedgerError(_("The amount must be more than zero."))
+    if amount > 10_000_000:
+        raise LedgerError(_("The amount is too large."))
+    if amount != amount.quantize(Decimal("0.01")):
+        raise LedgerError(_("The amount may have at most two decimals."))
+    return amount
+
+
+def balance(user_id: int) -> int:
+    """The customer's balance: one primary-key lookup, however long the history."""
+    return int(db.session.scalar(select(Account.balance).where(Account.user_id == user_id)) or 0)
+
+
+def account(user_id: int) -> Account:
+    """The customer's account row, made on first use (safely when two transactions race to make it)."""
+    found = db.session.get(Account, user_id)
+    if found is not None:
+        return found
+    try:
+        with db.session.begin_nested():
+            db.session.add(Account(user_id=user_id, balance=0, tier="bronze"))
+    except IntegrityError:
+        pass
+    return db.session.get(Account, user_id)
+
+
+def source_used(source: str) -> bool:
+    return db.session.scalar(select(Entry.id).where(Entry.source == source)) is not None
+
+
+def _add_months(moment: datetime, months: int) -> datetime:
+    month = moment.month - 1 + months
+    year, month = moment.year + month // 12, month % 12 + 1
+    return moment.replace(year=year, month=month, day=min(moment.day, monthrange(year, month)[1]))
+
+
+def _check(kind: str, allowed: tuple[str, ...], reason: str, source: str | None) -> None:
+    if kind not in allowed:
+        raise ValueError(f"unknown ledger kind {kind!r}")
+    if len(reason) > REASON_MAX:
+        raise LedgerError(_("The reason may be at most %(max)d characters.", max=REASON_MAX))
+    if source is not None and len(source) > SOURCE_MAX:
+        raise ValueError("source too long")
+
+
+def credit(
+    user_id: int,
+    points: int,
+    kind: str,
+    reason: str = "",
+    actor_id: int | None = None,
+    source: str | None = None,
+    now: datetime | None = None,
+) -> Entry | None:
+    """Add points; ``None`` (and nothing changed) when this source was already credited."""
+    _check(kind, CREDIT_KINDS, reason, source)
+    points = parse_points(points)
+    now = now or utcnow()
+    months = get_setting("loyalty", "expiry_months")
+    account(user_id)
+    if source is not None and source_used(source):
+        return None
+    entry = Entry(
+        user_id=user_id,
+        kind=kind,
+        points=points,
+        remaining=points,
+        reason=reason,
+        actor_id=actor_id,
+        source=source,
+        created_at=now,
+        expires_at=_add_months(now, months) if months else None,
+    )
+    try:
+        with db.session.begin_nested():
+            db.session.add(entry)
+            db.session.flush()
+            db.session.execute(
+                update(Account)
+                .where(Account.user_id == user_id)
+                .values(balance=Account.balance + points, updated_at=now)
+            )
+    except IntegrityError:
+        return None  # the same source, credited by a concurrent transaction
+    emit(
+        "loyalty.points_earned",
+        {"user_id": user_id, "points": points, "kind": kind, "entry_id": entry.id},
+        customer_id=user_id,
+        actor_id=actor_id,
+    )
+    refresh_tier(user_id, actor_id=actor_id)
+    return entry
+
+
+def debit(
+    user_id: int,
+    points: int,
+    kind: str,
+    reason: str = "",
+    actor_id: int | None = None,
+    source: str | None = None,
+    now: datetime | None = None,
+) -> Entry | None:
+    """Take points, oldest lots first; InsufficientPointsError when the balance does not cover them."""
+    _check(kind, DEBIT_KINDS, reason, source)
+    points = parse_points(points)
+    now = now or utcnow()
+    account(user_id)
+    # Inside a caller's savepoint, no read before the guarded UPDATE: on SQLite a read would pin a
+    # snapshot that a concurrent writer makes stale; the unique source still refuses a repeat.
+    if source is not None and not db.session().in_nested_transaction() and source_used(source):
+        return None
+    entry = Entry(
+        user_id=user_id,
+        kind=kind,
+        points=-points,
+        remaining=0,
+        reason=reason,
+        actor_id=actor_id,
+        source=source,
+        created_at=now,
+    )
+    try:
+        with db.session.begin_nested():
+            # The guard and the lock: a waiting writer re-checks the condition after the first commits.
+            changed = db.session.execute(
+                update(Account)
+                .where(Account.user_id == user_id, Account.balance >= points)
+                .values(balance=Account.balance - points, updated_at=now)
+                .execution_options(synchronize_session=False)
+            ).rowcount
+            if changed != 1:
+                raise InsufficientPointsError(_("You do not have enough points for this."))
+            db.session.add(entry)
+            db.session.flush()
+            _consume_oldest(user_id, points)
+    except IntegrityError:
+        return None
+    db.session.expire_all()
+    return entry
+
+
+def _consume_oldest(user_id: int, points: int) -> None:
+    """Take ``points`` from the credits with points left, soonest to expire (then oldest) first."""
+    lots = db.session.scalars(
+        select(Entry)
+        .where(Entry.user_id == user_id, Entry.remaining > 0)
+        .order_by(Entry.expires_at.is_(None), Entry.expires_at, Entry.id)
+    )
+    for lot in lots:
+        if points <= 0:
+            break
+        take = min(lot.remaining, points)
+        lot.remaining -= take
+        points -= take
+    if points > 0:
+        raise LedgerError("ledger lots do not cover the balance")  # a broken invariant, never user input
+
+
+def expire_due(now: datetime | None = None) -> int:
+    """Expire every lot past its date, oldest first; returns how many points expired."""
+    now = now or utcnow()
+    total = 0
+    due = db.session.execute(
+        select(Entry.id, Entry.user_id).where(Entry.remaining > 0, Entry.expires_at <= now).order_by(Entry.id)
+    ).all()
+    for lot_id, user_id in due:
+        lot = db.session.get(Entry, lot_id)
+        db.session.refresh(lot)
+        if lot.remaining <= 0:
+            continue
+        points = lot.remaining
+        entry = debit(
+            user_id, points, "expired", reason=_l_str("Points expired"), source=f"expire:{lot_id}", now=now
+        )
+        if entry is None:
+            continue
+        total += points
+        emit(
+            "loyalty.points_expired",
+            {"user_id": user_id, "points": points, "entry_id": entry.id},
+            customer_id=user_id,
+        )
+    return total
+
+
+def _l_str(text: str) -> str:
+    return text  # ledger reasons are stored in the language-neutral source text
+
+
+def remind_expiring(now: datetime | None = None) -> int:
+    """Tell each customer once about points that expire within the reminder window; returns how many."""
+    now = now or utcnow()
+    days = get_setting("loyalty", "expiry_reminder_days")
+    if not days:
+        return 0
+    horizon = now + timedelta(days=days)
+    rows = db.session.execute(
+        select(Entry.user_id, func.sum(Entry.remaining), func.min(Entry.expires_at))
+        .where(
+            Entry.remaining > 0,
+            Entry.expires_at <= horizon,
+            Entry.expires_at > now,
+            Entry.reminded.is_(False),
+        )
+        .group_by(Entry.user_id)
+    ).all()
+    for user_id, points, first in rows:
+        user = db.session.get(User, user_id)
+        if user is not None:
+            _notify(
+                user,
+                "loyalty.expiry",
+                title=_l("%(points)d points expire soon", points=int(points)),
+                body=_l(
+                    "Points expire on %(date)s. Redeem them for a reward before then.",
+                    date=first.date().isoformat(),
+                ),
+                url="/loyalty/",
+            )
+        db.session.execute(
+            update(Entry)
+            .where(Entry.user_id == user_id, Entry.remaining > 0, Entry.expires_at <= horizon)
+            .values(reminded=True)
+            .execution_options(synchronize_session=False)
+        )
+    return len(rows)
+
+
+def expiring_soon(user_id: int, now: datetime | None = None) -> tuple[int, datetime | None]:
+    """Points expiring in the reminder window (or the next 90 days) and the first date."""
+    now = now or utcnow()
+    horizon = now + timedelta(days=max(get_setting("loyalty", "expiry_reminder_days"), 90))
+    points, first = db.session.execute(
+        select(func.coalesce(func.sum(Entry.remaining), 0), func.min(Entry.expires_at)).where(
+            Entry.user_id == user_id, Entry.remaining > 0, Entry.expires_at <= horizon
+        )
+    ).one()
+    return int(points or 0), first
+
+
+def refresh_tier(user_id: int, actor_id: int | None = None) -> str:
+    """Recompute the customer's tier; on a change notify them and emit ``loyalty.tier_changed``."""
+    acct = account(user_id)
+    new = tiers.tier_for_points(tiers.earned_last_year(user_id)).code
+    old = acct.tier
+    if new == old:
+        return new
+    acct.tier = new
+    emit(
+        "loyalty.tier_changed",
+        {"user_id": user_id, "from": old, "to": new},
+        customer_id=user_id,
+        actor_id=actor_id,
+    )
+    user = db.session.get(User, user_id)
+    if user is not None and user.role == "customer":
+        _notify(
+            user,
+            "loyalty.tier",
+            title=_l("Your loyalty tier is now %(tier)s", tier=tiers.NAMES[new]),
+            url="/loyalty/",
+        )
+    return new
+
+
+def refresh_all_tiers() -> int:
+    """The daily pass: tiers follow the rolling 12 months even without new points."""
+    changed = 0
+    for user_id, old in db.session.execute(select(Account.user_id, Account.tier)).all():
+        if refresh_tier(user_id) != old:
+            changed += 1
+    return changed
+
+
+def reconcile() -> list[tuple[int, int, int]]:
+    """Every account whose cached balance differs from the sum of its entries: (user, cached, summed)."""
+    sums = select(Entry.user_id, func.sum(Entry.points).label("total")).group_by(Entry.user_id).subquery()
+    rows = db.session.execute(
+        select(Account.user_id, Account.balance, func.coalesce(sums.c.total, 0)).outerjoin(
+            sums, sums.c.user_id == Account.user_id
+        )
+    ).all()
+    bad = [(u, int(b), int(t)) for u, b, t in rows if int(b) != int(t)]
+    orphans = db.session.execute(
+        select(sums.c.user_id, sums.c.total).where(~sums.c.user_id.in_(select(Account.user_id)))
+    ).all()
+    bad += [(u, 0, int(t)) for u, t in orphans if int(t) != 0]
+    return bad

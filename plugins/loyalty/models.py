@@ -1,0 +1,89 @@
+"""The loyalty plugin's tables: the append-only ledger, cached balances, rewards, redemptions."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, true
+from sqlalchemy.orm import Mapped, mapped_column
+
+from portal.plugin import db, utcnow
+
+MIGRATIONS_FOLDER = Path(__file__).parent / "migrations"
+
+KINDS = ("earned", "redeemed", "expired", "adjusted", "goodwill", "reversed")
+REASON_MAX = 300
+SOURCE_MAX = 120
+
+
+class Account(db.Model):
+    """The cached balance of one customer, updated in the same transaction as every ledger entry."""
+
+    __tablename__ = "loyalty_accounts"
+    __table_args__ = (CheckConstraint("balance >= 0", name="balance_not_negative"),)
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("portal_users.id", ondelete="CASCADE"), primary_key=True)
+    balance: Mapped[int] = mapped_column(default=0)
+    tier: Mapped[str] = mapped_column(String(20), default="bronze")
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Entry(db.Model):
+    """One change of points; never updated except ``remaining``, the unspent part of a credit (for expiry)."""
+
+    __tablename__ = "loyalty_entries"
+    __table_args__ = (
+        Index("ix_loyalty_entries_user_id_id", "user_id", "id"),
+        Index("ix_loyalty_entries_user_id_created_at", "user_id", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("portal_users.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(20))
+    points: Mapped[int]
+    remaining: Mapped[int] = mapped_column(default=0)
+    reason: Mapped[str] = mapped_column(String(REASON_MAX), default="")
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("portal_users.id", ondelete="SET NULL"))
+    source: Mapped[str | None] = mapped_column(String(SOURCE_MAX), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime | None] = mapped_column(index=True)
+    reminded: Mapped[bool] = mapped_column(default=False)
+
+
+class Reward(db.Model):
+    """Something in the catalogue a customer can redeem points for."""
+
+    __tablename__ = "loyalty_rewards"
+    __table_args__ = (
+        CheckConstraint("stock >= 0", name="stock_not_negative"),
+        CheckConstraint("cost > 0", name="cost_positive"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(120))
+    description: Mapped[str] = mapped_column(Text, default="")
+    image_key: Mapped[str | None] = mapped_column(String(300))
+    cost: Mapped[int]
+    stock: Mapped[int] = mapped_column(default=0)
+    per_customer_limit: Mapped[int] = mapped_column(default=0)
+    starts_at: Mapped[datetime | None]
+    ends_at: Mapped[datetime | None]
+    min_tier: Mapped[str] = mapped_column(String(20), default="bronze")
+    active: Mapped[bool] = mapped_column(default=True, server_default=true())
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Redemption(db.Model):
+    """A reward a customer redeemed, with its voucher code; cancelling it gives the points back."""
+
+    __tablename__ = "loyalty_redemptions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("portal_users.id", ondelete="CASCADE"), index=True)
+    reward_id: Mapped[int] = mapped_column(ForeignKey("loyalty_rewards.id", ondelete="RESTRICT"), index=True)
+    points: Mapped[int]
+    voucher_code: Mapped[str] = mapped_column(String(32), unique=True)
+    status: Mapped[str] = mapped_column(String(20), default="active")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    cancelled_at: Mapped[datetime | None]

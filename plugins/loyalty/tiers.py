@@ -1,0 +1,84 @@
+"""The tiers: Bronze, Silver, Gold, Platinum, reached by points earned in a rolling 12 months."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from decimal import Decimal
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
+
+from portal.plugin import db, get_setting, utcnow
+
+from .models import Entry
+
+CODES = ("bronze", "silver", "gold", "platinum")
+NAMES = {"bronze": _l("Bronze"), "silver": _l("Silver"), "gold": _l("Gold"), "platinum": _l("Platinum")}
+# Credits that count toward a tier: what the customer earned, not points given back or adjusted.
+QUALIFYING_KINDS = ("earned", "goodwill")
+
+
+@dataclass(frozen=True)
+class Tier:
+    code: str
+    name: object
+    threshold: int
+    multiplier: Decimal
+    benefits: str
+
+
+def all_tiers() -> list[Tier]:
+    """The four tiers, lowest first, with the thresholds, multipliers and benefits an admin set."""
+    tiers = [Tier("bronze", NAMES["bronze"], 0, Decimal(1), get_setting("loyalty", "tier_bronze_benefits"))]
+    for code in CODES[1:]:
+        tiers.append(
+            Tier(
+                code,
+                NAMES[code],
+                get_setting("loyalty", f"tier_{code}_threshold"),
+                get_setting("loyalty", f"tier_{code}_multiplier"),
+                get_setting("loyalty", f"tier_{code}_benefits"),
+            )
+        )
+    return tiers
+
+
+def tier_by_code(code: str) -> Tier:
+    return next((tier for tier in all_tiers() if tier.code == code), all_tiers()[0])
+
+
+def tier_rank(code: str) -> int:
+    return CODES.index(code) if code in CODES else 0
+
+
+def tier_for_points(points: int) -> Tier:
+    """The highest tier whose threshold the points reach (thresholds may be set out of order)."""
+    reached = [tier for tier in all_tiers() if points >= tier.threshold]
+    return max(reached, key=lambda tier: tier_rank(tier.code))
+
+
+def earned_last_year(user_id: int) -> int:
+    """Points earned in the last 12 months: one indexed range sum."""
+    since = utcnow() - timedelta(days=365)
+    total = db.session.scalar(
+        select(func.coalesce(func.sum(Entry.points), 0)).where(
+            Entry.user_id == user_id, Entry.created_at >= since, Entry.kind.in_(QUALIFYING_KINDS)
+        )
+    )
+    return int(total or 0)
+
+
+def progress(tier_code: str, earned: int) -> dict[str, object]:
+    """The next tier, the points still needed and the percentage for the progress bar."""
+    current = tier_by_code(tier_code)
+    higher = sorted(
+        (tier for tier in all_tiers() if tier_rank(tier.code) > tier_rank(current.code)),
+        key=lambda tier: tier.threshold,
+    )
+    if not higher:
+        return {"next": None, "needed": 0, "percent": 100}
+    nxt = higher[0]
+    span = max(nxt.threshold - current.threshold, 1)
+    percent = max(0, min(100, (earned - current.threshold) * 100 // span))
+    return {"next": nxt, "needed": max(nxt.threshold - earned, 0), "percent": percent}

@@ -1,0 +1,349 @@
+"""The loyalty pages: the customer's points at /loyalty, the staff's tools at /staff/loyalty."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime, time
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import func, select
+
+from portal.plugin import User, admin, agent, customer, db, render_widget
+
+from . import awards, ledger, rewards, tiers
+from .forms import AdjustForm, CancelForm, GoodwillForm, PurchaseForm, RedeemForm, RewardForm
+from .ledger import LedgerError
+from .models import Entry, Redemption, Reward
+
+PAGE = 20
+
+bp = Blueprint(
+    "loyalty", __name__, url_prefix="/loyalty", template_folder="templates", static_folder="static"
+)
+staff_bp = Blueprint("loyalty_staff", __name__, url_prefix="/staff/loyalty", template_folder="templates")
+
+
+def new_key() -> str:
+    return secrets.token_urlsafe(16)
+
+
+def _before() -> int | None:
+    value = request.args.get("before", type=int)
+    return value if value and 0 < value < 2**62 else None
+
+
+def history_page(user_id: int, before: int | None) -> tuple[list[Entry], int | None]:
+    """A page of entries, newest first, by keyset on the (user_id, id) index."""
+    query = select(Entry).where(Entry.user_id == user_id)
+    if before:
+        query = query.where(Entry.id < before)
+    rows = db.session.scalars(query.order_by(Entry.id.desc()).limit(PAGE + 1)).all()
+    return rows[:PAGE], (rows[PAGE - 1].id if len(rows) > PAGE else None)
+
+
+def monthly_chart(user_id: int) -> list[dict[str, object]]:
+    """Points gained and spent per month over the last year, for a server-drawn bar chart."""
+    since = datetime.combine(datetime.utcnow().date().replace(day=1), time()).replace(
+        year=datetime.utcnow().year - 1
+    )
+    rows = db.session.execute(
+        select(Entry.created_at, Entry.points).where(Entry.user_id == user_id, Entry.created_at >= since)
+    ).all()
+    months: dict[str, list[int]] = {}
+    for created, points in rows:
+        bucket = months.setdefault(created.strftime("%Y-%m"), [0, 0])
+        bucket[0 if points > 0 else 1] += abs(points)
+    peak = max([max(v) for v in months.values()] or [1]) or 1
+    return [
+        {"month": month, "gained": g, "spent": s, "gained_pct": g * 100 // peak, "spent_pct": s * 100 // peak}
+        for month, (g, s) in sorted(months.items())
+    ]
+
+
+def status_of(user_id: int) -> dict[str, object]:
+    acct = db.session.get(ledger.Account, user_id) or ledger.Account(
+        user_id=user_id, balance=0, tier="bronze"
+    )
+    earned = tiers.earned_last_year(user_id)
+    expiring, expiring_on = ledger.expiring_soon(user_id)
+    return {
+        "balance": acct.balance,
+        "tier": tiers.tier_by_code(acct.tier),
+        "earned": earned,
+        "progress": tiers.progress(acct.tier, earned),
+        "expiring": expiring,
+        "expiring_on": expiring_on,
+    }
+
+
+# ---- customer pages -------------------------------------------------------------------------------
+
+
+@bp.route("/")
+@customer
+def overview() -> str:
+    """Balance, tier with progress to the next, points expiring soon, and the history a page at a time."""
+    entries, next_before = history_page(current_user.id, _before())
+    status = status_of(current_user.id)
+    return render_template(
+        "loyalty/overview.html",
+        entries=entries,
+        next_before=next_before,
+        chart=monthly_chart(current_user.id),
+        tiers=tiers.all_tiers(),
+        **status,
+    )
+
+
+@bp.route("/rewards")
+@customer
+def catalogue() -> str:
+    """The rewards one can redeem now, with a form for each."""
+    before = _before()
+    query = rewards.available_rewards_query()
+    items = db.session.scalars(query.limit(200)).all()
+    tier = rewards.account_tier(current_user.id)
+    return render_template(
+        "loyalty/catalogue.html",
+        rewards=items,
+        balance=ledger.balance(current_user.id),
+        tier_rank=tiers.tier_rank(tier),
+        rank=tiers.tier_rank,
+        names=tiers.NAMES,
+        form=RedeemForm(request_key=new_key()),
+        before=before,
+    )
+
+
+@bp.route("/rewards/<int:reward_id>/redeem", methods=["POST"])
+@customer
+def redeem(reward_id: int):
+    """Spend points on a reward; the voucher code is shown on the vouchers page."""
+    form = RedeemForm()
+    if not form.validate_on_submit():
+        flash(_("The form expired. Please try again."), "error")
+        return redirect(url_for("loyalty.catalogue"))
+    if current_user.role != "customer":
+        abort(404)
+    try:
+        redemption = rewards.redeem(current_user.id, reward_id, form.request_key.data)
+    except LedgerError as error:
+        db.session.rollback()
+        flash(str(error), "error")
+        return redirect(url_for("loyalty.catalogue")), 303
+    db.session.commit()
+    flash(_("Redeemed. Your voucher code is %(code)s.", code=redemption.voucher_code), "success")
+    return redirect(url_for("loyalty.vouchers")), 303
+
+
+@bp.route("/vouchers")
+@customer
+def vouchers() -> str:
+    """The customer's own vouchers, newest first, a page at a time."""
+    query = select(Redemption, Reward.title).join(Reward).where(Redemption.user_id == current_user.id)
+    before = _before()
+    if before:
+        query = query.where(Redemption.id < before)
+    rows = db.session.execute(query.order_by(Redemption.id.desc()).limit(PAGE + 1)).all()
+    next_before = rows[PAGE - 1][0].id if len(rows) > PAGE else None
+    return render_template("loyalty/vouchers.html", rows=rows[:PAGE], next_before=next_before)
+
+
+@bp.route("/widget")
+@customer
+def widget() -> str:
+    """The dashboard tile: balance and tier."""
+    acct_balance = ledger.balance(current_user.id)
+    tier = tiers.tier_by_code(rewards.account_tier(current_user.id))
+    return render_widget("loyalty/widget.html", title=_("Loyalty points"), balance=acct_balance, tier=tier)
+
+
+# ---- staff pages ----------------------------------------------------------------------------------
+
+
+def _customer_or_404(user_id: int) -> User:
+    person = db.session.get(User, user_id)
+    if person is None or person.role != "customer":
+        abort(404)
+    return person
+
+
+def _back(user_id: int, target: str | None = None):
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return redirect(target, 303)
+    return redirect(url_for("staff_customers.show", user_id=user_id), 303)
+
+
+@staff_bp.route("/")
+@agent
+def report() -> str:
+    """What the programme has issued, what customers redeemed or lost, and the points outstanding."""
+    totals = dict(
+        db.session.execute(
+            select(Entry.kind, func.coalesce(func.sum(Entry.points), 0)).group_by(Entry.kind)
+        ).all()
+    )
+    issued = sum(int(v) for k, v in totals.items() if int(v) > 0 and k != "reversed")
+    outstanding = int(db.session.scalar(select(func.coalesce(func.sum(ledger.Account.balance), 0))) or 0)
+    per_tier = db.session.execute(
+        select(ledger.Account.tier, func.count()).group_by(ledger.Account.tier)
+    ).all()
+    items = db.session.scalars(select(Reward).order_by(Reward.id.desc()).limit(200)).all()
+    return render_template(
+        "loyalty/staff_report.html",
+        totals={k: int(v) for k, v in totals.items()},
+        issued=issued,
+        outstanding=outstanding,
+        per_tier=dict(per_tier),
+        names=tiers.NAMES,
+        rewards=items,
+    )
+
+
+@staff_bp.route("/rewards/new", methods=["GET", "POST"])
+@admin
+def reward_new():
+    return _reward_form(Reward(stock=0, per_customer_limit=0, min_tier="bronze", active=True), created=True)
+
+
+@staff_bp.route("/rewards/<int:reward_id>", methods=["GET", "POST"])
+@admin
+def reward_edit(reward_id: int):
+    reward = db.session.get(Reward, reward_id) or abort(404)
+    return _reward_form(reward, created=False)
+
+
+def _reward_form(reward: Reward, created: bool):
+    form = RewardForm(obj=None if request.method == "POST" else _as_form_data(reward))
+    if form.validate_on_submit():
+        reward.title = form.title.data.strip()
+        reward.description = (form.description.data or "").strip()
+        reward.cost = form.cost.data
+        reward.stock = form.stock.data
+        reward.per_customer_limit = form.per_customer_limit.data
+        reward.starts_at = datetime.combine(form.starts_at.data, time()) if form.starts_at.data else None
+        reward.ends_at = datetime.combine(form.ends_at.data, time()) if form.ends_at.data else None
+        reward.min_tier = form.min_tier.data
+        reward.active = form.active.data
+        db.session.add(reward)
+        db.session.commit()
+        flash(_("The reward is saved."), "success")
+        return redirect(url_for("loyalty_staff.report"), 303)
+    return render_template("loyalty/reward_form.html", form=form, created=created, reward=reward)
+
+
+def _as_form_data(reward: Reward) -> object:
+    class Data:
+        pass
+
+    data = Data()
+    for name in ("title", "description", "cost", "stock", "per_customer_limit", "min_tier", "active"):
+        setattr(data, name, getattr(reward, name))
+    data.starts_at = reward.starts_at.date() if reward.starts_at else None
+    data.ends_at = reward.ends_at.date() if reward.ends_at else None
+    return data
+
+
+@staff_bp.route("/customers/<int:user_id>/goodwill", methods=["POST"])
+@agent
+def goodwill(user_id: int):
+    """Goodwill points with a reason, from the 360° page or a ticket; within the role's per-grant limit."""
+    person = _customer_or_404(user_id)
+    form = GoodwillForm()
+    if not form.validate_on_submit():
+        flash(_("Give the points and a reason (at most 300 characters)."), "error")
+        return _back(person.id, form.next.data)
+    try:
+        entry = awards.grant_goodwill(
+            person.id,
+            form.points.data,
+            form.reason.data,
+            current_user,
+            source=f"goodwill:{form.request_key.data}",
+        )
+    except LedgerError as error:
+        db.session.rollback()
+        flash(str(error), "error")
+        return _back(person.id, form.next.data)
+    db.session.commit()
+    if entry is None:
+        flash(_("These goodwill points were already granted."), "success")
+    else:
+        flash(_("%(points)d goodwill points granted.", points=entry.points), "success")
+    return _back(person.id, form.next.data)
+
+
+@staff_bp.route("/customers/<int:user_id>/purchase", methods=["POST"])
+@agent
+def purchase(user_id: int):
+    """Record a purchase: points per currency unit × the customer's tier multiplier."""
+    person = _customer_or_404(user_id)
+    form = PurchaseForm()
+    if not form.validate_on_submit():
+        flash(_("Give the amount of the purchase."), "error")
+        return _back(person.id)
+    reference = (form.reference.data or "").strip()
+    source = f"purchase:{reference}" if reference else f"purchase-key:{form.request_key.data}"
+    try:
+        amount = ledger.parse_amount(form.amount.data)
+        entry = awards.record_purchase(person.id, amount, reference, current_user.id, source)
+    except LedgerError as error:
+        db.session.rollback()
+        flash(str(error), "error")
+        return _back(person.id)
+    db.session.commit()
+    if entry is None:
+        flash(_("This purchase was already recorded."), "error")
+    else:
+        flash(_("Purchase recorded: %(points)d points.", points=entry.points), "success")
+    return _back(person.id)
+
+
+@staff_bp.route("/redemptions/<int:redemption_id>/cancel", methods=["POST"])
+@agent
+def cancel_redemption(redemption_id: int):
+    """Cancel a voucher: the points go back to the customer as a reversal."""
+    redemption = db.session.get(Redemption, redemption_id) or abort(404)
+    if not CancelForm().validate_on_submit():
+        abort(400)
+    if rewards.cancel(redemption, current_user.id):
+        db.session.commit()
+        flash(_("The redemption is cancelled and its points given back."), "success")
+    else:
+        flash(_("This redemption was already cancelled."), "error")
+    return _back(redemption.user_id)
+
+
+@staff_bp.route("/customers/<int:user_id>/adjust", methods=["POST"])
+@admin
+def adjust(user_id: int):
+    """An administrator corrects a balance up or down, with a reason; never below zero."""
+    person = _customer_or_404(user_id)
+    form = AdjustForm()
+    if not form.validate_on_submit():
+        flash(_("Give the points and a reason (at most 300 characters)."), "error")
+        return _back(person.id)
+    raw = form.points.data.strip()
+    taking = raw.startswith("-")
+    source = f"adjust:{form.request_key.data}"
+    try:
+        points = ledger.parse_points(raw[1:] if taking else raw)
+        change = ledger.debit if taking else ledger.credit
+        entry = change(
+            person.id,
+            points,
+            "adjusted",
+            reason=form.reason.data.strip(),
+            actor_id=current_user.id,
+            source=source,
+        )
+    except LedgerError as error:
+        db.session.rollback()
+        flash(str(error), "error")
+        return _back(person.id)
+    db.session.commit()
+    if entry is not None:
+        flash(_("The balance is adjusted by %(points)+d points.", points=entry.points), "success")
+    return _back(person.id)

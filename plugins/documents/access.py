@@ -1,0 +1,137 @@
+"""Who may see which document: the one rule every customer-facing query goes through.
+
+A customer sees a published, unexpired document addressed to them, or to a segment they are in. The
+segment is resolved by the core (``segment_by_key``); a key that no longer resolves (an organization
+that is gone, a plugin switched off) is seen by nobody but staff. The rule is one SQL condition, so
+the list runs a fixed number of queries however many documents and audiences exist.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import ColumnElement, Select, and_, false, func, literal, or_, select
+
+from portal.plugin import User, db, scope_for, segment_by_key, utcnow
+
+from .models import Document, Download, Version
+
+CORE_KEYS = ("all-customers",)
+ORGANIZATION_PREFIX = "organization:"
+PAGE_SIZE = 20
+
+
+def visible_condition(user: User) -> ColumnElement[bool]:
+    """The documents ``user`` may see as a customer: two queries at most, whatever the count."""
+    now = utcnow()
+    live = and_(
+        Document.published.is_(True),
+        or_(Document.expires_at.is_(None), Document.expires_at > now),
+    )
+    if user.role != "customer":
+        # Staff reach documents through the staff pages; segments hold customers only.
+        return and_(live, Document.audience_customer_id == user.id)
+    audiences: list[ColumnElement[bool]] = [
+        Document.audience_customer_id == user.id,
+        Document.audience_key == "all-customers",
+    ]
+    organization_id = scope_for(user).organization_id
+    if organization_id is not None:
+        audiences.append(Document.audience_key == f"{ORGANIZATION_PREFIX}{organization_id}")
+    plugin_keys = db.session.scalars(
+        select(Document.audience_key)
+        .where(
+            live,
+            Document.audience_key.is_not(None),
+            Document.audience_key != "all-customers",
+            Document.audience_key.not_like(f"{ORGANIZATION_PREFIX}%"),
+        )
+        .distinct()
+    ).all()
+    for key in plugin_keys:
+        segment = segment_by_key(key)
+        if segment is not None:
+            audiences.append(and_(Document.audience_key == key, literal(user.id).in_(segment.member_ids())))
+    return and_(live, or_(*audiences))
+
+
+def latest_version_ids() -> Select:
+    return select(Version.document_id, func.max(Version.id).label("version_id")).group_by(Version.document_id)
+
+
+def visible_document(user: User, document_id: int) -> Document | None:
+    """The document if ``user`` may see it; ``None`` (answer 404) otherwise, and for unknown ids."""
+    if not 0 < document_id < 2**31:
+        return None
+    return db.session.scalar(select(Document).where(Document.id == document_id, visible_condition(user)))
+
+
+def latest_version(document_id: int) -> Version | None:
+    return db.session.scalar(
+        select(Version).where(Version.document_id == document_id).order_by(Version.id.desc()).limit(1)
+    )
+
+
+@dataclass
+class Row:
+    document: Document
+    version: Version | None
+    unread: bool
+
+
+@dataclass
+class Page:
+    rows: list[Row]
+    next_before: int | None
+
+
+def escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def customer_page(
+    user: User, *, category: str = "", search: str = "", before: int | None = None, size: int = PAGE_SIZE
+) -> Page:
+    """The documents ``user`` may see, newest first, a page at a time (keyset on the id)."""
+    latest = latest_version_ids().subquery()
+    opened = (
+        select(Download.id).where(Download.document_id == Document.id, Download.user_id == user.id).exists()
+    )
+    query = (
+        select(Document, Version, opened.label("opened"))
+        .outerjoin(latest, latest.c.document_id == Document.id)
+        .outerjoin(Version, Version.id == latest.c.version_id)
+        .where(visible_condition(user))
+        .where(or_(Version.id.is_not(None), Document.template_id.is_not(None)))
+        .order_by(Document.id.desc())
+        .limit(size + 1)
+    )
+    if category:
+        query = query.where(Document.category == category)
+    if search:
+        pattern = f"%{escape_like(search.lower())}%"
+        query = query.where(
+            or_(
+                func.lower(Document.title).like(pattern, escape="\\"),
+                func.lower(Document.description).like(pattern, escape="\\"),
+            )
+        )
+    if before is not None:
+        query = query.where(Document.id < before) if 0 < before < 2**31 else query.where(false())
+    results = db.session.execute(query).all()
+    rows = [Row(document, version, not opened) for document, version, opened in results[:size]]
+    next_before = rows[-1].document.id if len(results) > size else None
+    return Page(rows, next_before)
+
+
+def new_for(user: User, since, limit: int = 5) -> tuple[list[Document], int]:
+    """The newest unopened documents for the dashboard tile, and how many there are in all."""
+    opened = (
+        select(Download.id).where(Download.document_id == Document.id, Download.user_id == user.id).exists()
+    )
+    condition = and_(visible_condition(user), ~opened, Document.published_at >= since)
+    documents = db.session.scalars(
+        select(Document).where(condition).order_by(Document.id.desc()).limit(limit)
+    ).all()
+    count = db.session.scalar(select(func.count()).select_from(Document).where(condition)) or 0
+    return list(documents), count

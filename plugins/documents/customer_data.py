@@ -1,0 +1,122 @@
+"""The customer's side of the plugin's data: the 360° panel, export, erasure and demo data."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import delete, func, select
+
+from portal.plugin import Panel, User, db, storage, utcnow
+
+from .models import Document, DocumentTemplate, Download, Version
+
+PANEL_ROWS = 10
+
+
+def customer_panels(customer: User) -> list[Panel]:
+    """The customer's latest downloads, for their page in the staff console."""
+    rows = db.session.execute(
+        select(Download.created_at, Document.id, Document.title)
+        .join(Document, Document.id == Download.document_id)
+        .where(Download.user_id == customer.id)
+        .order_by(Download.id.desc())
+        .limit(PANEL_ROWS)
+    ).all()
+    count = db.session.scalar(
+        select(func.count()).select_from(Download).where(Download.user_id == customer.id)
+    )
+    return [
+        Panel(
+            name="documents.downloads",
+            title=_l("Documents downloaded"),
+            template="documents/customer_panel.html",
+            context={"rows": rows, "count": count or 0},
+            order=60,
+        )
+    ]
+
+
+def export(user: User) -> dict | None:
+    downloads = db.session.execute(
+        select(Download.created_at, Document.title)
+        .join(Document, Document.id == Download.document_id)
+        .where(Download.user_id == user.id)
+        .order_by(Download.id)
+    ).all()
+    own = db.session.scalars(select(Document.title).where(Document.audience_customer_id == user.id)).all()
+    if not downloads and not own:
+        return None
+    return {
+        "downloads": [{"document": title, "at": at.isoformat()} for at, title in downloads],
+        "documents_for_you": list(own),
+    }
+
+
+def erase(user: User) -> None:
+    """Documents addressed to this customer alone go, with their files; the download log goes too."""
+    keys = db.session.scalars(
+        select(Version.storage_key)
+        .join(Document, Document.id == Version.document_id)
+        .where(Document.audience_customer_id == user.id)
+    ).all()
+    db.session.execute(delete(Download).where(Download.user_id == user.id))
+    db.session.execute(delete(Document).where(Document.audience_customer_id == user.id))
+    for key in keys:
+        storage().delete(key)
+
+
+DEMO_TEMPLATE = (
+    "<h1>{{ customer.name }}</h1>\n<p>Member since {{ customer.member_since }}.</p>\n"
+    "<p>Organization: {{ customer.organization or '-' }}</p>"
+)
+DEMO_DOCUMENTS = [
+    ("invoice", "Invoice 2026-001", "Your invoice for November."),
+    ("contract", "Service contract", "The contract we signed."),
+    ("manual", "User manual", "How to use the product."),
+    ("statement", "Annual statement", "Your statement for the year."),
+]
+
+
+def add_demo(customers: list[User]) -> None:
+    """One document of every category for all customers, and one template; added once only."""
+    import io
+
+    if db.session.scalar(select(func.count()).select_from(Document).where(Document.title == "User manual")):
+        return
+    template = DocumentTemplate(name="Welcome letter", body=DEMO_TEMPLATE)
+    db.session.add(template)
+    db.session.flush()
+    for category, title, description in DEMO_DOCUMENTS:
+        document = Document(
+            title=title,
+            description=description,
+            category=category,
+            audience_key="all-customers",
+            published=True,
+            published_at=utcnow(),
+        )
+        db.session.add(document)
+        db.session.flush()
+        text = f"{title}\n\n{description}\n".encode()
+        stored = storage().save(io.BytesIO(text), prefix="documents", filename_hint="demo.txt")
+        db.session.add(
+            Version(
+                document_id=document.id,
+                number=1,
+                storage_key=stored.key,
+                filename=f"{title}.txt",
+                mimetype="text/plain",
+                size=stored.size,
+                sha256=stored.sha256,
+            )
+        )
+    db.session.add(
+        Document(
+            title="Welcome letter",
+            description="A letter made for you.",
+            category="statement",
+            audience_key="all-customers",
+            template_id=template.id,
+            published=True,
+            published_at=utcnow(),
+        )
+    )

@@ -1,0 +1,43 @@
+"""The staff forms: publishing a document, adding a version, writing a template."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
+from wtforms import BooleanField, DateField, RadioField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Email, Length, Optional
+
+from .models import DESCRIPTION_MAX, TEMPLATE_BODY_MAX, TEMPLATE_NAME_MAX, TITLE_MAX
+
+
+class DocumentForm(FlaskForm):
+    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=TITLE_MAX)])
+    description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=DESCRIPTION_MAX)])
+    category = SelectField(_l("Category"), choices=[])
+    audience = RadioField(
+        _l("Who may see it"),
+        choices=[("customer", _l("One customer")), ("segment", _l("A group of customers"))],
+        default="segment",
+    )
+    customer_email = StringField(
+        _l("The customer's email address"), validators=[Optional(), Email(), Length(max=254)]
+    )
+    segment = SelectField(_l("Group"), choices=[], validate_choice=False)
+    template = SelectField(_l("Make it from a template instead of a file"), choices=[], validate_choice=False)
+    file = FileField(_l("File"))
+    expires_on = DateField(_l("Hide after (optional)"), validators=[Optional()])
+    publish_now = BooleanField(_l("Publish now"), default=True)
+
+
+class VersionForm(FlaskForm):
+    file = FileField(_l("New version"))
+
+
+class ActionForm(FlaskForm):
+    """A button that changes something: carries the CSRF token and nothing else."""
+
+
+class TemplateForm(FlaskForm):
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=TEMPLATE_NAME_MAX)])
+    body = TextAreaField(_l("HTML with tokens"), validators=[DataRequired(), Length(max=TEMPLATE_BODY_MAX)])

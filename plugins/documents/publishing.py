@@ -1,0 +1,123 @@
+"""Publishing: new documents and versions, publish and unpublish, and telling the audience."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
+
+from portal.plugin import (
+    FileTooLargeError,
+    NotificationError,
+    User,
+    db,
+    enqueue,
+    get_setting,
+    notify,
+    segment_member_ids,
+    storage,
+    task,
+    utcnow,
+)
+
+from . import events, filetypes, links
+from .models import Document, Notice, Version
+
+NOTIFY_TASK = "documents.notify_audience"
+
+
+class UploadRefusedError(Exception):
+    """An upload we refuse; the message is for the person who sent it."""
+
+
+def audience_label(document: Document) -> str:
+    if document.audience_customer_id is not None:
+        return f"customer:{document.audience_customer_id}"
+    return document.audience_key or ""
+
+
+def store_upload(upload, document: Document, actor_id: int) -> Version:
+    """Check the file by its content, keep it under a generated key and add it as the newest version."""
+    mimetype = filetypes.detect(upload.stream)
+    if mimetype is None:
+        raise UploadRefusedError(
+            str(_l("This kind of file cannot be published. Use PDF, PNG, JPEG, plain text, DOCX or XLSX."))
+        )
+    limit_mb = int(get_setting("documents", "max_upload_mb"))
+    try:
+        stored = storage().save(
+            upload.stream,
+            prefix="documents",
+            filename_hint=upload.filename or "",
+            max_bytes=limit_mb * 1024 * 1024,
+        )
+    except FileTooLargeError as error:
+        raise UploadRefusedError(str(error)) from error
+    number = (
+        db.session.scalar(select(func.max(Version.number)).where(Version.document_id == document.id)) or 0
+    ) + 1
+    # Control characters never reach a header or a page; the storage cleans the rest when serving.
+    cleaned = "".join(char for char in upload.filename or "" if char.isprintable())
+    name = cleaned.strip()[-255:] or f"document-{document.id}"
+    version = Version(
+        document_id=document.id,
+        number=number,
+        storage_key=stored.key,
+        filename=name,
+        mimetype=mimetype,
+        size=stored.size,
+        sha256=stored.sha256,
+        created_by=actor_id,
+    )
+    db.session.add(version)
+    db.session.flush()
+    return version
+
+
+def publish(document: Document, actor: User) -> None:
+    """Make the document visible, record the event and queue the audience's notifications."""
+    if document.published:
+        return
+    document.published = True
+    document.published_at = utcnow()
+    version = db.session.scalar(
+        select(Version.id).where(Version.document_id == document.id).order_by(Version.id.desc()).limit(1)
+    )
+    events.published(document.id, version, audience_label(document), document.audience_customer_id, actor.id)
+    enqueue(NOTIFY_TASK, document_id=document.id)
+
+
+def unpublish(document: Document) -> None:
+    document.published = False
+
+
+def audience_ids(document: Document):
+    """A select of the customer ids the document is addressed to."""
+    if document.audience_customer_id is not None:
+        return select(User.id).where(User.id == document.audience_customer_id, User.role == "customer")
+    return segment_member_ids(document.audience_key or "")
+
+
+@task(NOTIFY_TASK, max_attempts=3)
+def notify_audience(document_id: int) -> None:
+    """Tell each customer in the audience once, with a signed link; safe to run again."""
+    document = db.session.get(Document, document_id)
+    if document is None or not document.published:
+        return
+    told = select(Notice.user_id).where(Notice.document_id == document_id)
+    recipients = db.session.scalars(
+        select(User).where(User.id.in_(audience_ids(document)), User.id.not_in(told)).order_by(User.id)
+    ).all()
+    for user in recipients:
+        token = links.make_token(document.id, user.id)
+        try:
+            notify(
+                user,
+                "documents.published",
+                title=_l("New document: %(title)s", title=document.title[:150]),
+                body=document.description[:300],
+                url=f"/documents/open/{token}",
+            )
+        except NotificationError:
+            return  # the plugin was switched off meanwhile: nothing may be sent
+        db.session.add(Notice(document_id=document_id, user_id=user.id))
+    db.session.commit()

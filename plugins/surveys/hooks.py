@@ -1,0 +1,179 @@
+"""The surveys plugin's contributions to the core: navigation, notifications, slots, panels, data."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from flask import render_template
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from markupsafe import Markup
+from sqlalchemy import case, delete, func, select
+
+from portal.plugin import Event, NavItem, NotificationType, Panel, ScheduledTask, User, Widget, db, utcnow
+
+from . import library, service
+from .models import Answer, Contact, Invitation, OptOut, Question, Response, Survey
+
+
+def nav_items(user: User | None) -> list[NavItem]:
+    if user is None or user.is_staff:
+        return []
+    return [NavItem(label=_l("Surveys"), endpoint="surveys.index", order=60)]
+
+
+def dashboard_widgets(user: User | None) -> list[Widget]:
+    if user is None or user.is_staff:
+        return []
+    return [Widget(name="surveys.waiting", title=_l("Surveys"), endpoint="surveys.widget", order=60)]
+
+
+def staff_nav_items() -> list[NavItem]:
+    return [NavItem(label=_l("Surveys"), endpoint="surveys_staff.staff_index", order=60)]
+
+
+def notification_types() -> list[NotificationType]:
+    return [
+        NotificationType(
+            kind=service.INVITE_KIND,
+            label=_l("Survey invitations"),
+            description=_l("Now and then, a short survey about our service. You can opt out at /surveys."),
+        )
+    ]
+
+
+def scheduled_tasks() -> list[ScheduledTask]:
+    return [ScheduledTask(name="surveys.send", every=timedelta(minutes=5), function=service.scheduled_run)]
+
+
+def handle_event(event: Event) -> None:
+    """tickets.rated is a question asked; an event a survey waits for queues its invitation."""
+    subject = None
+    ticket_id = event.payload.get("ticket_id") if isinstance(event.payload, dict) else None
+    if isinstance(ticket_id, int):
+        subject = f"ticket:{ticket_id}"
+    customer_id = event.customer_id
+    if customer_id is None and isinstance(event.payload, dict):
+        raw = event.payload.get("customer_id")
+        customer_id = raw if isinstance(raw, int) else None
+    if event.name == "tickets.rated":
+        service.record_rating(customer_id, subject, event.id)
+    if event.name.startswith("surveys."):
+        return
+    service.on_trigger(event.name, customer_id, subject, event.id)
+
+
+def template_slot(slot: str, context: dict[str, Any]) -> Markup | None:
+    """On the staff ticket page: the CSAT answer the customer gave about that ticket."""
+    if slot == "head":
+        return Markup(render_template("surveys/_head.html"))  # noqa: S704
+    if slot != "tickets.staff_details":
+        return None
+    if not getattr(current_user, "is_staff", False):
+        return None
+    found = service.ticket_csat(context.get("ticket_id"))
+    if found is None:
+        return None
+    score, comment = found
+    return Markup(render_template("surveys/ticket_csat.html", score=score, comment=comment))  # noqa: S704
+
+
+def customer_panels(customer: User) -> list[Panel]:
+    invited, answered = db.session.execute(
+        select(
+            func.count(Invitation.id),
+            func.coalesce(func.sum(case((Invitation.status == "answered", 1), else_=0)), 0),
+        ).where(Invitation.customer_id == customer.id, Invitation.status.in_(("sent", "answered")))
+    ).one()
+    return [
+        Panel(
+            name="surveys.activity",
+            title=_l("Surveys"),
+            template="surveys/customer_panel.html",
+            context={
+                "invited": invited,
+                "answered": answered,
+                "opted_out": db.session.get(OptOut, customer.id) is not None,
+            },
+            order=60,
+        )
+    ]
+
+
+def export_customer_data(user: User) -> dict[str, Any] | None:
+    """Invitations, the opt-out and the answers to surveys that are not anonymous."""
+    invitations = [
+        {"survey": title, "status": status, "sent_at": sent.isoformat() if sent else None}
+        for title, status, sent in db.session.execute(
+            select(Survey.title, Invitation.status, Invitation.sent_at)
+            .join(Survey, Survey.id == Invitation.survey_id)
+            .where(Invitation.customer_id == user.id)
+            .order_by(Invitation.id)
+        )
+    ]
+    answers = [
+        {"survey": title, "question": text, "value": value, "text": answer_text}
+        for title, text, value, answer_text in db.session.execute(
+            select(Survey.title, Question.text, Answer.value, Answer.text)
+            .join(Response, Response.id == Answer.response_id)
+            .join(Survey, Survey.id == Response.survey_id)
+            .join(Question, Question.id == Answer.question_id)
+            .where(Response.customer_id == user.id)
+            .order_by(Answer.id)
+        )
+    ]
+    opted_out = db.session.get(OptOut, user.id) is not None
+    if not invitations and not answers and not opted_out:
+        return None
+    return {"invitations": invitations, "answers": answers, "opted_out": opted_out}
+
+
+def erase_customer_data(user: User) -> None:
+    """Answers that name the customer go; anonymous responses hold nothing that points at them."""
+    db.session.execute(delete(Response).where(Response.customer_id == user.id))
+    db.session.execute(delete(Invitation).where(Invitation.customer_id == user.id))
+    db.session.execute(delete(Contact).where(Contact.customer_id == user.id))
+    db.session.execute(delete(OptOut).where(OptOut.customer_id == user.id))
+
+
+def load_demo_data(customers: list[User]) -> None:
+    """An NPS survey with answers, and the CSAT-after-a-ticket survey waiting for tickets; once."""
+    if db.session.scalar(select(Survey.id).where(Survey.template == "nps").limit(1)):
+        return
+    nps, questions = library.build("nps", None)
+    nps.status = "published"
+    nps.audience_key = "all-customers"
+    db.session.add(nps)
+    db.session.flush()
+    for question in questions:
+        question.survey_id = nps.id
+        db.session.add(question)
+    db.session.flush()
+    comments = ["Quick answers, thank you.", "The portal is easy to use.", "", "Prices went up."]
+    for index, person in enumerate(customers):
+        db.session.add(
+            Invitation(survey_id=nps.id, customer_id=person.id, status="answered", sent_at=utcnow())
+        )
+        response = Response(
+            survey_id=nps.id,
+            respondent=service.respondent_key(nps.id, person.id),
+            customer_id=person.id,
+            submitted_at=utcnow() - timedelta(days=index),
+        )
+        db.session.add(response)
+        db.session.flush()
+        db.session.add(
+            Answer(response_id=response.id, question_id=questions[0].id, value=(10, 9, 7, 4)[index % 4])
+        )
+        if comments[index % 4]:
+            db.session.add(
+                Answer(response_id=response.id, question_id=questions[1].id, text=comments[index % 4])
+            )
+    csat, csat_questions = library.build("csat_ticket", None)
+    csat.status = "published"
+    db.session.add(csat)
+    db.session.flush()
+    for question in csat_questions:
+        question.survey_id = csat.id
+        db.session.add(question)

@@ -1,0 +1,78 @@
+"""Ready-made surveys: NPS, CSAT after a ticket and an ACSI-style survey (DOMAIN.md's five factors)."""
+
+from __future__ import annotations
+
+from flask import has_request_context
+from flask_babel import gettext
+
+from .models import Question, Survey
+
+TEMPLATE_NAMES = ("nps", "csat_ticket", "acsi", "blank")
+
+
+def _(text: str) -> str:
+    """Translated in a request (the staff member's language); as written outside one (``portal demo``)."""
+    return gettext(text) if has_request_context() else text
+
+
+def template_labels() -> list[tuple[str, str]]:
+    return [
+        ("nps", _("Net Promoter Score (NPS)")),
+        ("csat_ticket", _("Satisfaction after a resolved ticket (CSAT)")),
+        ("acsi", _("Customer satisfaction index (ACSI-style, five factors)")),
+        ("blank", _("Blank survey")),
+    ]
+
+
+def _question(kind: str, text: str, help_text: str = "", required: bool = True, **extra: object) -> Question:
+    return Question(kind=kind, text=text, help=help_text, required=required, **extra)
+
+
+def build(template: str, title: str | None = None) -> tuple[Survey, list[Question]]:
+    """A new draft survey from a template, with its questions in order; the caller adds and commits."""
+    if template == "nps":
+        survey = Survey(title=title or _("How likely are you to recommend us?"), template="nps")
+        questions = [
+            _question(
+                "nps",
+                _("How likely are you to recommend us to a friend or colleague?"),
+                _("0 means not at all likely, 10 extremely likely."),
+            ),
+            _question("long_text", _("What is the main reason for your score?"), required=False),
+        ]
+    elif template == "csat_ticket":
+        survey = Survey(
+            title=title or _("How did we do with your request?"),
+            template="csat_ticket",
+            trigger_event="tickets.resolved",
+            trigger_delay_hours=2,
+        )
+        questions = [
+            _question(
+                "csat",
+                _("How satisfied are you with how we handled your request?"),
+                _("1 means very dissatisfied, 5 very satisfied."),
+            ),
+            _question("long_text", _("Anything we could have done better?"), required=False),
+        ]
+    elif template == "acsi":
+        survey = Survey(title=title or _("Your overall satisfaction"), template="acsi")
+        scale = {"scale_max": 10}
+        questions = [
+            _question(
+                "rating",
+                _("How well do our products and services compare with your ideal?"),
+                _("1 means far from ideal, 10 exactly your ideal."),
+                **scale,
+            ),
+            _question("rating", _("How likely are you to buy from us again?"), **scale),
+            _question("rating", _("How reliable are our products and services?"), **scale),
+            _question("rating", _("How do you rate the quality, given the price?"), **scale),
+            _question("rating", _("How do you rate the price, given the quality?"), **scale),
+        ]
+    else:
+        survey = Survey(title=title or _("New survey"), template=None)
+        questions = []
+    for position, question in enumerate(questions):
+        question.position = position
+    return survey, questions

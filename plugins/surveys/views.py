@@ -1,0 +1,551 @@
+"""The surveys pages: customers answer at /surveys, staff build and read results at /staff/surveys."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, stream_with_context, url_for
+from flask import Response as FlaskResponse
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import func, select, update
+from werkzeug.wrappers import Response as WerkzeugResponse
+
+from portal.plugin import (
+    User,
+    agent,
+    all_segments,
+    customer,
+    db,
+    is_htmx_request,
+    render_widget,
+    segment_by_key,
+    utcnow,
+)
+
+from . import library, service
+from .forms import ActionForm, NewSurveyForm, QuestionForm, SurveyForm
+from .models import TEXT_KINDS, Answer, Invitation, Question, Response, Survey
+
+bp = Blueprint(
+    "surveys",
+    __name__,
+    url_prefix="/surveys",
+    template_folder="templates",
+    static_folder="static",
+)
+staff_bp = Blueprint("surveys_staff", __name__, url_prefix="/staff/surveys", template_folder="templates")
+
+PAGE = 20
+
+
+# --- customers -------------------------------------------------------------------------------------
+@bp.route("/")
+@customer
+def index() -> str:
+    """The surveys waiting for the signed-in customer, and their opt-out."""
+    before = request.args.get("before", type=int)
+    query = (
+        select(Invitation, Survey)
+        .join(Survey, Survey.id == Invitation.survey_id)
+        .where(Invitation.customer_id == current_user.id, Invitation.status == "sent")
+        .order_by(Invitation.id.desc())
+        .limit(PAGE + 1)
+    )
+    if before:
+        query = query.where(Invitation.id < before)
+    rows = db.session.execute(query).all()
+    now = utcnow()
+    waiting = [(inv, survey) for inv, survey in rows[:PAGE] if survey.is_open(now)]
+    next_before = rows[PAGE - 1][0].id if len(rows) > PAGE else None
+    return render_template(
+        "surveys/index.html",
+        waiting=waiting,
+        next_before=next_before,
+        opted_out=service.opted_out(current_user.id),
+        form=ActionForm(),
+    )
+
+
+@bp.route("/widget")
+@customer
+def widget() -> str:
+    """The dashboard tile: how many surveys are waiting for the customer."""
+    waiting = db.session.scalar(
+        select(func.count())
+        .select_from(Invitation)
+        .join(Survey, Survey.id == Invitation.survey_id)
+        .where(
+            Invitation.customer_id == current_user.id,
+            Invitation.status == "sent",
+            Survey.status == "published",
+        )
+    )
+    return render_widget("surveys/widget.html", title=_("Surveys"), waiting=waiting or 0)
+
+
+@bp.route("/opt-out", methods=["POST"])
+@customer
+def opt_out() -> WerkzeugResponse:
+    """Stop (or restart) survey invitations for the signed-in customer."""
+    form = ActionForm()
+    if not form.validate_on_submit():
+        abort(400)
+    out = request.form.get("out") == "1"
+    service.set_opt_out(current_user.id, out)
+    db.session.commit()
+    flash(_("We will not send you surveys.") if out else _("We may send you surveys again."), "success")
+    return redirect(url_for("surveys.index"))
+
+
+@bp.route("/invitation/<token>")
+@customer
+def invitation(token: str) -> WerkzeugResponse:
+    """The signed link from the notification and the email: it opens the survey for its own customer."""
+    invitation_id = service.invitation_from_token(token)
+    found = (
+        db.session.scalar(
+            select(Invitation.survey_id).where(
+                Invitation.id == invitation_id, Invitation.customer_id == current_user.id
+            )
+        )
+        if invitation_id
+        else None
+    )
+    if found is None:
+        abort(404)
+    return redirect(url_for("surveys.take", survey_id=found))
+
+
+def _survey_for_customer(survey_id: int) -> Survey:
+    survey = db.session.get(Survey, survey_id)
+    if survey is None or survey.status == "draft" or not service.may_answer(survey, current_user.id):
+        abort(404)
+    return survey
+
+
+def _current_values(response: Response | None, questions: list[Question]) -> dict[int, dict]:
+    values: dict[int, dict] = {q.id: {"values": set(), "text": ""} for q in questions}
+    if response is not None:
+        for question_id, answers in service.saved_answers(response.id).items():
+            if question_id in values:
+                for answer in answers:
+                    if answer.value is not None:
+                        values[question_id]["values"].add(str(answer.value))
+                    if answer.text:
+                        values[question_id]["text"] = answer.text
+    return values
+
+
+@bp.route("/<int:survey_id>/", methods=["GET", "POST"])
+@customer
+def take(survey_id: int) -> str | WerkzeugResponse | tuple[str, int]:
+    """Answer a survey: one question a page or all at once; answers are kept at every step."""
+    survey = _survey_for_customer(survey_id)
+    if not survey.is_open(utcnow()):
+        return render_template("surveys/closed.html", survey=survey), 410
+    response = service.find_response(survey, current_user.id)
+    if response is not None and response.submitted_at is not None:
+        return redirect(url_for("surveys.thanks", survey_id=survey.id))
+    questions = service.questions_of(survey.id)
+    if not questions:
+        abort(404)
+    step = max(0, min(request.values.get("step", 0, type=int), len(questions) - 1))
+    shown = [questions[step]] if survey.one_per_page else questions
+    form = ActionForm()
+    errors: dict[int, str] = {}
+    raw: dict[int, list[str]] = {}
+    if request.method == "POST":
+        if not form.validate_on_submit():
+            abort(400)
+        response = service.get_or_start_response(survey, current_user.id)
+        submitted = {f"q{q.id}": request.form.getlist(f"q{q.id}") for q in shown}
+        raw = {q.id: submitted[f"q{q.id}"] for q in shown}
+        errors = service.save_answers(response, shown, submitted)
+        action = request.form.get("action", "save")
+        if not errors and action == "submit":
+            missing = service.missing_required(response, questions)
+            if not missing:
+                service.submit(survey, response, current_user.id)
+                db.session.commit()
+                return redirect(url_for("surveys.thanks", survey_id=survey.id))
+            for question in missing:
+                errors[question.id] = _("Please answer this question.")
+            if survey.one_per_page and missing[0] not in shown:
+                db.session.commit()
+                flash(_("Please answer this question."), "error")
+                return redirect(
+                    url_for("surveys.take", survey_id=survey.id, step=questions.index(missing[0]))
+                )
+        db.session.commit()
+        if not errors:
+            if action == "next":
+                return redirect(url_for("surveys.take", survey_id=survey.id, step=step + 1))
+            if action == "back":
+                return redirect(url_for("surveys.take", survey_id=survey.id, step=max(step - 1, 0)))
+            flash(_("Your answers are saved. You can come back to finish later."), "success")
+            return redirect(url_for("surveys.take", survey_id=survey.id, step=step))
+    values = _current_values(response, shown)
+    for question_id, given in raw.items():
+        if question_id in errors:
+            values[question_id] = {"values": set(given), "text": given[0] if given else ""}
+    page = render_template(
+        "surveys/take.html",
+        survey=survey,
+        questions=shown,
+        values=values,
+        errors=errors,
+        step=step,
+        total=len(questions),
+        form=form,
+    )
+    return (page, 422) if errors else page
+
+
+@bp.route("/<int:survey_id>/autosave", methods=["POST"])
+@customer
+def autosave(survey_id: int) -> tuple[str, int]:
+    """htmx sends the form as the customer types, so nothing typed is lost if the page is closed."""
+    survey = _survey_for_customer(survey_id)
+    if not survey.is_open(utcnow()):
+        return render_template("surveys/saved.html", message=_("This survey is closed.")), 410
+    form = ActionForm()
+    if not form.validate_on_submit():
+        abort(400)
+    response = service.get_or_start_response(survey, current_user.id)
+    if response.submitted_at is not None:
+        return render_template("surveys/saved.html", message=_("Your answers were already sent.")), 409
+    questions = service.questions_of(survey.id)
+    shown = [q for q in questions if f"q{q.id}" in request.form or str(q.id) in request.form.getlist("shown")]
+    errors = service.save_answers(
+        response, shown, {f"q{q.id}": request.form.getlist(f"q{q.id}") for q in shown}
+    )
+    db.session.commit()
+    if errors:
+        return render_template("surveys/saved.html", message=next(iter(errors.values()))), 422
+    return render_template("surveys/saved.html", message=_("Saved.")), 200
+
+
+@bp.route("/<int:survey_id>/thanks")
+@customer
+def thanks(survey_id: int) -> str:
+    survey = _survey_for_customer(survey_id)
+    response = service.find_response(survey, current_user.id)
+    if response is None or response.submitted_at is None:
+        abort(404)
+    return render_template("surveys/thanks.html", survey=survey)
+
+
+# --- staff ------------------------------------------------------------------------------------------
+def _staff_survey(survey_id: int) -> Survey:
+    survey = db.session.get(Survey, survey_id)
+    if survey is None:
+        abort(404)
+    return survey
+
+
+@staff_bp.route("/")
+@agent
+def staff_index() -> str:
+    before = request.args.get("before", type=int)
+    query = select(Survey).order_by(Survey.id.desc()).limit(PAGE + 1)
+    if before:
+        query = query.where(Survey.id < before)
+    surveys = db.session.scalars(query).all()
+    form = NewSurveyForm()
+    form.template.choices = library.template_labels()
+    counts = dict(
+        db.session.execute(
+            select(Response.survey_id, func.count())
+            .where(Response.survey_id.in_([s.id for s in surveys[:PAGE]]), Response.submitted_at.is_not(None))
+            .group_by(Response.survey_id)
+        ).all()
+    )
+    return render_template(
+        "surveys/staff_index.html",
+        surveys=surveys[:PAGE],
+        next_before=surveys[PAGE - 1].id if len(surveys) > PAGE else None,
+        counts=counts,
+        form=form,
+    )
+
+
+@staff_bp.route("/new", methods=["POST"])
+@agent
+def staff_new() -> WerkzeugResponse:
+    form = NewSurveyForm()
+    form.template.choices = library.template_labels()
+    if not form.validate_on_submit():
+        flash(_("Please choose a template."), "error")
+        return redirect(url_for("surveys_staff.staff_index"))
+    survey, questions = library.build(form.template.data, form.title.data or None)
+    db.session.add(survey)
+    db.session.flush()
+    for question in questions:
+        question.survey_id = survey.id
+        db.session.add(question)
+    db.session.commit()
+    return redirect(url_for("surveys_staff.edit", survey_id=survey.id))
+
+
+def _audience_choices() -> list[tuple[str, str]]:
+    return [("", _("Nobody (event-triggered only)"))] + [
+        (segment.key, str(segment.label)) for segment in all_segments()
+    ]
+
+
+@staff_bp.route("/<int:survey_id>/", methods=["GET", "POST"])
+@agent
+def edit(survey_id: int) -> str | WerkzeugResponse | tuple[str, int]:
+    survey = _staff_survey(survey_id)
+    form = SurveyForm(obj=survey)
+    form.audience_key.choices = _audience_choices()
+    if request.method == "POST":
+        if form.validate_on_submit():
+            key = form.audience_key.data or None
+            if key and segment_by_key(key) is None:
+                form.audience_key.errors = [_("Please choose an audience from the list.")]
+            elif form.opens_at.data and form.closes_at.data and form.closes_at.data <= form.opens_at.data:
+                form.closes_at.errors = [_("The survey must close after it opens.")]
+            else:
+                survey.title = form.title.data
+                survey.intro = form.intro.data or ""
+                if survey.status == "draft":
+                    survey.anonymous = form.anonymous.data
+                survey.one_per_page = form.one_per_page.data
+                survey.audience_key = key
+                survey.trigger_event = (form.trigger_event.data or "").strip() or None
+                survey.trigger_delay_hours = form.trigger_delay_hours.data or 0
+                survey.wait_days_override = form.wait_days_override.data
+                survey.opens_at = form.opens_at.data
+                survey.closes_at = form.closes_at.data
+                if survey.status == "published":
+                    service.invite_audience(survey)
+                db.session.commit()
+                flash(_("Survey saved."), "success")
+                return redirect(url_for("surveys_staff.edit", survey_id=survey.id))
+        return _edit_page(survey, form, QuestionForm(formdata=None)), 422
+    return _edit_page(survey, form, QuestionForm(formdata=None))
+
+
+def _edit_page(survey: Survey, form: SurveyForm, question_form: QuestionForm) -> str:
+    return render_template(
+        "surveys/staff_edit.html",
+        survey=survey,
+        form=form,
+        question_form=question_form,
+        questions=service.questions_of(survey.id),
+        action=ActionForm(),
+    )
+
+
+@staff_bp.route("/<int:survey_id>/questions", methods=["POST"])
+@agent
+def add_question(survey_id: int) -> str | WerkzeugResponse | tuple[str, int]:
+    survey = _staff_survey(survey_id)
+    question_form = QuestionForm()
+    if survey.status != "draft":
+        flash(_("Questions can only be changed while the survey is a draft."), "error")
+        return redirect(url_for("surveys_staff.edit", survey_id=survey.id))
+    if question_form.validate_on_submit():
+        options = "\n".join(
+            line.strip() for line in (question_form.options.data or "").splitlines() if line.strip()
+        )
+        if question_form.kind.data in ("single", "multiple") and len(options.splitlines()) < 2:
+            question_form.options.errors = [_("Give at least two choices, one a line.")]
+        else:
+            position = db.session.scalar(
+                select(func.coalesce(func.max(Question.position), -1)).where(Question.survey_id == survey.id)
+            )
+            db.session.add(
+                Question(
+                    survey_id=survey.id,
+                    position=position + 1,
+                    kind=question_form.kind.data,
+                    text=question_form.text.data,
+                    help=question_form.help.data or "",
+                    required=question_form.required.data,
+                    options=options,
+                    scale_max=question_form.scale_max.data or 5,
+                )
+            )
+            db.session.commit()
+            return redirect(url_for("surveys_staff.edit", survey_id=survey.id))
+    form = SurveyForm(obj=survey)
+    form.audience_key.choices = _audience_choices()
+    return _edit_page(survey, form, question_form), 422
+
+
+@staff_bp.route("/<int:survey_id>/questions/<int:question_id>/<any(up,down,delete):change>", methods=["POST"])
+@agent
+def change_question(survey_id: int, question_id: int, change: str) -> WerkzeugResponse:
+    survey = _staff_survey(survey_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    questions = service.questions_of(survey.id)
+    index = next((i for i, q in enumerate(questions) if q.id == question_id), None)
+    if index is None:
+        abort(404)
+    if survey.status != "draft":
+        flash(_("Questions can only be changed while the survey is a draft."), "error")
+        return redirect(url_for("surveys_staff.edit", survey_id=survey.id))
+    if change == "delete":
+        db.session.delete(questions.pop(index))
+    else:
+        other = index - 1 if change == "up" else index + 1
+        if 0 <= other < len(questions):
+            questions[index], questions[other] = questions[other], questions[index]
+    for position, question in enumerate(questions):
+        question.position = position
+    db.session.commit()
+    return redirect(url_for("surveys_staff.edit", survey_id=survey.id))
+
+
+@staff_bp.route("/<int:survey_id>/<any(publish,close):change>", methods=["POST"])
+@agent
+def change_status(survey_id: int, change: str) -> WerkzeugResponse:
+    survey = _staff_survey(survey_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    if change == "publish":
+        if not service.questions_of(survey.id):
+            flash(_("Add a question before publishing."), "error")
+            return redirect(url_for("surveys_staff.edit", survey_id=survey.id))
+        survey.status = "published"
+        db.session.flush()
+        invited = service.invite_audience(survey)
+        flash(_("Published. Invitations queued: %(count)d.", count=invited), "success")
+    else:
+        survey.status = "closed"
+        db.session.execute(
+            update(Invitation)
+            .where(Invitation.survey_id == survey.id, Invitation.status == "pending")
+            .values(status="skipped")
+        )
+        flash(_("Closed. Nobody can answer it any more."), "success")
+    db.session.commit()
+    return redirect(url_for("surveys_staff.edit", survey_id=survey.id))
+
+
+def _date_filter() -> tuple[datetime | None, datetime | None, dict[str, str]]:
+    values: dict[str, str] = {}
+    parsed: list[datetime | None] = []
+    for name in ("start", "end"):
+        raw = (request.args.get(name) or "")[:10]
+        try:
+            day = datetime.strptime(raw, "%Y-%m-%d") if raw else None
+        except ValueError:
+            flash(_("Dates are written as YYYY-MM-DD."), "error")
+            day = None
+        if day:
+            values[name] = raw
+        parsed.append(day + timedelta(days=1) if day and name == "end" else day)
+    return parsed[0], parsed[1], values
+
+
+@staff_bp.route("/<int:survey_id>/results")
+@agent
+def results(survey_id: int) -> str:
+    survey = _staff_survey(survey_id)
+    start, end, dates = _date_filter()
+    segment = (request.args.get("segment") or "")[:200] or None
+    if segment and segment_by_key(segment) is None:
+        segment = None
+    data = service.results(survey, start, end, segment)
+    return render_template(
+        "surveys/staff_results.html",
+        survey=survey,
+        data=data,
+        dates=dates,
+        segment=segment,
+        segments=[] if survey.anonymous else _audience_choices()[1:],
+        text_kinds=TEXT_KINDS,
+    )
+
+
+@staff_bp.route("/<int:survey_id>/questions/<int:question_id>/answers")
+@agent
+def text_answers(survey_id: int, question_id: int) -> str:
+    survey = _staff_survey(survey_id)
+    question = db.session.get(Question, question_id)
+    if question is None or question.survey_id != survey.id or question.kind not in TEXT_KINDS:
+        abort(404)
+    rows, next_before = service.text_answers(survey, question.id, request.args.get("before", type=int))
+    template = "surveys/_text_answers.html" if is_htmx_request() else "surveys/staff_text_answers.html"
+    return render_template(template, survey=survey, question=question, rows=rows, next_before=next_before)
+
+
+@staff_bp.route("/<int:survey_id>/export.csv")
+@agent
+def export(survey_id: int) -> FlaskResponse:
+    """Every submitted response as a CSV row; an anonymous survey's export has no identity column."""
+    survey = _staff_survey(survey_id)
+    questions = service.questions_of(survey.id)
+
+    def rows() -> Iterator[str]:
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        head = (
+            ["submitted"] if survey.anonymous else ["response", "customer_id", "customer_email", "submitted"]
+        )
+        writer.writerow(head + [_csv_safe(q.text) for q in questions])
+        last = 0
+        while True:
+            query = (
+                select(Response.id, Response.submitted_at, User.id, User.email)
+                .outerjoin(User, User.id == Response.customer_id)
+                .where(
+                    Response.survey_id == survey.id, Response.submitted_at.is_not(None), Response.id > last
+                )
+                .order_by(Response.id)
+                .limit(500)
+            )
+            batch = db.session.execute(query).all()
+            if not batch:
+                break
+            last = batch[-1][0]
+            answers: dict[int, dict[int, list[str]]] = {}
+            for response_id, question_id, value, text in db.session.execute(
+                select(Answer.response_id, Answer.question_id, Answer.value, Answer.text)
+                .where(Answer.response_id.in_([row[0] for row in batch]))
+                .order_by(Answer.id)
+            ):
+                answers.setdefault(response_id, {}).setdefault(question_id, []).append(
+                    text if text is not None else str(value)
+                )
+            for response_id, submitted_at, customer_id, email in batch:
+                mine = answers.get(response_id, {})
+                cells = [_cell(q, mine.get(q.id, [])) for q in questions]
+                if survey.anonymous:
+                    writer.writerow([submitted_at.date().isoformat(), *cells])
+                else:
+                    writer.writerow(
+                        [response_id, customer_id or "", email or "", submitted_at.isoformat(), *cells]
+                    )
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+        yield buffer.getvalue()
+
+    return FlaskResponse(
+        stream_with_context(rows()),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="survey-{survey.id}.csv"'},
+    )
+
+
+def _csv_safe(text: str) -> str:
+    """Spreadsheets run cells that start with = + - @ as formulas; a quote keeps them text."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
+
+
+def _cell(question: Question, values: list[str]) -> str:
+    if question.kind in ("single", "multiple"):
+        options = question.option_list
+        values = [options[int(v)] if v.isdigit() and int(v) < len(options) else v for v in values]
+    elif question.kind == "yesno":
+        values = [_("Yes") if v == "1" else _("No") for v in values]
+    return _csv_safe("; ".join(values))

@@ -23,7 +23,7 @@ DEFAULTS: dict[str, Any] = {
     "PORTAL_NAME": "Customer Portal",
     "PORTAL_SECRET_KEY": None,
     "PORTAL_DATABASE_URL": None,
-    "PORTAL_PLUGINS": [],
+    "PORTAL_PLUGINS": ["tickets", "loyalty", "documents", "surveys"],
     "PORTAL_MAIL_URL": "",
     "PORTAL_MAIL_FROM": "Customer Portal <portal@localhost>",
     "PORTAL_REDIS_URL": "",

@@ -7,7 +7,7 @@ from sqlalchemy import delete, func, select
 
 from portal.plugin import Panel, User, db, storage, utcnow
 
-from .models import Document, DocumentTemplate, Download, Version
+from .models import Document, DocumentTemplate, Download, TemplateTranslation, Version
 
 PANEL_ROWS = 10
 
@@ -65,8 +65,20 @@ def erase(user: User) -> None:
 
 
 DEMO_TEMPLATE = (
-    "<h1>{{ customer.name }}</h1>\n<p>Member since {{ customer.member_since }}.</p>\n"
-    "<p>Organization: {{ customer.organization or '-' }}</p>"
+    "<h1>Welcome, {{ customer.name }}</h1>\n"
+    "<p>Thank you for being our customer since <strong>{{ customer.member_since }}</strong>.</p>\n"
+    "<table><tr><th>Your details</th><th></th></tr>\n"
+    "<tr><td>Email</td><td>{{ customer.email }}</td></tr>\n"
+    "<tr><td>Organization</td><td>{{ customer.organization or '-' }}</td></tr></table>\n"
+    "<ul><li>Open a support ticket from any page.</li><li>Find every document here, in one place.</li></ul>"
+)
+DEMO_TEMPLATE_FA = (
+    "<h1>{{ customer.name }}، خوش آمدید</h1>\n"
+    "<p>سپاس که از <strong>{{ customer.member_since }}</strong> مشتری ما هستید.</p>\n"
+    "<table><tr><th>مشخصات شما</th><th></th></tr>\n"
+    "<tr><td>ایمیل</td><td>{{ customer.email }}</td></tr>\n"
+    "<tr><td>سازمان</td><td>{{ customer.organization or '-' }}</td></tr></table>\n"
+    "<ul><li>از هر صفحه می‌توانید درخواست پشتیبانی ثبت کنید.</li><li>همهٔ اسناد شما اینجا در یک جاست.</li></ul>"
 )
 DEMO_DOCUMENTS = [
     ("invoice", "Invoice 2026-001", "Your invoice for November."),
@@ -77,7 +89,7 @@ DEMO_DOCUMENTS = [
 
 
 def add_demo(customers: list[User]) -> None:
-    """One document of every category for all customers, and one template; added once only."""
+    """One document of every category for all customers, and one template (English and Persian); once only."""
     import io
 
     if db.session.scalar(select(func.count()).select_from(Document).where(Document.title == "User manual")):
@@ -85,6 +97,7 @@ def add_demo(customers: list[User]) -> None:
     template = DocumentTemplate(name="Welcome letter", body=DEMO_TEMPLATE)
     db.session.add(template)
     db.session.flush()
+    db.session.add(TemplateTranslation(template_id=template.id, language="fa", body=DEMO_TEMPLATE_FA))
     for category, title, description in DEMO_DOCUMENTS:
         document = Document(
             title=title,

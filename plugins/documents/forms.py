@@ -41,3 +41,18 @@ class ActionForm(FlaskForm):
 class TemplateForm(FlaskForm):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=TEMPLATE_NAME_MAX)])
     body = TextAreaField(_l("HTML with tokens"), validators=[DataRequired(), Length(max=TEMPLATE_BODY_MAX)])
+
+
+def template_form_class(languages: dict[str, str]) -> type[TemplateForm]:
+    """The template form with an optional body for each further language (code → display name).
+
+    The languages are the deployment's, known only at request time, so the fields are added then.
+    """
+    fields = {
+        f"body_{code}": TextAreaField(
+            _l("HTML for readers of %(language)s (optional)", language=name),
+            validators=[Optional(), Length(max=TEMPLATE_BODY_MAX)],
+        )
+        for code, name in languages.items()
+    }
+    return type("TranslatedTemplateForm", (TemplateForm,), fields)

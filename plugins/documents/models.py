@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from pathlib import Path
 
-from sqlalchemy import BigInteger, ForeignKey, Index, String, Text, false
+from sqlalchemy import BigInteger, ForeignKey, Index, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from portal.plugin import db, utcnow
@@ -24,6 +24,7 @@ AUDIENCE_MAX = 120
 FILENAME_MAX = 255
 TEMPLATE_NAME_MAX = 200
 TEMPLATE_BODY_MAX = 50_000
+LANGUAGE_MAX = 16
 
 
 class DocumentTemplate(db.Model):
@@ -36,6 +37,18 @@ class DocumentTemplate(db.Model):
     body: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class TemplateTranslation(db.Model):
+    """A template's text in one more language; readers of that language get it instead of ``body``."""
+
+    __tablename__ = "documents_template_translations"
+    __table_args__ = (UniqueConstraint("template_id", "language"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    template_id: Mapped[int] = mapped_column(ForeignKey("documents_templates.id", ondelete="CASCADE"))
+    language: Mapped[str] = mapped_column(String(LANGUAGE_MAX))
+    body: Mapped[str] = mapped_column(Text)
 
 
 class Document(db.Model):

@@ -2,13 +2,12 @@
 
 The sandbox (Jinja's ImmutableSandboxedEnvironment) offers nothing but the tokens from the core's
 ``customer_fields``: no globals, no attributes of Python objects, no changing anything. A template is
-checked when it is saved (syntax and unknown tokens), and rendering errors reach the customer as a
-polite message, never a 500.
+checked when it is saved (syntax, unknown tokens, whether it fits on paper), and rendering errors
+reach the customer as a polite message, never a 500.
 """
 
 from __future__ import annotations
 
-import io
 from pathlib import Path
 
 from flask import current_app
@@ -21,7 +20,9 @@ from markupsafe import Markup
 
 from portal.plugin import User, customer_fields
 
-RTL_LANGUAGES = {"fa", "ar", "he", "ur"}
+from .html_blocks import read_blocks
+from .template_texts import direction_of
+
 SAMPLE = {
     "customer": {
         "name": "Sara Ahmadi",
@@ -83,11 +84,14 @@ def check(body: str, available: dict[str, dict[str, str]]) -> None:
             )
         )
     try:
-        render(body, {group: dict.fromkeys(values, "x") for group, values in available.items()} | SAMPLE)
+        html = render(
+            body, {group: dict.fromkeys(values, "x") for group, values in available.items()} | SAMPLE
+        )
     except TemplateCheckError:
         raise
     except Exception as error:
         raise TemplateCheckError(str(error)) from error
+    _pdf(html, "en", "check")  # lays it out too, so a page limit or a too-wide table shows up now
 
 
 def render(body: str, fields: dict[str, dict[str, str]]) -> Markup:
@@ -122,28 +126,25 @@ def _font() -> tuple[Path, Path] | None:
 
 
 def pdf_for(body: str, user: User, title: str) -> bytes:
-    """A PDF of the template filled for ``user``, right-to-left and shaped for Persian and Arabic."""
-    from fpdf import FPDF  # imported here: only template downloads need it
+    """A PDF of the template filled for ``user``, in their language, right-to-left where it runs so."""
+    return _pdf(render_for(body, user), user.language or "en", title)
 
-    html = render_for(body, user)
-    language = (user.language or "en").split("_")[0]
-    pdf = FPDF(format="A4")
-    pdf.set_title(title)
+
+def _pdf(html: Markup, language: str, title: str) -> bytes:
+    # Imported here: fpdf2 takes about half a second to import and only template downloads need it.
+    from fpdf.errors import FPDFException
+
+    from .pdf_writer import LayoutError, write_pdf
+
     fonts = _font()
     if fonts is None:
         raise TemplateCheckError("No font for PDF output is installed (run make to fetch Vazirmatn).")
-    pdf.add_font("Vazirmatn", style="", fname=str(fonts[0]))
-    pdf.add_font("Vazirmatn", style="B", fname=str(fonts[1]))
-    pdf.set_font("Vazirmatn", size=11)
-    rtl = language in RTL_LANGUAGES
-    pdf.set_text_shaping(
-        use_shaping_engine=True, direction="rtl" if rtl else "ltr", script=None, language=language
-    )
-    pdf.add_page()
     try:
-        pdf.write_html(str(html), font_family="Vazirmatn")
-    except Exception as error:
+        direction = direction_of(language)
+        return write_pdf(
+            read_blocks(str(html)), title=title, language=language, direction=direction, fonts=fonts
+        )
+    except LayoutError as error:
         raise TemplateCheckError(str(error)) from error
-    out = io.BytesIO()
-    out.write(pdf.output())
-    return out.getvalue()
+    except FPDFException as error:
+        raise TemplateCheckError(_("The PDF cannot be laid out: %(problem)s", problem=str(error))) from error

@@ -25,8 +25,8 @@ from portal.plugin import (
     utcnow,
 )
 
-from . import access, events, links, publishing, templating
-from .forms import ActionForm, DocumentForm, TemplateForm, VersionForm
+from . import access, events, links, publishing, template_texts, templating
+from .forms import ActionForm, DocumentForm, VersionForm, template_form_class
 from .models import Document, DocumentTemplate, Download, Version
 from .settings import categories
 
@@ -102,7 +102,8 @@ def _download(document: Document, version: Version | None) -> Response:
         if template is None:
             abort(404)
         try:
-            pdf = templating.pdf_for(template.body, current_user, document.title)
+            body = template_texts.body_for(template, current_user.language)
+            pdf = templating.pdf_for(body, current_user, document.title)
         except templating.TemplateCheckError:
             return Response(render_template("documents/unavailable.html", document=document), status=503)
         _log_download(document, None)
@@ -399,34 +400,59 @@ def templates_index() -> str:
 @staff_bp.route("/templates/<int(max=2147483647):template_id>", methods=["GET", "POST"])
 @admin
 def template_edit(template_id: int | None = None) -> str | Response:
+    """Write a template and its text in each further language; every text is checked before saving."""
     template = None
     if template_id is not None:
         template = db.session.get(DocumentTemplate, template_id)
         if template is None:
             abort(404)
-    form = TemplateForm(obj=template)
+    languages = template_texts.further_languages()
+    saved = template_texts.translations_of(template.id) if template else {}
+    form = template_form_class(languages)(
+        obj=template, data={f"body_{code}": body for code, body in saved.items()} if template else None
+    )
     fields = _preview_fields()
-    preview = None
     if form.validate_on_submit():
-        try:
-            templating.check(form.body.data, fields)
-        except templating.TemplateCheckError as problem:
-            form.body.errors.append(_("This template cannot be used: %(problem)s", problem=str(problem)))
-        else:
+        texts = {"body": form.body} | {code: form[f"body_{code}"] for code in languages}
+        for text in texts.values():
+            if text.data and text.data.strip():
+                try:
+                    templating.check(text.data, fields)
+                except templating.TemplateCheckError as problem:
+                    text.errors.append(_("This template cannot be used: %(problem)s", problem=str(problem)))
+        if not form.errors:
             if template is None:
                 template = DocumentTemplate(name="", body="")
                 db.session.add(template)
+                db.session.flush()
             template.name = form.name.data.strip()
             template.body = form.body.data
             template.updated_at = utcnow()
+            template_texts.replace_translations(
+                template, {code: form[f"body_{code}"].data or "" for code in languages}
+            )
             db.session.commit()
             flash(_("Template saved."), "success")
             return redirect(url_for("documents_staff.template_edit", template_id=template.id))
-    if template is not None and not form.errors:
-        try:
-            preview = templating.render(template.body, fields)
-        except templating.TemplateCheckError as problem:
-            form.body.errors.append(str(problem))
+    previews = _previews(template, saved, fields) if template is not None and request.method == "GET" else {}
     return render_template(
-        "documents/template_edit.html", form=form, template=template, preview=preview, fields=fields
+        "documents/template_edit.html",
+        form=form,
+        template=template,
+        previews=previews,
+        fields=fields,
+        languages=languages,
+        directions={code: template_texts.direction_of(code) for code in languages},
     )
+
+
+def _previews(template: DocumentTemplate, saved: dict[str, str], fields: dict[str, dict[str, str]]) -> dict:
+    """Each saved text filled with the administrator's own details; a broken one shows its problem."""
+    bodies = {"": template.body} | saved
+    previews = {}
+    for code, body in bodies.items():
+        try:
+            previews[code] = templating.render(body, fields)
+        except templating.TemplateCheckError as problem:
+            previews[code] = _("This template cannot be used: %(problem)s", problem=str(problem))
+    return previews

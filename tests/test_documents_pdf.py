@@ -1,0 +1,211 @@
+"""Template PDFs as a reader sees them: words and numbers in order, sides right, their own language.
+
+The PDFs are read back with pypdf, which gives each piece of text and where on the page it starts.
+"""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from pypdf import PdfReader
+from sqlalchemy import func, select
+from support import TEST_PASSWORD, log_in, post_form
+
+from plugins.documents.html_blocks import read_blocks
+from plugins.documents.models import Document, DocumentTemplate, TemplateTranslation
+from portal.database import db, utcnow
+
+pytestmark = pytest.mark.plugins("documents")
+
+A4_WIDTH_PT = 595
+
+
+def pieces(pdf: bytes) -> list[tuple[float, str]]:
+    """Each run of text on the first page with the x position (points) where it starts."""
+    found: list[tuple[float, str]] = []
+
+    def visit(text, cm, tm, font, size):
+        if text.strip():
+            found.append((tm[4] * cm[0] + cm[4], text))
+
+    PdfReader(io.BytesIO(pdf)).pages[0].extract_text(visitor_text=visit)
+    return found
+
+
+def page_text(pdf: bytes) -> str:
+    return PdfReader(io.BytesIO(pdf)).pages[0].extract_text()
+
+
+def publish_template(app, body: str, translations: dict[str, str] | None = None) -> int:
+    with app.app_context():
+        template = DocumentTemplate(name="Letter", body=body)
+        db.session.add(template)
+        db.session.flush()
+        for language, text in (translations or {}).items():
+            db.session.add(TemplateTranslation(template_id=template.id, language=language, body=text))
+        document = Document(
+            title="Contract",
+            category="contract",
+            audience_key="all-customers",
+            template_id=template.id,
+            published=True,
+            published_at=utcnow(),
+        )
+        db.session.add(document)
+        db.session.commit()
+        return document.id
+
+
+def download_as(app, user, document_id: int) -> bytes:
+    client = app.test_client()
+    log_in(client, user.email, TEST_PASSWORD)
+    response = client.get(f"/documents/{document_id}/download")
+    assert response.status_code == 200 and response.mimetype == "application/pdf", response.status
+    return response.data
+
+
+LETTER = (
+    "<h1>قرارداد شماره 417</h1>"
+    "<p>{{ customer.name }} عزیز،</p><p>قرارداد از سال 2026 برقرار است.</p><p>مبلغ: 1,250,000 ریال</p>"
+)
+
+
+def test_numbers_inside_persian_sentences_read_in_order_and_lines_start_on_the_right(app, make_user):
+    sara = make_user("customer", name="سارا احمدی", language="fa")
+    document_id = publish_template(app, LETTER)
+    pdf = download_as(app, sara, document_id)
+    text = page_text(pdf)
+    assert "2026" in text and "6202" not in text
+    assert "1,250,000" in text and "417" in text
+    assert "سارا احمدی" in text
+    starts = [x for x, _ in pieces(pdf)]
+    assert min(starts) > A4_WIDTH_PT / 3, "short Persian lines are set against the right margin"
+
+
+def test_english_readers_get_lines_from_the_left(app, make_user):
+    omid = make_user("customer", name="Omid Rahimi", language="en")
+    document_id = publish_template(app, "<p>Dear {{ customer.name }}, your contract runs from 2026.</p>")
+    pdf = download_as(app, omid, document_id)
+    assert "Dear Omid Rahimi, your contract runs from 2026." in page_text(pdf)
+    assert min(x for x, _ in pieces(pdf)) < 100
+
+
+def test_a_customer_name_full_of_formatting_marks_is_printed_as_typed(app, make_user):
+    odd = make_user("customer", name=r"A**B__C--D~~E \ F", language="en")
+    document_id = publish_template(app, "<p>Name: <strong>{{ customer.name }}</strong></p>")
+    assert r"A**B__C--D~~E \ F" in page_text(download_as(app, odd, document_id))
+
+
+def test_each_reader_gets_the_template_in_their_language(app, make_user):
+    sara = make_user("customer", name="سارا", language="fa")
+    omid = make_user("customer", name="Omid", language="en")
+    document_id = publish_template(
+        app, "<p>Welcome, {{ customer.name }}.</p>", {"fa": "<p>{{ customer.name }} خوش آمدید.</p>"}
+    )
+    assert "خوش آمدید" in page_text(download_as(app, sara, document_id))
+    assert "Welcome, Omid." in page_text(download_as(app, omid, document_id))
+
+
+def test_images_in_a_template_are_never_fetched_or_embedded(app, make_user, tmp_path):
+    picture = tmp_path / "secret.png"
+    picture.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\x00" * 100)
+    reader = make_user("customer", language="en")
+    body = f'<p>Before</p><img src="{picture}"><img src="http://127.0.0.1:9/x.png"><p>After</p>'
+    pdf = download_as(app, reader, publish_template(app, body))
+    assert b"/Subtype /Image" not in pdf
+    assert "Before" in page_text(pdf) and "After" in page_text(pdf)
+
+
+def test_administrators_write_a_translation_beside_the_template(app, make_user):
+    admin_client = app.test_client()
+    admin = make_user("admin")
+    log_in(admin_client, admin.email, TEST_PASSWORD)
+    form = admin_client.get("/staff/documents/templates/new").get_data(as_text=True)
+    assert 'name="body_fa"' in form
+    saved = post_form(
+        admin_client,
+        "/staff/documents/templates/new",
+        {
+            "name": "Letter",
+            "body": "<p>Hello {{ customer.name }}</p>",
+            "body_fa": "<p>سلام {{ customer.name }}</p>",
+        },
+    )
+    assert saved.status_code == 302
+    page = admin_client.get(saved.headers["Location"]).get_data(as_text=True)
+    assert "سلام Test Admin" in page and "Hello Test Admin" in page, "both texts previewed"
+    cleared = post_form(
+        admin_client, saved.headers["Location"], {"name": "Letter", "body": "<p>Hello</p>", "body_fa": ""}
+    )
+    assert cleared.status_code == 302
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(TemplateTranslation)) == 0
+
+
+def test_a_broken_translation_is_refused_at_save_time_and_nothing_is_lost(app, make_user):
+    admin_client = app.test_client()
+    admin = make_user("admin")
+    log_in(admin_client, admin.email, TEST_PASSWORD)
+    typed = "<p>سلام {{ customer.nickname }}</p>"
+    response = post_form(
+        admin_client,
+        "/staff/documents/templates/new",
+        {"name": "Letter", "body": "<p>Hello</p>", "body_fa": typed},
+    )
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert 'id="body_fa-error"' in page and "nickname" in page.split('id="body_fa-error"')[1].split("</p>")[0]
+    assert "سلام {{ customer.nickname }}" in page, "what the administrator typed is kept"
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(DocumentTemplate)) == 0
+
+
+def test_a_template_longer_than_the_page_limit_is_refused_at_save_time(app, make_user):
+    admin_client = app.test_client()
+    log_in(admin_client, make_user("admin").email, TEST_PASSWORD)
+    response = post_form(
+        admin_client, "/staff/documents/templates/new", {"name": "Long", "body": "<h1>Page</h1>" * 3000}
+    )
+    assert "longer than 50 pages" in response.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(DocumentTemplate)) == 0
+
+
+def test_html_is_read_as_headings_paragraphs_lists_and_tables():
+    blocks = read_blocks(
+        "<h2 align='center'>Title</h2>\n<p>One   <b>two</b>\n three<br>four</p>"
+        "<ul><li>first</li><li>second</li></ul><ol><li>a<li>b</ol><hr>"
+        "<table><tr><th>Item</th><th>Price</th></tr><tr><td>Tea</td><td>3</td></tr></table>"
+        "<div dir='rtl'><p>inherits</p></div><script>alert(1)</script><style>p{}</style>"
+    )
+    kinds = [(block.kind, block.heading, block.bullet, block.plain_text()) for block in blocks]
+    assert kinds == [
+        ("text", 2, "", "Title"),
+        ("text", 0, "", "One two three\nfour"),
+        ("text", 0, "•", "first"),
+        ("text", 0, "•", "second"),
+        ("text", 0, "1.", "a"),
+        ("text", 0, "2.", "b"),
+        ("rule", 0, "", ""),
+        ("table", 0, "", ""),
+        ("text", 0, "", "inherits"),
+    ]
+    assert blocks[0].align == "C"
+    assert [run.bold for run in blocks[1].runs if run.text.strip()] == [False, True, False, False]
+    table = blocks[7]
+    assert table.header_row
+    assert [["".join(r.text for r in cell) for cell in row] for row in table.rows] == [
+        ["Item", "Price"],
+        ["Tea", "3"],
+    ]
+    assert blocks[8].direction == "rtl"
+
+
+def test_a_table_inside_a_table_joins_its_cell_and_the_outer_table_goes_on():
+    [table, after] = read_blocks(
+        "<table><tr><td>a<table><tr><td>x</td><td>y</td></tr></table></td><td>b</td></tr>"
+        "<tr><td>c</td></tr></table><p>after</p>"
+    )
+    assert [["".join(r.text for r in cell) for cell in row] for row in table.rows] == [["a x y", "b"], ["c"]]
+    assert after.plain_text() == "after"

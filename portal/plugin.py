@@ -21,7 +21,15 @@ from portal.organizations.scope import Scope, scope_for
 from portal.schedule import ScheduledTask
 from portal.segments import Segment, all_segments, in_segment, segment_by_key, segment_member_ids
 from portal.settings import Setting, SettingValueError, get_setting, set_setting
-from portal.storage import FileTooLargeError, MissingFileError, StorageError, StoredFile, storage
+from portal.storage import (
+    FileTooLargeError,
+    MissingFileError,
+    StorageError,
+    StoredFile,
+    delete_after_commit,
+    discard_unless_committed,
+    storage,
+)
 from portal.urls import external_url
 
 hookimpl = pluggy.HookimplMarker("portal")
@@ -63,6 +71,8 @@ __all__ = [
     "customer",
     "customer_fields",
     "db",
+    "delete_after_commit",
+    "discard_unless_committed",
     "emit",
     "enqueue",
     "external_url",

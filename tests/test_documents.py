@@ -553,3 +553,25 @@ def test_erasing_an_account_removes_their_documents_and_log(app, client, make_us
     assert document_ids(app) == [shared_id]
     log = staff_client.get(f"/staff/documents/{shared_id}").get_data(as_text=True)
     assert omid.email in log and sara.email not in log
+
+
+def test_an_erasure_that_fails_later_keeps_the_customers_files(app, make_user, staff, monkeypatch):
+    from portal.accounts import data_rights
+    from portal.accounts.models import User
+    from portal.plugin import storage
+
+    sara = make_user("customer")
+    _, staff_client = staff
+    publish(staff_client, customer_email=sara.email, title="Sara's own")
+    [document_id] = document_ids(app)
+
+    def audit_fails(*args, **kwargs):
+        raise RuntimeError("the audit log is unavailable")  # a failure after every plugin erased
+
+    monkeypatch.setattr(data_rights.audit, "record", audit_fails)
+    with app.app_context():
+        key = db.session.scalar(select(Version.storage_key).where(Version.document_id == document_id))
+        with pytest.raises(RuntimeError):
+            data_rights.erase_customer(db.session.get(User, sara.id))
+        assert storage().exists(key), "the rows are back, so their file must be too"
+    assert document_ids(app) == [document_id]

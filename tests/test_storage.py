@@ -572,3 +572,59 @@ def test_a_100_mb_file_streams_in_and_out_intact(store, storage_app):
     response.close()
     assert response.headers["Content-Length"] == str(size) and received == size
     assert downloaded.hexdigest() == stored.sha256
+
+
+# --- files that follow their rows -------------------------------------------------------------------
+
+
+def test_a_file_deleted_with_its_row_goes_only_when_the_transaction_commits(app):
+    from portal.plugin import delete_after_commit
+
+    with app.app_context():
+        kept = storage().save(io.BytesIO(b"receipt"), prefix="documents")
+        gone = storage().save(io.BytesIO(b"invoice"), prefix="documents")
+        delete_after_commit(kept.key)
+        assert storage().exists(kept.key), "nothing happens before the commit"
+        db.session.rollback()
+        assert storage().exists(kept.key), "a rolled-back deletion keeps the file"
+        db.session.commit()
+        assert storage().exists(kept.key), "and the next commit does not delete it either"
+        delete_after_commit(gone.key)
+        db.session.commit()
+        assert not storage().exists(gone.key)
+
+
+def test_a_savepoint_commit_is_not_the_end_of_the_transaction(app):
+    from portal.plugin import delete_after_commit
+
+    with app.app_context():
+        stored = storage().save(io.BytesIO(b"contract"), prefix="documents")
+        with db.session.begin_nested():
+            delete_after_commit(stored.key)
+        assert storage().exists(stored.key)
+        db.session.rollback()
+        assert storage().exists(stored.key)
+
+
+def test_a_new_file_goes_when_its_row_never_commits(app):
+    from portal.plugin import discard_unless_committed
+
+    with app.app_context():
+        lost = storage().save(io.BytesIO(b"draft"), prefix="documents")
+        discard_unless_committed(lost.key)
+        db.session.rollback()
+        assert not storage().exists(lost.key)
+        kept = storage().save(io.BytesIO(b"final"), prefix="documents")
+        discard_unless_committed(kept.key)
+        db.session.commit()
+        db.session.rollback()
+        assert storage().exists(kept.key), "once committed, a later rollback does not touch it"
+
+
+def test_a_file_that_cannot_be_deleted_after_commit_is_logged_not_raised(app, caplog):
+    from portal.plugin import delete_after_commit
+
+    with app.app_context():
+        delete_after_commit("documents/../escape")
+        db.session.commit()
+    assert "Could not delete stored file documents/../escape" in caplog.text

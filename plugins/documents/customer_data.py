@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, func, select
 
-from portal.plugin import Panel, User, db, storage, utcnow
+from portal.plugin import Panel, User, db, delete_after_commit, storage, utcnow
 
 from .models import Document, DocumentTemplate, Download, TemplateTranslation, Version
 
@@ -60,8 +60,7 @@ def erase(user: User) -> None:
     ).all()
     db.session.execute(delete(Download).where(Download.user_id == user.id))
     db.session.execute(delete(Document).where(Document.audience_customer_id == user.id))
-    for key in keys:
-        storage().delete(key)
+    delete_after_commit(*keys)
 
 
 DEMO_TEMPLATE = (

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from contextlib import suppress
 from datetime import timedelta
 from typing import Any
 
@@ -17,11 +16,10 @@ from portal.plugin import (
     NotificationType,
     Panel,
     ScheduledTask,
-    StorageError,
     User,
     Widget,
     db,
-    storage,
+    delete_after_commit,
     utcnow,
 )
 
@@ -191,10 +189,7 @@ def erase_customer_data(user: User) -> None:
     db.session.execute(delete(Ticket).where(Ticket.customer_id == user.id))
     db.session.execute(update(Message).where(Message.author_id == user.id).values(author_id=None))
     db.session.execute(update(Ticket).where(Ticket.assignee_id == user.id).values(assignee_id=None))
-    # The files go too; a file left behind by a failure is unreachable (no row points at it).
-    for key in keys:
-        with suppress(StorageError):
-            storage().delete(key)
+    delete_after_commit(*keys)
 
 
 DEMO = [

@@ -7,6 +7,9 @@ Plugins call ``storage()`` for the app's backend and never learn which one it is
     ...
     return storage().download_response(stored.key, download_name=name, mimetype=mimetype)
 
+Files follow their rows with ``delete_after_commit(key)`` (gone when the deleting transaction commits)
+and ``discard_unless_committed(key)`` (a new file goes if its row never commits).
+
 The backend is chosen by PORTAL_STORAGE_URL and kept in ``app.extensions``, one per app.
 """
 
@@ -22,6 +25,7 @@ from portal.config import ConfigError
 from portal.storage.base import Storage, StoredFile
 from portal.storage.errors import FileTooLargeError, MissingFileError, StorageError
 from portal.storage.local import LocalStorage
+from portal.storage.transactions import delete_after_commit, discard_unless_committed
 
 EXTENSION_KEY = "portal_storage"
 
@@ -84,6 +88,8 @@ __all__ = [
     "Storage",
     "StorageError",
     "StoredFile",
+    "delete_after_commit",
+    "discard_unless_committed",
     "init_storage",
     "storage",
     "storage_from_config",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
 from wtforms import (
     BooleanField,
     DateField,
@@ -13,8 +14,17 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp
+from wtforms.validators import (
+    DataRequired,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    Regexp,
+    ValidationError,
+)
 
+from . import images
 from .settings import MAX_POINTS
 from .tiers import CODES, NAMES
 
@@ -58,12 +68,27 @@ class RewardForm(FlaskForm):
     ends_at = DateField(_l("Available until"), validators=[Optional()])
     min_tier = SelectField(_l("Minimum tier"), choices=[(code, NAMES[code]) for code in CODES])
     active = BooleanField(_l("Shown in the catalogue"), default=True)
+    image = FileField(
+        _l("Image (PNG, JPEG or WebP, at most %(limit)d MB)", limit=images.MAX_MB),
+        render_kw={"accept": "image/png,image/jpeg,image/webp"},
+    )
+    remove_image = BooleanField(_l("Remove the current image"))
 
     def validate_ends_at(self, field: DateField) -> None:
+        """A reward that ends before it starts could never be redeemed."""
         if field.data and self.starts_at.data and field.data <= self.starts_at.data:
-            from wtforms.validators import ValidationError
-
             raise ValidationError(_l("The end date must be after the start date."))
+
+    def validate_image(self, field: FileField) -> None:
+        """Refuse by content and size before anything is stored, so a refused form keeps no file."""
+        upload = images.chosen(field.data)
+        if upload is None:
+            return
+        if self.remove_image.data:
+            raise ValidationError(_l("Choose a new image or remove the current one, not both."))
+        problem = images.problem_with(upload)
+        if problem:
+            raise ValidationError(problem)
 
 
 class AdjustForm(FlaskForm):

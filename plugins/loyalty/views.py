@@ -5,14 +5,24 @@ from __future__ import annotations
 import secrets
 from datetime import datetime, time
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, select
 
-from portal.plugin import User, admin, agent, customer, db, render_widget
+from portal.plugin import (
+    User,
+    admin,
+    agent,
+    customer,
+    db,
+    delete_after_commit,
+    discard_unless_committed,
+    is_htmx_request,
+    render_widget,
+)
 
-from . import awards, ledger, rewards, tiers
+from . import awards, images, ledger, rewards, tiers
 from .forms import AdjustForm, CancelForm, GoodwillForm, PurchaseForm, RedeemForm, RewardForm
 from .ledger import LedgerError
 from .models import Entry, Redemption, Reward
@@ -97,45 +107,68 @@ def overview() -> str:
     )
 
 
+def _card_context() -> dict[str, object]:
+    """What a reward card needs besides the reward: the customer's balance, tier and a fresh form."""
+    tier = rewards.account_tier(current_user.id)
+    return {
+        "balance": ledger.balance(current_user.id),
+        "tier_rank": tiers.tier_rank(tier),
+        "rank": tiers.tier_rank,
+        "names": tiers.NAMES,
+        "form": RedeemForm(request_key=new_key()),
+    }
+
+
 @bp.route("/rewards")
 @customer
 def catalogue() -> str:
-    """The rewards one can redeem now, with a form for each."""
-    before = _before()
-    query = rewards.available_rewards_query()
-    items = db.session.scalars(query.limit(200)).all()
-    tier = rewards.account_tier(current_user.id)
-    return render_template(
-        "loyalty/catalogue.html",
-        rewards=items,
-        balance=ledger.balance(current_user.id),
-        tier_rank=tiers.tier_rank(tier),
-        rank=tiers.tier_rank,
-        names=tiers.NAMES,
-        form=RedeemForm(request_key=new_key()),
-        before=before,
-    )
+    """The rewards one can redeem now, with a form for each, a page at a time (cheapest first)."""
+    items, next_after = rewards.catalogue_page(rewards.parse_cursor(request.args.get("after")), PAGE)
+    return render_template("loyalty/catalogue.html", rewards=items, next_after=next_after, **_card_context())
 
 
-@bp.route("/rewards/<int:reward_id>/redeem", methods=["POST"])
+@bp.route("/rewards/<int(max=2147483647):reward_id>/image")
 @customer
-def redeem(reward_id: int):
-    """Spend points on a reward; the voucher code is shown on the vouchers page."""
+def reward_image(reward_id: int) -> Response:
+    """A reward's picture for those who may see the reward: staff any, customers the catalogue's."""
+    reward = rewards.image_visible_to(reward_id, current_user) or abort(404)
+    return images.response(reward.image_key, reward.title)
+
+
+@bp.route("/rewards/<int(max=2147483647):reward_id>/redeem", methods=["POST"])
+@customer
+def redeem(reward_id: int) -> Response | tuple[str, int]:
+    """Spend points on a reward. With htmx the card shows the voucher in place; without, the vouchers page."""
     form = RedeemForm()
     if not form.validate_on_submit():
-        flash(_("The form expired. Please try again."), "error")
-        return redirect(url_for("loyalty.catalogue"))
+        return _redeem_refused(reward_id, _("The form expired. Please try again."))
     if current_user.role != "customer":
         abort(404)
     try:
         redemption = rewards.redeem(current_user.id, reward_id, form.request_key.data)
     except LedgerError as error:
         db.session.rollback()
-        flash(str(error), "error")
-        return redirect(url_for("loyalty.catalogue")), 303
+        return _redeem_refused(reward_id, str(error))
     db.session.commit()
-    flash(_("Redeemed. Your voucher code is %(code)s.", code=redemption.voucher_code), "success")
-    return redirect(url_for("loyalty.vouchers")), 303
+    message = _("Redeemed. Your voucher code is %(code)s.", code=redemption.voucher_code)
+    if is_htmx_request():
+        return _reward_card(reward_id, voucher=redemption.voucher_code, notice=message), 200
+    flash(message, "success")
+    return redirect(url_for("loyalty.vouchers"), 303)
+
+
+def _redeem_refused(reward_id: int, problem: str) -> Response | tuple[str, int]:
+    """The reason on the card for htmx (nothing was spent), a flash on the catalogue without it."""
+    if is_htmx_request():
+        return _reward_card(reward_id, problem=problem), 422
+    flash(problem, "error")
+    return redirect(url_for("loyalty.catalogue"), 303)
+
+
+def _reward_card(reward_id: int, **outcome: str) -> str:
+    """One catalogue card, with the result of redeeming it, and the balance line updated out of band."""
+    reward = db.session.get(Reward, reward_id) or abort(404)
+    return render_template("loyalty/_redeemed.html", r=reward, **outcome, **_card_context())
 
 
 @bp.route("/vouchers")
@@ -190,7 +223,7 @@ def report() -> str:
     per_tier = db.session.execute(
         select(ledger.Account.tier, func.count()).group_by(ledger.Account.tier)
     ).all()
-    items = db.session.scalars(select(Reward).order_by(Reward.id.desc()).limit(200)).all()
+    items, next_before = rewards.staff_page(_before(), PAGE)
     return render_template(
         "loyalty/staff_report.html",
         totals={k: int(v) for k, v in totals.items()},
@@ -199,39 +232,72 @@ def report() -> str:
         per_tier=dict(per_tier),
         names=tiers.NAMES,
         rewards=items,
+        next_before=next_before,
     )
 
 
 @staff_bp.route("/rewards/new", methods=["GET", "POST"])
 @admin
-def reward_new():
+def reward_new() -> str | Response:
+    """An administrator adds a reward to the catalogue."""
     return _reward_form(Reward(stock=0, per_customer_limit=0, min_tier="bronze", active=True), created=True)
 
 
-@staff_bp.route("/rewards/<int:reward_id>", methods=["GET", "POST"])
+@staff_bp.route("/rewards/<int(max=2147483647):reward_id>", methods=["GET", "POST"])
 @admin
-def reward_edit(reward_id: int):
+def reward_edit(reward_id: int) -> str | Response:
+    """An administrator changes a reward, its image included."""
     reward = db.session.get(Reward, reward_id) or abort(404)
     return _reward_form(reward, created=False)
 
 
-def _reward_form(reward: Reward, created: bool):
+def _reward_form(reward: Reward, created: bool) -> str | Response:
     form = RewardForm(obj=None if request.method == "POST" else _as_form_data(reward))
     if form.validate_on_submit():
-        reward.title = form.title.data.strip()
-        reward.description = (form.description.data or "").strip()
-        reward.cost = form.cost.data
-        reward.stock = form.stock.data
-        reward.per_customer_limit = form.per_customer_limit.data
-        reward.starts_at = datetime.combine(form.starts_at.data, time()) if form.starts_at.data else None
-        reward.ends_at = datetime.combine(form.ends_at.data, time()) if form.ends_at.data else None
-        reward.min_tier = form.min_tier.data
-        reward.active = form.active.data
-        db.session.add(reward)
-        db.session.commit()
-        flash(_("The reward is saved."), "success")
-        return redirect(url_for("loyalty_staff.report"), 303)
+        try:
+            _save_reward(reward, form)
+        except images.ImageRefusedError as error:
+            form.image.errors = [str(error)]
+        else:
+            flash(_("The reward is saved."), "success")
+            return redirect(url_for("loyalty_staff.report"), 303)
+    if request.method == "POST":
+        _explain_refusal(form)
     return render_template("loyalty/reward_form.html", form=form, created=created, reward=reward)
+
+
+def _explain_refusal(form: RewardForm) -> None:
+    """Say that nothing was kept, and that a browser cannot send a chosen image a second time."""
+    flash(_("The reward is not saved. Fix the fields marked below."), "error")
+    if images.chosen(form.image.data) and not form.image.errors:
+        form.image.errors = [_("The image is fine but was not kept: choose it again before saving.")]
+
+
+def _save_reward(reward: Reward, form: RewardForm) -> None:
+    """Keep a new image first, then the row; the old image goes only once nothing points to it."""
+    upload = images.chosen(form.image.data)
+    added = images.store(upload) if upload else None
+    if added:
+        discard_unless_committed(added)
+    _copy_fields(reward, form)
+    if added or form.remove_image.data:
+        if reward.image_key:
+            delete_after_commit(reward.image_key)
+        reward.image_key = added
+    db.session.add(reward)
+    db.session.commit()
+
+
+def _copy_fields(reward: Reward, form: RewardForm) -> None:
+    reward.title = form.title.data.strip()
+    reward.description = (form.description.data or "").strip()
+    reward.cost = form.cost.data
+    reward.stock = form.stock.data
+    reward.per_customer_limit = form.per_customer_limit.data
+    reward.starts_at = datetime.combine(form.starts_at.data, time()) if form.starts_at.data else None
+    reward.ends_at = datetime.combine(form.ends_at.data, time()) if form.ends_at.data else None
+    reward.min_tier = form.min_tier.data
+    reward.active = form.active.data
 
 
 def _as_form_data(reward: Reward) -> object:
@@ -246,7 +312,7 @@ def _as_form_data(reward: Reward) -> object:
     return data
 
 
-@staff_bp.route("/customers/<int:user_id>/goodwill", methods=["POST"])
+@staff_bp.route("/customers/<int(max=2147483647):user_id>/goodwill", methods=["POST"])
 @agent
 def goodwill(user_id: int):
     """Goodwill points with a reason, from the 360° page or a ticket; within the role's per-grant limit."""
@@ -275,7 +341,7 @@ def goodwill(user_id: int):
     return _back(person.id, form.next.data)
 
 
-@staff_bp.route("/customers/<int:user_id>/purchase", methods=["POST"])
+@staff_bp.route("/customers/<int(max=2147483647):user_id>/purchase", methods=["POST"])
 @agent
 def purchase(user_id: int):
     """Record a purchase: points per currency unit × the customer's tier multiplier."""
@@ -301,7 +367,7 @@ def purchase(user_id: int):
     return _back(person.id)
 
 
-@staff_bp.route("/redemptions/<int:redemption_id>/cancel", methods=["POST"])
+@staff_bp.route("/redemptions/<int(max=2147483647):redemption_id>/cancel", methods=["POST"])
 @agent
 def cancel_redemption(redemption_id: int):
     """Cancel a voucher: the points go back to the customer as a reversal."""
@@ -316,7 +382,7 @@ def cancel_redemption(redemption_id: int):
     return _back(redemption.user_id)
 
 
-@staff_bp.route("/customers/<int:user_id>/adjust", methods=["POST"])
+@staff_bp.route("/customers/<int(max=2147483647):user_id>/adjust", methods=["POST"])
 @admin
 def adjust(user_id: int):
     """An administrator corrects a balance up or down, with a reason; never below zero."""

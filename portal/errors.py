@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, render_template
+from flask import Flask, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
@@ -34,15 +34,30 @@ def _messages() -> dict[int, tuple[str, str]]:
     }
 
 
+# Where the layout keeps room for a problem with an htmx request (see templates/layout.html).
+PROBLEM_BOX = "#request-problem"
+
+
 def install_error_pages(app: Flask) -> None:
     def render(status: int, detail: str | None = None):
         title, advice = _messages().get(status, _messages()[400 if status < 500 else 500])
+        if request.headers.get("HX-Request") == "true":
+            # An htmx request swaps its answer into part of the page: a whole error page there would
+            # nest a page in a card and could replace the form the person was filling in. The problem
+            # goes to the page's problem box instead, and the form keeps what they typed.
+            body = render_template("errors/problem.html", title=title, advice=detail or advice)
+            return body, status, {"HX-Retarget": PROBLEM_BOX, "HX-Reswap": "innerHTML"}
         return render_template(
             "errors/error.html", status=status, title=title, advice=advice, detail=detail
         ), status
 
     @app.errorhandler(CSRFError)
     def csrf_error(error: CSRFError):
+        if request.headers.get("HX-Request") == "true":
+            return render(
+                400,
+                _("This page has expired. Keep a copy of what you typed, reload the page and send it again."),
+            )
         return render(
             400, _("The form expired or did not come from this site. Reload the page and send it again.")
         )
@@ -51,10 +66,9 @@ def install_error_pages(app: Flask) -> None:
     def http_error(error: HTTPException):
         if (error.code or 500) >= 500:
             db.session.rollback()
-        response = render(error.code or 500)
-        if error.code == 429:
-            body, status = response
-            retry_after = getattr(error, "retry_after", None)
-            headers = {"Retry-After": str(retry_after)} if retry_after else {}
-            return body, status, headers
-        return response
+        body, status, *headers = render(error.code or 500)
+        extra = dict(headers[0]) if headers else {}
+        retry_after = getattr(error, "retry_after", None)
+        if error.code == 429 and retry_after:
+            extra["Retry-After"] = str(retry_after)
+        return body, status, extra

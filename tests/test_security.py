@@ -116,6 +116,25 @@ def test_htmx_post_carries_csrf_in_a_header(client, login_as):
     assert response.status_code == 302
 
 
+def test_htmx_errors_go_to_the_pages_problem_box_not_into_the_swapped_element(client, login_as):
+    login_as()
+    missing = client.get("/no/such/page", headers={"HX-Request": "true"})
+    assert missing.status_code == 404
+    assert missing.headers["HX-Retarget"] == "#request-problem"
+    assert missing.headers["HX-Reswap"] == "innerHTML"
+    body = missing.get_data(as_text=True)
+    assert "We cannot find that page" in body and "<html" not in body
+    stale = client.post(
+        "/account/",
+        data={"name": "Via htmx", "language": "en", "timezone": "UTC"},
+        headers={"HX-Request": "true", "X-CSRFToken": "expired"},
+    )
+    assert stale.status_code == 400 and stale.headers["HX-Retarget"] == "#request-problem"
+    assert "Keep a copy of what you typed" in stale.get_data(as_text=True)
+    page = client.get("/dashboard").get_data(as_text=True)
+    assert 'id="request-problem"' in page, "every page has the box the problems go to"
+
+
 def test_not_found_page_is_friendly(client):
     response = client.get("/no/such/page")
     assert response.status_code == 404

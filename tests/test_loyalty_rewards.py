@@ -10,6 +10,7 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 from support import post_form, statements_run
+from test_loyalty import add_reward
 
 from plugins.loyalty import images, ledger
 from plugins.loyalty.models import Reward
@@ -22,16 +23,6 @@ JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 64
 WEBP = b"RIFF\x24\x00\x00\x00WEBPVP8 " + b"\x00" * 64
 GIF = b"GIF89a" + b"\x00" * 64
 FIELDS = {"title": "Mug", "cost": "300", "stock": "5", "per_customer_limit": "0", "min_tier": "bronze"}
-
-
-def add_reward(app: Flask, **fields: object) -> int:
-    values = {"title": "Coffee", "description": "A coffee", "cost": 100, "stock": 10}
-    values.update(fields)
-    with app.app_context():
-        reward = Reward(**values)
-        db.session.add(reward)
-        db.session.commit()
-        return reward.id
 
 
 def stored_files(app: Flask) -> list[Path]:

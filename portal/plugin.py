@@ -18,6 +18,7 @@ from portal.events import Event, emit
 from portal.jobs import enqueue, task
 from portal.notifications.service import NotificationError, notify
 from portal.organizations.scope import Scope, scope_for
+from portal.paging import Page, keyset_page
 from portal.schedule import ScheduledTask
 from portal.segments import Segment, all_segments, in_segment, segment_by_key, segment_member_ids
 from portal.settings import Setting, SettingValueError, get_setting, set_setting
@@ -55,6 +56,7 @@ __all__ = [
     "NavItem",
     "NotificationError",
     "NotificationType",
+    "Page",
     "Panel",
     "ScheduledTask",
     "Scope",
@@ -80,6 +82,7 @@ __all__ = [
     "hookimpl",
     "in_segment",
     "is_htmx_request",
+    "keyset_page",
     "notify",
     "public",
     "render_widget",

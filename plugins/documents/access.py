@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, Select, and_, false, func, literal, or_, select
+from sqlalchemy import ColumnElement, Select, and_, func, literal, or_, select
 
-from portal.plugin import User, db, scope_for, segment_by_key, utcnow
+from portal.plugin import User, db, keyset_page, scope_for, segment_by_key, utcnow
 
 from .models import Document, Download, Version
 
@@ -82,7 +82,7 @@ class Row:
 @dataclass
 class Page:
     rows: list[Row]
-    next_before: int | None
+    next_before: str | None
 
 
 def escape_like(text: str) -> str:
@@ -90,7 +90,7 @@ def escape_like(text: str) -> str:
 
 
 def customer_page(
-    user: User, *, category: str = "", search: str = "", before: int | None = None, size: int = PAGE_SIZE
+    user: User, *, category: str = "", search: str = "", before: str | None = None, size: int = PAGE_SIZE
 ) -> Page:
     """The documents ``user`` may see, newest first, a page at a time (keyset on the id)."""
     latest = latest_version_ids().subquery()
@@ -103,8 +103,6 @@ def customer_page(
         .outerjoin(Version, Version.id == latest.c.version_id)
         .where(visible_condition(user))
         .where(or_(Version.id.is_not(None), Document.template_id.is_not(None)))
-        .order_by(Document.id.desc())
-        .limit(size + 1)
     )
     if category:
         query = query.where(Document.category == category)
@@ -116,12 +114,17 @@ def customer_page(
                 func.lower(Document.description).like(pattern, escape="\\"),
             )
         )
-    if before is not None:
-        query = query.where(Document.id < before) if 0 < before < 2**31 else query.where(false())
-    results = db.session.execute(query).all()
-    rows = [Row(document, version, not opened) for document, version, opened in results[:size]]
-    next_before = rows[-1].document.id if len(results) > size else None
-    return Page(rows, next_before)
+    page = keyset_page(
+        query,
+        [Document.id],
+        cursor=before,
+        size=size,
+        descending=True,
+        values=lambda result: (result.Document.id,),
+        scalars=False,
+    )
+    rows = [Row(document, version, not opened) for document, version, opened in page.items]
+    return Page(rows, page.next_cursor)
 
 
 def new_for(user: User, since, limit: int = 5) -> tuple[list[Document], int]:

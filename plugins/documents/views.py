@@ -19,6 +19,7 @@ from portal.plugin import (
     db,
     get_setting,
     is_htmx_request,
+    keyset_page,
     render_widget,
     segment_by_key,
     storage,
@@ -45,11 +46,6 @@ LOG_PAGE = 50
 MAX_ID = 2**31 - 1
 
 
-def _int_arg(name: str) -> int | None:
-    value = request.args.get(name, type=int)
-    return value if value is not None and 0 < value <= MAX_ID else None
-
-
 # --- customers -------------------------------------------------------------------------------------
 
 
@@ -59,7 +55,8 @@ def index() -> str:
     """The documents the signed-in customer may see, newest first, filtered and a page at a time."""
     category = request.args.get("category", "")[:40]
     search = request.args.get("q", "").strip()[:SEARCH_MAX]
-    page = access.customer_page(current_user, category=category, search=search, before=_int_arg("before"))
+    before = request.args.get("before")
+    page = access.customer_page(current_user, category=category, search=search, before=before)
     context = {
         "page": page,
         "category": category,
@@ -202,23 +199,21 @@ def audience_text(document: Document, names: dict[int, str] | None = None) -> st
 @staff_bp.route("/")
 @agent
 def staff_index() -> str:
-    query = select(Document).order_by(Document.id.desc()).limit(STAFF_PAGE + 1)
-    before = _int_arg("before")
-    if before:
-        query = query.where(Document.id < before)
-    documents = db.session.scalars(query).all()
-    next_before = documents[STAFF_PAGE - 1].id if len(documents) > STAFF_PAGE else None
+    page = keyset_page(
+        select(Document), [Document.id], cursor=request.args.get("before"), size=STAFF_PAGE, descending=True
+    )
+    documents = page.items
     counts = dict(
         db.session.execute(
             select(Download.document_id, func.count())
-            .where(Download.document_id.in_([d.id for d in documents[:STAFF_PAGE]]))
+            .where(Download.document_id.in_([d.id for d in documents]))
             .group_by(Download.document_id)
         ).all()
     )
     return render_template(
         "documents/staff_index.html",
-        documents=documents[:STAFF_PAGE],
-        next_before=next_before,
+        documents=documents,
+        next_before=page.next_cursor,
         counts=counts,
         audience_text=audience_text,
     )
@@ -299,24 +294,23 @@ def staff_show(document_id: int) -> str:
     versions = db.session.scalars(
         select(Version).where(Version.document_id == document.id).order_by(Version.id.desc())
     ).all()
-    query = (
+    log = keyset_page(
         select(Download, User.name, User.email)
         .join(User, User.id == Download.user_id)
-        .where(Download.document_id == document.id)
-        .order_by(Download.id.desc())
-        .limit(LOG_PAGE + 1)
+        .where(Download.document_id == document.id),
+        [Download.id],
+        cursor=request.args.get("log_before"),
+        size=LOG_PAGE,
+        descending=True,
+        values=lambda row: (row.Download.id,),
+        scalars=False,
     )
-    before = _int_arg("log_before")
-    if before:
-        query = query.where(Download.id < before)
-    log = db.session.execute(query).all()
-    next_before = log[LOG_PAGE - 1].Download.id if len(log) > LOG_PAGE else None
     return render_template(
         "documents/staff_show.html",
         document=document,
         versions=versions,
-        log=log[:LOG_PAGE],
-        next_before=next_before,
+        log=log.items,
+        next_before=log.next_cursor,
         audience=audience_text(document),
         version_form=VersionForm(),
         action_form=ActionForm(),

@@ -2,22 +2,19 @@
 
 from __future__ import annotations
 
-import re
 import secrets
 
 from flask import has_request_context
 from flask_babel import gettext
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import func, or_, select, update
 
-from portal.plugin import User, db, emit, utcnow
+from portal.plugin import Page, User, db, emit, keyset_page, utcnow
 
 from . import ledger, tiers
 from .ledger import LedgerError
 from .models import Account, Redemption, Reward
 
 VOUCHER_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
-# The catalogue's keyset cursor: the last shown reward's cost and id, as "cost-id".
-CURSOR = re.compile(r"(\d{1,7})-(\d{1,18})")
 
 
 def _(text: str, **values: object) -> str:
@@ -45,32 +42,14 @@ def available_rewards_query(user_tier: str | None = None):
     )
 
 
-def parse_cursor(raw: str | None) -> tuple[int, int] | None:
-    """The (cost, id) a catalogue page starts after; anything malformed means the first page."""
-    match = CURSOR.fullmatch(raw or "")
-    return (int(match.group(1)), int(match.group(2))) if match else None
+def catalogue_page(after: str | None, size: int) -> Page:
+    """A page of the catalogue, cheapest first, by keyset on (cost, id); the cursor reads "cost_id"."""
+    return keyset_page(available_rewards_query(), [Reward.cost, Reward.id], cursor=after, size=size)
 
 
-def catalogue_page(after: tuple[int, int] | None, size: int) -> tuple[list[Reward], str | None]:
-    """A page of the catalogue, cheapest first, by keyset on (cost, id): the same cost per page."""
-    query = available_rewards_query()
-    if after:
-        cost, last_id = after
-        query = query.where(or_(Reward.cost > cost, and_(Reward.cost == cost, Reward.id > last_id)))
-    rows = db.session.scalars(query.limit(size + 1)).all()
-    if len(rows) <= size:
-        return list(rows), None
-    last = rows[size - 1]
-    return list(rows[:size]), f"{last.cost}-{last.id}"
-
-
-def staff_page(before: int | None, size: int) -> tuple[list[Reward], int | None]:
+def staff_page(before: str | None, size: int) -> Page:
     """A page of every reward, newest first, by keyset on the primary key."""
-    query = select(Reward)
-    if before:
-        query = query.where(Reward.id < before)
-    rows = db.session.scalars(query.order_by(Reward.id.desc()).limit(size + 1)).all()
-    return list(rows[:size]), (rows[size - 1].id if len(rows) > size else None)
+    return keyset_page(select(Reward), [Reward.id], cursor=before, size=size, descending=True)
 
 
 def image_visible_to(reward_id: int, user: User) -> Reward | None:

@@ -11,6 +11,7 @@ from flask_login import current_user
 from sqlalchemy import func, select
 
 from portal.plugin import (
+    Page,
     User,
     admin,
     agent,
@@ -19,6 +20,7 @@ from portal.plugin import (
     delete_after_commit,
     discard_unless_committed,
     is_htmx_request,
+    keyset_page,
     render_widget,
 )
 
@@ -39,18 +41,10 @@ def new_key() -> str:
     return secrets.token_urlsafe(16)
 
 
-def _before() -> int | None:
-    value = request.args.get("before", type=int)
-    return value if value and 0 < value < 2**62 else None
-
-
-def history_page(user_id: int, before: int | None) -> tuple[list[Entry], int | None]:
+def history_page(user_id: int, before: str | None) -> Page:
     """A page of entries, newest first, by keyset on the (user_id, id) index."""
     query = select(Entry).where(Entry.user_id == user_id)
-    if before:
-        query = query.where(Entry.id < before)
-    rows = db.session.scalars(query.order_by(Entry.id.desc()).limit(PAGE + 1)).all()
-    return rows[:PAGE], (rows[PAGE - 1].id if len(rows) > PAGE else None)
+    return keyset_page(query, [Entry.id], cursor=before, size=PAGE, descending=True)
 
 
 def monthly_chart(user_id: int) -> list[dict[str, object]]:
@@ -95,12 +89,12 @@ def status_of(user_id: int) -> dict[str, object]:
 @customer
 def overview() -> str:
     """Balance, tier with progress to the next, points expiring soon, and the history a page at a time."""
-    entries, next_before = history_page(current_user.id, _before())
+    history = history_page(current_user.id, request.args.get("before"))
     status = status_of(current_user.id)
     return render_template(
         "loyalty/overview.html",
-        entries=entries,
-        next_before=next_before,
+        entries=history.items,
+        next_before=history.next_cursor,
         chart=monthly_chart(current_user.id),
         tiers=tiers.all_tiers(),
         **status,
@@ -123,8 +117,10 @@ def _card_context() -> dict[str, object]:
 @customer
 def catalogue() -> str:
     """The rewards one can redeem now, with a form for each, a page at a time (cheapest first)."""
-    items, next_after = rewards.catalogue_page(rewards.parse_cursor(request.args.get("after")), PAGE)
-    return render_template("loyalty/catalogue.html", rewards=items, next_after=next_after, **_card_context())
+    page = rewards.catalogue_page(request.args.get("after"), PAGE)
+    return render_template(
+        "loyalty/catalogue.html", rewards=page.items, next_after=page.next_cursor, **_card_context()
+    )
 
 
 @bp.route("/rewards/<int(max=2147483647):reward_id>/image")
@@ -176,12 +172,16 @@ def _reward_card(reward_id: int, **outcome: str) -> str:
 def vouchers() -> str:
     """The customer's own vouchers, newest first, a page at a time."""
     query = select(Redemption, Reward.title).join(Reward).where(Redemption.user_id == current_user.id)
-    before = _before()
-    if before:
-        query = query.where(Redemption.id < before)
-    rows = db.session.execute(query.order_by(Redemption.id.desc()).limit(PAGE + 1)).all()
-    next_before = rows[PAGE - 1][0].id if len(rows) > PAGE else None
-    return render_template("loyalty/vouchers.html", rows=rows[:PAGE], next_before=next_before)
+    page = keyset_page(
+        query,
+        [Redemption.id],
+        cursor=request.args.get("before"),
+        size=PAGE,
+        descending=True,
+        values=lambda row: (row.Redemption.id,),
+        scalars=False,
+    )
+    return render_template("loyalty/vouchers.html", rows=page.items, next_before=page.next_cursor)
 
 
 @bp.route("/widget")
@@ -223,7 +223,7 @@ def report() -> str:
     per_tier = db.session.execute(
         select(ledger.Account.tier, func.count()).group_by(ledger.Account.tier)
     ).all()
-    items, next_before = rewards.staff_page(_before(), PAGE)
+    page = rewards.staff_page(request.args.get("before"), PAGE)
     return render_template(
         "loyalty/staff_report.html",
         totals={k: int(v) for k, v in totals.items()},
@@ -231,8 +231,8 @@ def report() -> str:
         outstanding=outstanding,
         per_tier=dict(per_tier),
         names=tiers.NAMES,
-        rewards=items,
-        next_before=next_before,
+        rewards=page.items,
+        next_before=page.next_cursor,
     )
 
 

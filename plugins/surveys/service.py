@@ -14,7 +14,7 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import and_, delete, exists, func, insert, literal, select, update
 from sqlalchemy.exc import IntegrityError
 
-from portal.plugin import User, db, in_segment, notify, segment_member_ids, utcnow
+from portal.plugin import Page, User, db, in_segment, keyset_page, notify, segment_member_ids, utcnow
 
 from . import events
 from .models import (
@@ -485,19 +485,15 @@ def _labels(question: Question) -> list[str]:
     return [str(i) for i in range(low, high + 1)]
 
 
-def text_answers(survey: Survey, question_id: int, before: int | None, limit: int = 20):
+def text_answers(survey: Survey, question_id: int, before: str | None, limit: int = 20) -> Page:
+    """The text answers to one question of submitted responses, newest first, a page at a time."""
     where = _submitted(survey.id, None, None, None)
     query = (
         select(Answer.id, Answer.text)
         .join(Response, Response.id == Answer.response_id)
         .where(where, Answer.question_id == question_id, Answer.text.is_not(None))
-        .order_by(Answer.id.desc())
-        .limit(limit + 1)
     )
-    if before:
-        query = query.where(Answer.id < before)
-    rows = db.session.execute(query).all()
-    return rows[:limit], (rows[limit - 1][0] if len(rows) > limit else None)
+    return keyset_page(query, [Answer.id], cursor=before, size=limit, descending=True, scalars=False)
 
 
 def ticket_csat(ticket_id: object) -> tuple[int, str | None] | None:

@@ -21,6 +21,7 @@ from portal.plugin import (
     customer,
     db,
     is_htmx_request,
+    keyset_page,
     render_widget,
     segment_by_key,
     utcnow,
@@ -47,24 +48,26 @@ PAGE = 20
 @customer
 def index() -> str:
     """The surveys waiting for the signed-in customer, and their opt-out."""
-    before = request.args.get("before", type=int)
     query = (
         select(Invitation, Survey)
         .join(Survey, Survey.id == Invitation.survey_id)
         .where(Invitation.customer_id == current_user.id, Invitation.status == "sent")
-        .order_by(Invitation.id.desc())
-        .limit(PAGE + 1)
     )
-    if before:
-        query = query.where(Invitation.id < before)
-    rows = db.session.execute(query).all()
+    page = keyset_page(
+        query,
+        [Invitation.id],
+        cursor=request.args.get("before"),
+        size=PAGE,
+        descending=True,
+        values=lambda row: (row.Invitation.id,),
+        scalars=False,
+    )
     now = utcnow()
-    waiting = [(inv, survey) for inv, survey in rows[:PAGE] if survey.is_open(now)]
-    next_before = rows[PAGE - 1][0].id if len(rows) > PAGE else None
+    waiting = [(inv, survey) for inv, survey in page.items if survey.is_open(now)]
     return render_template(
         "surveys/index.html",
         waiting=waiting,
-        next_before=next_before,
+        next_before=page.next_cursor,
         opted_out=service.opted_out(current_user.id),
         form=ActionForm(),
     )
@@ -250,24 +253,23 @@ def _staff_survey(survey_id: int) -> Survey:
 @staff_bp.route("/")
 @agent
 def staff_index() -> str:
-    before = request.args.get("before", type=int)
-    query = select(Survey).order_by(Survey.id.desc()).limit(PAGE + 1)
-    if before:
-        query = query.where(Survey.id < before)
-    surveys = db.session.scalars(query).all()
+    page = keyset_page(
+        select(Survey), [Survey.id], cursor=request.args.get("before"), size=PAGE, descending=True
+    )
+    surveys = page.items
     form = NewSurveyForm()
     form.template.choices = library.template_labels()
     counts = dict(
         db.session.execute(
             select(Response.survey_id, func.count())
-            .where(Response.survey_id.in_([s.id for s in surveys[:PAGE]]), Response.submitted_at.is_not(None))
+            .where(Response.survey_id.in_([s.id for s in surveys]), Response.submitted_at.is_not(None))
             .group_by(Response.survey_id)
         ).all()
     )
     return render_template(
         "surveys/staff_index.html",
-        surveys=surveys[:PAGE],
-        next_before=surveys[PAGE - 1].id if len(surveys) > PAGE else None,
+        surveys=surveys,
+        next_before=page.next_cursor,
         counts=counts,
         form=form,
     )
@@ -473,9 +475,11 @@ def text_answers(survey_id: int, question_id: int) -> str:
     question = db.session.get(Question, question_id)
     if question is None or question.survey_id != survey.id or question.kind not in TEXT_KINDS:
         abort(404)
-    rows, next_before = service.text_answers(survey, question.id, request.args.get("before", type=int))
+    page = service.text_answers(survey, question.id, request.args.get("before"))
     template = "surveys/_text_answers.html" if is_htmx_request() else "surveys/staff_text_answers.html"
-    return render_template(template, survey=survey, question=question, rows=rows, next_before=next_before)
+    return render_template(
+        template, survey=survey, question=question, rows=page.items, next_before=page.next_cursor
+    )
 
 
 @staff_bp.route("/<int:survey_id>/export.csv")

@@ -9,17 +9,19 @@ from typing import Any
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import ColumnElement, and_, case, exists, func, or_, select
+from sqlalchemy import ColumnElement, case, exists, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 from werkzeug.wrappers import Response
 
 from portal.plugin import (
+    Page,
     User,
     agent,
     customer,
     db,
     is_htmx_request,
+    keyset_page,
     render_widget,
     scope_for,
     storage,
@@ -77,13 +79,28 @@ def _search_clause(term: str, *, staff: bool) -> ColumnElement[bool]:
     return or_(Ticket.subject.ilike(pattern, escape="\\"), exists(in_messages))
 
 
-def _page(query: Any) -> tuple[list[Any], int | None]:
-    before = _int_arg("before")
-    if before:
-        query = query.where(Ticket.id < before)
-    rows = db.session.execute(query.order_by(Ticket.id.desc()).limit(PAGE_SIZE + 1)).all()
-    next_before = rows[PAGE_SIZE - 1].Ticket.id if len(rows) > PAGE_SIZE else None
-    return rows[:PAGE_SIZE], next_before
+def _ticket_id(row: Any) -> tuple[int]:
+    return (row.Ticket.id,)
+
+
+def _due_then_id(row: Any) -> tuple[datetime, int]:
+    """The due ordering's keys: ``next_due`` is what the due expression computes in SQL."""
+    return (row.Ticket.next_due, row.Ticket.id)
+
+
+def _ticket_page(
+    query: Any, keys: list[Any], cursor_arg: str, *, descending: bool = False, values: Any = _ticket_id
+) -> Page:
+    """A keyset page of rows that start with a Ticket; the cursor comes from the named URL argument."""
+    cursor = request.args.get(cursor_arg)
+    return keyset_page(
+        query, keys, cursor=cursor, size=PAGE_SIZE, descending=descending, values=values, scalars=False
+    )
+
+
+def _page(query: Any) -> tuple[list[Any], str | None]:
+    page = _ticket_page(query, [Ticket.id], "before", descending=True)
+    return page.items, page.next_cursor
 
 
 SORTS = ("newest", "oldest", "due")
@@ -99,27 +116,11 @@ def _sorted_page(query: Any, sort: str) -> tuple[list[Any], dict[str, Any] | Non
         rows, next_before = _page(query)
         return rows, ({"before": next_before} if next_before else None)
     if sort == "oldest":
-        after = _int_arg("after")
-        if after:
-            query = query.where(Ticket.id > after)
-        rows = db.session.execute(query.order_by(Ticket.id).limit(PAGE_SIZE + 1)).all()
-        more = len(rows) > PAGE_SIZE
-        return rows[:PAGE_SIZE], ({"after": rows[PAGE_SIZE - 1].Ticket.id} if more else None)
-    due = _due_expression()
-    cursor = request.args.get("after", "")[:60]
-    when, _sep, last_id = cursor.rpartition("_")
-    try:
-        cursor_due = datetime.fromisoformat(when) if when else None
-        cursor_id = int(last_id) if when else None
-    except ValueError:
-        cursor_due = cursor_id = None
-    if cursor_due is not None and cursor_id is not None and cursor_id <= MAX_ID:
-        query = query.where(or_(due > cursor_due, and_(due == cursor_due, Ticket.id > cursor_id)))
-    rows = db.session.execute(query.order_by(due, Ticket.id).limit(PAGE_SIZE + 1)).all()
-    if len(rows) <= PAGE_SIZE:
-        return rows, None
-    last = rows[PAGE_SIZE - 1].Ticket
-    return rows[:PAGE_SIZE], {"after": f"{last.next_due.isoformat()}_{last.id}"}
+        page = _ticket_page(query, [Ticket.id], "after")
+    else:
+        # The cursor reads "<due time in ISO format>_<id>", as links made before the helper did.
+        page = _ticket_page(query, [_due_expression(), Ticket.id], "after", values=_due_then_id)
+    return page.items, ({"after": page.next_cursor} if page.next_cursor else None)
 
 
 def _visible_ticket(ticket_id: int) -> Ticket:

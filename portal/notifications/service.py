@@ -28,6 +28,7 @@ from portal.notifications.models import (
     Notification,
     NotificationPreference,
 )
+from portal.paging import keyset_page
 from portal.plugin_manager import PluginError, plugin_host
 from portal.urls import external_url
 
@@ -202,7 +203,7 @@ class NotificationPage:
     """One page of a person's notifications, newest first, and where the next (older) page starts."""
 
     items: list[Notification]
-    next_before: int | None
+    next_before: str | None
 
 
 def notifications_page(user_id: int, before: int | None = None) -> NotificationPage:
@@ -210,17 +211,10 @@ def notifications_page(user_id: int, before: int | None = None) -> NotificationP
 
     Keyset pagination: a new notification arriving while someone pages does not shift the pages.
     """
-    query = (
-        select(Notification)
-        .where(Notification.user_id == user_id)
-        .order_by(Notification.id.desc())
-        .limit(PAGE_SIZE + 1)
-    )
-    if before is not None:
-        query = query.where(Notification.id < before)
-    items = list(db.session.scalars(query))
-    next_before = items[PAGE_SIZE - 1].id if len(items) > PAGE_SIZE else None
-    return NotificationPage(items=items[:PAGE_SIZE], next_before=next_before)
+    query = select(Notification).where(Notification.user_id == user_id)
+    cursor = None if before is None else str(before)
+    page = keyset_page(query, [Notification.id], cursor=cursor, size=PAGE_SIZE, descending=True)
+    return NotificationPage(items=page.items, next_before=page.next_cursor)
 
 
 def find_own(user_id: int, notification_id: int) -> Notification | None:

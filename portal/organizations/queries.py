@@ -5,12 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Row, Select, func, select, tuple_
+from sqlalchemy import Row, Select, func, select
+from sqlalchemy.orm import InstrumentedAttribute
 
 from portal.accounts.models import User
 from portal.database import db, utcnow
 from portal.organizations.invitations import pending_filter
 from portal.organizations.models import Invitation, Membership, Organization
+from portal.paging import encode_cursor, keyset_page
 
 PAGE_SIZE = 25
 ID_MAX = 2**31 - 1  # ids are 32-bit integers on every supported database
@@ -26,10 +28,18 @@ class Page:
     next_after: int | None
 
 
-def _page(query: Select[Any], key: str, size: int = PAGE_SIZE) -> Page:
-    rows = list(db.session.execute(query.limit(size + 1)).all())
-    next_after = getattr(rows[size - 1], key) if len(rows) > size else None
-    return Page(rows=rows[:size], next_after=next_after)
+def _by_name_page(
+    query: Select[Any], name: InstrumentedAttribute[str], key: InstrumentedAttribute[int], after: int | None
+) -> Page:
+    """A page by name, then id, after the row with id ``after``.
+
+    The link names only the id, never the name: a person's name has no place in URLs and the logs
+    that keep them. So the name is looked up again, and a row gone since means the first page.
+    """
+    anchor = None if after is None else db.session.scalar(select(name).where(key == after))
+    cursor = None if anchor is None else encode_cursor([anchor, after])
+    page = keyset_page(query, [name, key], cursor=cursor, size=PAGE_SIZE, scalars=False)
+    return Page(rows=page.items, next_after=page.items[-1].id if page.next_cursor else None)
 
 
 def members_page(organization_id: int, after: int | None, managers_only: bool = False) -> Page:
@@ -38,15 +48,10 @@ def members_page(organization_id: int, after: int | None, managers_only: bool = 
         select(User.id, User.name, User.email, Membership.role, Membership.joined_at)
         .join(Membership, Membership.user_id == User.id)
         .where(Membership.organization_id == organization_id)
-        .order_by(User.name, User.id)
     )
     if managers_only:
         query = query.where(Membership.role == "manager")
-    if after is not None:
-        anchor = db.session.scalar(select(User.name).where(User.id == after))
-        if anchor is not None:
-            query = query.where(tuple_(User.name, User.id) > tuple_(anchor, after))
-    return _page(query, "id")
+    return _by_name_page(query, User.name, User.id, after)
 
 
 def member_row(organization_id: int, user_id: int) -> Row[Any] | None:
@@ -60,14 +65,12 @@ def member_row(organization_id: int, user_id: int) -> Row[Any] | None:
 
 def pending_invitations_page(organization_id: int, after: int | None) -> Page:
     """Invitations still waiting for an answer, newest first; ``after`` is an invitation id."""
-    query = (
-        select(Invitation.id, Invitation.email, Invitation.name, Invitation.created_at, Invitation.expires_at)
-        .where(Invitation.organization_id == organization_id, *pending_filter(utcnow()))
-        .order_by(Invitation.id.desc())
-    )
-    if after is not None:
-        query = query.where(Invitation.id < after)
-    return _page(query, "id")
+    query = select(
+        Invitation.id, Invitation.email, Invitation.name, Invitation.created_at, Invitation.expires_at
+    ).where(Invitation.organization_id == organization_id, *pending_filter(utcnow()))
+    cursor = None if after is None else str(after)
+    page = keyset_page(query, [Invitation.id], cursor=cursor, size=PAGE_SIZE, descending=True, scalars=False)
+    return Page(rows=page.items, next_after=page.items[-1].id if page.next_cursor else None)
 
 
 def organizations_page(search: str, after: int | None) -> Page:
@@ -84,15 +87,11 @@ def organizations_page(search: str, after: int | None) -> Page:
         Organization.kind,
         Organization.created_at,
         members.label("member_count"),
-    ).order_by(Organization.name, Organization.id)
+    )
     if search:
         pattern = "%" + search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         query = query.where(Organization.name.ilike(pattern, escape="\\"))
-    if after is not None:
-        anchor = db.session.scalar(select(Organization.name).where(Organization.id == after))
-        if anchor is not None:
-            query = query.where(tuple_(Organization.name, Organization.id) > tuple_(anchor, after))
-    return _page(query, "id")
+    return _by_name_page(query, Organization.name, Organization.id, after)
 
 
 def page_anchor(raw: str | None) -> int | None:

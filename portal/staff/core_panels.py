@@ -11,6 +11,7 @@ from portal.contributions import Panel
 from portal.database import db
 from portal.events import StoredEvent
 from portal.organizations.models import Membership, Organization
+from portal.paging import keyset_page
 
 TIMELINE_PAGE_SIZE = 20
 
@@ -35,23 +36,19 @@ def organization_panel(customer: User, viewer: User) -> list[Panel]:
 
 def timeline_panel(customer: User, viewer: User) -> list[Panel]:
     """Everything the person did or was told, newest first, from the events every plugin emits."""
-    before = request.args.get("timeline_before", type=int)
-    query = (
-        select(StoredEvent)
-        .where(StoredEvent.customer_id == customer.id)
-        .order_by(StoredEvent.id.desc())
-        .limit(TIMELINE_PAGE_SIZE + 1)
+    page = keyset_page(
+        select(StoredEvent).where(StoredEvent.customer_id == customer.id),
+        [StoredEvent.id],
+        cursor=request.args.get("timeline_before"),
+        size=TIMELINE_PAGE_SIZE,
+        descending=True,
     )
-    if before:
-        query = query.where(StoredEvent.id < before)
-    events = list(db.session.scalars(query))
-    older = events[TIMELINE_PAGE_SIZE - 1].id if len(events) > TIMELINE_PAGE_SIZE else None
     return [
         Panel(
             name="timeline",
             title=_l("Activity"),
             template="staff/customers/_timeline.html",
-            context={"events": events[:TIMELINE_PAGE_SIZE], "older": older, "person": customer},
+            context={"events": page.items, "older": page.next_cursor, "person": customer},
             order=900,
             wide=True,
         )

@@ -20,6 +20,7 @@ from portal.access import admin, agent
 from portal.accounts.models import EMAIL_MAX, User, find_user_by_email, normalise_email
 from portal.audit import SECURITY_EVENTS, AuditEvent
 from portal.database import db
+from portal.paging import keyset_page
 from portal.plugin_manager import plugin_host
 from portal.plugin_state import PluginState
 from portal.staff.plugin_switch import switch_plugin
@@ -139,14 +140,9 @@ def _day_start_utc(day: date) -> datetime:
     return datetime.combine(day, time.min, tzinfo=zone).astimezone(UTC).replace(tzinfo=None)
 
 
-def audit_page(form: AuditFilterForm) -> tuple[list[Row[Any]], int | None]:
+def audit_page(form: AuditFilterForm) -> tuple[list[Row[Any]], str | None]:
     """One page of events matching the filters, newest first, each with its actor's email address."""
-    query = (
-        select(AuditEvent, User.email)
-        .outerjoin(User, User.id == AuditEvent.actor_id)
-        .order_by(AuditEvent.id.desc())
-        .limit(AUDIT_PAGE_SIZE + 1)
-    )
+    query = select(AuditEvent, User.email).outerjoin(User, User.id == AuditEvent.actor_id)
     if form.kind.data:
         query = query.where(AuditEvent.kind == form.kind.data)
     if form.email.data:
@@ -163,11 +159,16 @@ def audit_page(form: AuditFilterForm) -> tuple[list[Row[Any]], int | None]:
         query = query.where(AuditEvent.created_at >= _day_start_utc(start))
     if end:
         query = query.where(AuditEvent.created_at < _day_start_utc(end + timedelta(days=1)))
-    if form.before.data:
-        query = query.where(AuditEvent.id < int(form.before.data))
-    rows = db.session.execute(query).all()
-    next_before = rows[AUDIT_PAGE_SIZE - 1].AuditEvent.id if len(rows) > AUDIT_PAGE_SIZE else None
-    return rows[:AUDIT_PAGE_SIZE], next_before
+    page = keyset_page(
+        query,
+        [AuditEvent.id],
+        cursor=form.before.data or None,
+        size=AUDIT_PAGE_SIZE,
+        descending=True,
+        values=lambda row: (row.AuditEvent.id,),
+        scalars=False,
+    )
+    return page.items, page.next_cursor
 
 
 @bp.route("/audit")

@@ -5,11 +5,20 @@ from __future__ import annotations
 import json
 
 from sqlalchemy import func, select
-from support import CSRF_META, TEST_PASSWORD, csrf_token, link_in, log_in, post_form, read_outbox, text_of
 
 from portal.accounts.models import User
 from portal.audit import AuditEvent
 from portal.database import db
+from portal.testing import (
+    CSRF_META,
+    TEST_PASSWORD,
+    csrf_token,
+    link_in,
+    log_in,
+    post_form,
+    read_outbox,
+    text_of,
+)
 from portal.tokens import make_token
 
 NEW_PASSWORD = "a brand new long passphrase"

@@ -8,11 +8,11 @@ from html import unescape
 
 import pytest
 from flask import Flask
-from support import TEST_PASSWORD, log_in, post_form
 
 from portal.audit import AuditEvent
 from portal.database import db
 from portal.plugin import set_setting
+from portal.testing import TEST_PASSWORD, log_in, post_form
 
 ROW = re.compile(r"<tr><td>([^<]*)</td><td>([a-z_]+)</td>\s*<td>([^<]*)</td>")
 OLDER_LINK = re.compile(r'<a href="([^"]+)" rel="next">')

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from sqlalchemy import func, select
-from support import log_in
 
 from portal.accounts.models import User
 from portal.audit import AuditEvent
 from portal.database import db
 from portal.demo import DEMO_PASSWORD
+from portal.testing import log_in
 
 
 def _count(app, model):
@@ -71,9 +71,8 @@ def test_demo_data_loads_twice_without_duplicates(app, client):
 
 
 def test_demo_on_an_empty_database_says_to_migrate(tmp_path):
-    from conftest import base_config
-
     from portal import create_app
+    from portal.testing.fixtures import base_config
 
     app = create_app(base_config(tmp_path / "instance", f"sqlite:///{tmp_path / 'empty.sqlite3'}", []))
     result = app.test_cli_runner().invoke(args=["demo"])
@@ -82,10 +81,10 @@ def test_demo_on_an_empty_database_says_to_migrate(tmp_path):
 
 
 def test_migrate_brings_an_empty_database_up_to_every_head(tmp_path):
-    from conftest import base_config
     from sqlalchemy import inspect
 
     from portal import create_app
+    from portal.testing.fixtures import base_config
 
     app = create_app(base_config(tmp_path / "instance", f"sqlite:///{tmp_path / 'fresh.sqlite3'}", []))
     result = app.test_cli_runner().invoke(args=["migrate"])

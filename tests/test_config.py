@@ -25,9 +25,8 @@ def test_default_database_is_sqlite_in_instance(app_config, tmp_path):
 
 
 def test_sqlite_runs_in_wal_mode_with_foreign_keys(tmp_path):
-    from conftest import base_config
-
     from portal.database import db
+    from portal.testing.fixtures import base_config
 
     app = create_app(base_config(tmp_path / "instance", f"sqlite:///{tmp_path / 'wal.sqlite3'}", []))
     with app.app_context():

@@ -5,13 +5,13 @@ from __future__ import annotations
 import json
 
 from sqlalchemy import select
-from support import TEST_PASSWORD, post_form
 
 from portal.accounts.models import User
 from portal.database import db
 from portal.notifications.service import notify
 from portal.organizations.membership import add_member, create_organization
 from portal.organizations.models import Invitation, Membership
+from portal.testing import TEST_PASSWORD, post_form
 
 
 def _organization(app, manager_id, *member_ids, name="Parsian Trading"):

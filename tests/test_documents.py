@@ -9,13 +9,13 @@ from datetime import timedelta
 import pytest
 from flask_babel import force_locale, gettext
 from sqlalchemy import select
-from support import TEST_PASSWORD, log_in, post_form, read_outbox, statements_run, text_of
 
 from plugins.documents.models import Document, DocumentTemplate, Version
 from portal.database import db, utcnow
 from portal.events import StoredEvent
 from portal.organizations.models import Membership, Organization
 from portal.settings import set_setting
+from portal.testing import TEST_PASSWORD, log_in, post_form, read_outbox, statements_run, text_of
 
 pytestmark = pytest.mark.plugins("documents")
 
@@ -500,9 +500,8 @@ def test_documents_work_the_same_on_s3_storage(on_s3, app, client, make_user, st
 
 
 def test_downloads_can_be_handed_to_nginx(app_config):
-    from support import create_user
-
     from portal import create_app
+    from portal.testing import create_user
 
     app_config["PORTAL_STORAGE_ACCEL_REDIRECT"] = "/protected-files/"
     app = create_app(dict(app_config))

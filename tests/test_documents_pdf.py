@@ -10,11 +10,11 @@ import io
 import pytest
 from pypdf import PdfReader
 from sqlalchemy import func, select
-from support import TEST_PASSWORD, log_in, post_form
 
 from plugins.documents.html_blocks import read_blocks
 from plugins.documents.models import Document, DocumentTemplate, TemplateTranslation
 from portal.database import db, utcnow
+from portal.testing import TEST_PASSWORD, log_in, post_form
 
 pytestmark = pytest.mark.plugins("documents")
 

@@ -19,7 +19,6 @@ from portal_example_plugin.event_log import received_ids
 from sqlalchemy import event as sa_event
 from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
-from support import post_form
 
 from portal import create_app
 from portal.access import public
@@ -28,6 +27,7 @@ from portal.events import EventDelivery, StoredEvent, deliver_event
 from portal.jobs import Job, run_job
 from portal.plugin import emit
 from portal.staff.plugin_switch import switch_plugin
+from portal.testing import post_form
 
 
 def emit_and_commit(app: Flask, name: str = "example.note_added", **fields: object) -> int:

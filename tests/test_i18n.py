@@ -21,7 +21,8 @@ from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.pofile import read_po
 from flask import Flask
 from flask.testing import FlaskClient
-from support import TEST_PASSWORD, UserRecord, post_form, read_outbox, text_of
+
+from portal.testing import TEST_PASSWORD, UserRecord, post_form, read_outbox, text_of
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 TRANSLATIONS = PROJECT_ROOT / "portal" / "translations"

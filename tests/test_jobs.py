@@ -15,11 +15,11 @@ from datetime import timedelta
 import pytest
 from flask import Flask
 from sqlalchemy import select, update
-from support import post_form
 
 from portal.database import db, utcnow
 from portal.jobs import Job, run_job
 from portal.plugin import enqueue, task
+from portal.testing import post_form
 
 calls: Counter[str] = Counter()
 

@@ -9,7 +9,6 @@ from decimal import Decimal
 import pytest
 from flask import Flask
 from sqlalchemy import func, select
-from support import post_form, statements_run
 
 from plugins.loyalty import awards, contributions, ledger, rewards
 from plugins.loyalty.ledger import InsufficientPointsError, LedgerError
@@ -17,6 +16,7 @@ from plugins.loyalty.models import Account, Entry, Redemption, Reward
 from portal.accounts.models import User
 from portal.events import StoredEvent, deliver_event
 from portal.plugin import Event, all_segments, customer_fields, db, emit, in_segment, set_setting, utcnow
+from portal.testing import post_form, statements_run
 
 pytestmark = pytest.mark.plugins("loyalty")
 

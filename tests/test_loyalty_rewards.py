@@ -9,12 +9,12 @@ from pathlib import Path
 import pytest
 from flask import Flask
 from sqlalchemy import select
-from support import post_form, statements_run
 from test_loyalty import add_reward
 
 from plugins.loyalty import images, ledger
 from plugins.loyalty.models import Reward
 from portal.plugin import db
+from portal.testing import post_form, statements_run
 
 pytestmark = pytest.mark.plugins("loyalty")
 

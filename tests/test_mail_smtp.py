@@ -25,16 +25,16 @@ from typing import Any
 import pytest
 from aiosmtpd.controller import Controller
 from babel.support import Translations
-from conftest import service_unavailable
 from flask import Flask
 from sqlalchemy import select
-from support import TEST_PASSWORD, create_user, link_in, log_in, post_form, read_outbox, text_of
 
 from portal import create_app
 from portal.accounts.models import User
 from portal.config import ConfigError
 from portal.database import db
 from portal.mail import send_mail
+from portal.testing import TEST_PASSWORD, create_user, link_in, log_in, post_form, read_outbox, text_of
+from portal.testing.fixtures import service_unavailable
 
 TESTS = Path(__file__).resolve().parent
 MAIL_TEMPLATES = sorted(path.stem for path in (TESTS.parent / "templates" / "mail").glob("*.txt"))

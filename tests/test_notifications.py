@@ -24,7 +24,14 @@ from flask_babel import lazy_gettext as _l
 from playwright.sync_api import Page, expect
 from portal_example_plugin.notifications import NOTE_REMINDER
 from sqlalchemy import func, select
-from support import (
+
+from portal.accounts.models import User
+from portal.database import db
+from portal.notifications.models import Notification, NotificationPreference
+from portal.notifications.service import PAGE_SIZE
+from portal.plugin import NotificationError, NotificationType, hookimpl, notify
+from portal.plugin_manager import InstalledPlugin, PluginError, plugin_host
+from portal.testing import (
     TEST_PASSWORD,
     UserRecord,
     link_in,
@@ -34,13 +41,6 @@ from support import (
     statements_run,
     text_of,
 )
-
-from portal.accounts.models import User
-from portal.database import db
-from portal.notifications.models import Notification, NotificationPreference
-from portal.notifications.service import PAGE_SIZE
-from portal.plugin import NotificationError, NotificationType, hookimpl, notify
-from portal.plugin_manager import InstalledPlugin, PluginError, plugin_host
 
 ACCOUNT = "core.account"
 

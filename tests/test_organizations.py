@@ -12,13 +12,13 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select, update
-from support import TEST_PASSWORD, UserRecord, link_in, log_in, post_form, read_outbox, text_of
 
 from portal.audit import AuditEvent
 from portal.database import db, utcnow
 from portal.demo import DEMO_PASSWORD
 from portal.organizations.invitations import INVITATION_LIFETIME, MAX_PENDING_INVITATIONS
 from portal.organizations.models import Invitation, Membership, Organization
+from portal.testing import TEST_PASSWORD, UserRecord, link_in, log_in, post_form, read_outbox, text_of
 
 JOIN = "/organization/join/"
 

@@ -15,11 +15,11 @@ from flask import Flask
 from portal_example_plugin.customer_data import DEMO_NOTE
 from portal_example_plugin.models import Note
 from sqlalchemy import func, inspect, select
-from support import TEST_PASSWORD, post_form, statements_run
 
 from portal.accounts.models import User
 from portal.database import db
 from portal.demo import DEMO_PEOPLE
+from portal.testing import TEST_PASSWORD, post_form, statements_run
 
 NOTES_LINK = '<a href="/example/">Notes</a>'
 STAFF_LINK = '<a href="/example/staff">Notes overview</a>'

@@ -10,13 +10,13 @@ from flask import Flask
 from flask.testing import FlaskClient
 from portal_example_plugin.models import Note
 from sqlalchemy import func, select
-from support import TEST_PASSWORD, log_in, post_form
 
 from portal import create_app, hookspecs, plugin_manager
 from portal.audit import AuditEvent
 from portal.database import db
 from portal.plugin_manager import ENTRY_POINT_GROUP, PluginError
 from portal.plugin_state import PluginState
+from portal.testing import TEST_PASSWORD, log_in, post_form
 
 pytestmark = pytest.mark.plugins("example")
 

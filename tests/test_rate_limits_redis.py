@@ -6,10 +6,10 @@ import uuid
 
 import pytest
 import redis
-from conftest import REDIS_URL, service_unavailable
-from support import post_form
 
 from portal import create_app
+from portal.testing import post_form
+from portal.testing.fixtures import REDIS_URL, service_unavailable
 
 
 @pytest.fixture

@@ -14,12 +14,12 @@ from flask import Flask
 from flask.testing import FlaskClient
 from portal_example_plugin.models import Note
 from sqlalchemy import select
-from support import TEST_PASSWORD, UserRecord, log_in, post_form
 
 from portal.accounts.models import User
 from portal.database import db
 from portal.organizations.models import Membership, Organization
 from portal.plugin import scope_for
+from portal.testing import TEST_PASSWORD, UserRecord, log_in, post_form
 
 pytestmark = pytest.mark.plugins("example")
 

@@ -104,7 +104,7 @@ def test_htmx_request_without_session_gets_401_and_a_redirect_header(client):
 
 
 def test_htmx_post_carries_csrf_in_a_header(client, login_as):
-    from support import csrf_token
+    from portal.testing import csrf_token
 
     login_as()
     token = csrf_token(client)
@@ -142,7 +142,7 @@ def test_not_found_page_is_friendly(client):
 
 
 def test_audit_log_filters_by_event(client, login_as, make_user):
-    from support import TEST_PASSWORD, log_in, post_form
+    from portal.testing import TEST_PASSWORD, log_in, post_form
 
     user = make_user()
     other = client.application.test_client()
@@ -156,11 +156,11 @@ def test_audit_log_filters_by_event(client, login_as, make_user):
 
 def test_client_address_comes_from_the_proxy_only_when_configured(app_config, make_user):
     from sqlalchemy import select
-    from support import post_form
 
     from portal import create_app
     from portal.audit import AuditEvent
     from portal.database import db
+    from portal.testing import post_form
 
     def failed_login_ip(config):
         app = create_app(dict(config))

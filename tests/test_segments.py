@@ -7,7 +7,6 @@ import pytest
 from flask import Flask
 from portal_example_plugin.models import Note
 from sqlalchemy import select
-from support import UserRecord, statements_run
 
 from portal.accounts.models import User
 from portal.database import db
@@ -15,6 +14,7 @@ from portal.organizations.models import Membership, Organization
 from portal.plugin import all_segments, in_segment, segment_by_key, segment_member_ids
 from portal.plugin_manager import PluginError
 from portal.staff.plugin_switch import switch_plugin
+from portal.testing import UserRecord, statements_run
 
 NOTE_KEEPERS = "example.note-keepers"
 

@@ -10,7 +10,6 @@ import pytest
 from flask import Flask
 from portal_example_plugin.models import Note
 from sqlalchemy import event, func, select
-from support import TEST_PASSWORD, log_in, post_form
 
 from portal import create_app, plugin_manager
 from portal.audit import AuditEvent
@@ -18,6 +17,7 @@ from portal.database import db
 from portal.plugin import Setting, SettingValueError, get_setting, hookimpl, set_setting
 from portal.plugin_manager import ENTRY_POINT_GROUP, PluginError
 from portal.settings import StoredSetting, UnknownSettingError, declaration_problems
+from portal.testing import TEST_PASSWORD, log_in, post_form
 
 EXAMPLE_DEFAULTS = {"panel_notes": 3, "panel_order": "newest", "show_dates": True}
 VALID_FORM = {"setting_panel_notes": "5", "setting_panel_order": "oldest"}  # show_dates unticked

@@ -11,10 +11,10 @@ from flask import Flask
 from flask.testing import FlaskClient
 from portal_example_plugin.models import Note
 from sqlalchemy import select
-from support import statements_run
 
 from portal.accounts.models import User
 from portal.database import db
+from portal.testing import statements_run
 
 ROW_LINK = re.compile(r'<th scope="row"><a href="/staff/customers/(\d+)">')
 OLDER_LINK = re.compile(r'<a href="([^"]+)" rel="next">')

@@ -18,10 +18,8 @@ from urllib.parse import quote, unquote
 
 import boto3
 import pytest
-from conftest import DatabaseTemplates, base_config
 from flask import Flask, jsonify, request
 from moto.server import ThreadedMotoServer
-from support import post_form
 from werkzeug.http import parse_options_header
 
 from portal import create_app
@@ -31,6 +29,8 @@ from portal.plugin import FileTooLargeError, MissingFileError, StorageError, pub
 from portal.storage import Storage, storage_from_config
 from portal.storage.local import LocalStorage
 from portal.storage.s3 import S3Storage
+from portal.testing import post_form
+from portal.testing.fixtures import DatabaseTemplates, base_config
 
 BUCKET = "portal-test"
 GENERATED_KEY = re.compile(r"documents/\d{4}/\d{2}/[0-9a-f]{32}(\.[a-z0-9]{1,10})?")

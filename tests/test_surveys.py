@@ -9,13 +9,13 @@ import pytest
 from flask import Flask, render_template_string
 from flask_login import login_user
 from sqlalchemy import func, insert, select
-from support import TEST_PASSWORD, link_in, log_in, post_form, read_outbox, statements_run
 
 from plugins.surveys import hooks, service
 from plugins.surveys.models import Answer, Contact, Invitation, Question, Response, Survey
 from portal.accounts.models import User
 from portal.events import StoredEvent
 from portal.plugin import db, emit, utcnow
+from portal.testing import TEST_PASSWORD, link_in, log_in, post_form, read_outbox, statements_run
 
 pytestmark = pytest.mark.plugins("surveys")
 

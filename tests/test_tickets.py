@@ -11,7 +11,6 @@ from flask import Flask
 from flask.testing import FlaskClient
 from markupsafe import Markup
 from sqlalchemy import select
-from support import TEST_PASSWORD, log_in, post_form, read_outbox, statements_run
 
 from plugins.tickets.models import Message, Ticket
 from portal.database import db, utcnow
@@ -21,6 +20,7 @@ from portal.organizations.models import Membership, Organization
 from portal.plugin import User, hookimpl, storage
 from portal.plugin_manager import plugin_host
 from portal.settings import set_setting
+from portal.testing import TEST_PASSWORD, log_in, post_form, read_outbox, statements_run
 
 pytestmark = pytest.mark.plugins("tickets")
 

@@ -14,10 +14,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
-from conftest import service_unavailable
 from flask import Flask
 from playwright.sync_api import Browser, ConsoleMessage, Page, sync_playwright
 from werkzeug.serving import make_server
+
+from portal.testing.fixtures import service_unavailable
 
 CHROMIUM = os.environ.get("PORTAL_TEST_CHROMIUM", "/usr/bin/chromium")
 # Offline and quiet: no sandbox (containers), no GPU, nothing phoning home or updating itself.

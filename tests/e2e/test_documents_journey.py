@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
-from support import TEST_PASSWORD
 
 from e2e.conftest import BrowserProblems, LiveServer
+from portal.testing import TEST_PASSWORD
 
 pytestmark = [pytest.mark.e2e, pytest.mark.plugins("documents")]
 

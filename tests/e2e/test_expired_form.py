@@ -9,9 +9,9 @@ from __future__ import annotations
 import pytest
 from flask import Flask
 from playwright.sync_api import Page, expect
-from support import TEST_PASSWORD
 
 from e2e.conftest import BrowserProblems, LiveServer
+from portal.testing import TEST_PASSWORD
 
 pytestmark = [pytest.mark.e2e, pytest.mark.plugins("tickets")]
 

@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 from flask import Flask
 from playwright.sync_api import Page, expect
-from support import TEST_PASSWORD, read_outbox, text_of
 
 from e2e.conftest import BrowserProblems, LiveServer
+from portal.testing import TEST_PASSWORD, read_outbox, text_of
 
 pytestmark = pytest.mark.e2e
 

@@ -8,11 +8,11 @@ import re
 import pytest
 from flask import Flask
 from playwright.sync_api import Browser, Page, expect
-from support import TEST_PASSWORD
 
 from e2e.conftest import BrowserProblems, LiveServer
 from plugins.surveys import library, service
 from portal.plugin import db, utcnow
+from portal.testing import TEST_PASSWORD
 
 pytestmark = [pytest.mark.e2e, pytest.mark.plugins("tickets", "surveys")]
 

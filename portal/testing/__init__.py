@@ -1,4 +1,7 @@
-"""Helpers the tests share: reading the CSRF token, posting forms, reading the mail outbox."""
+"""Helpers for testing the portal and its plugins: accounts, signing in, forms with CSRF, the outbox.
+
+The fixtures that use them are in ``portal.testing.fixtures``, which pytest loads by itself.
+"""
 
 from __future__ import annotations
 
@@ -20,12 +23,14 @@ from portal.accounts.models import User
 from portal.database import db, utcnow
 from portal.passwords import hash_password
 
-TEST_PASSWORD = "correct horse battery staple"
+TEST_PASSWORD = "correct horse battery staple"  # noqa: S105 (the password of test accounts only)
 CSRF_META = re.compile(r'<meta name="csrf-token" content="([^"]+)">')
 
 
 @dataclass(frozen=True)
 class UserRecord:
+    """What a test needs of an account it made, without holding an ORM object across app contexts."""
+
     id: int
     email: str
     name: str
@@ -33,6 +38,11 @@ class UserRecord:
 
 
 def create_user(app: Flask, role: str = "customer", verified: bool = True, **fields: object) -> UserRecord:
+    """An account made directly in the database, skipping sign-up, so a test starts where it matters.
+
+    Its password is ``TEST_PASSWORD`` unless ``password=`` says otherwise; other ``fields`` are set
+    on the user (``name``, ``email``, ``language``…).
+    """
     email = str(fields.pop("email", f"{role}-{uuid.uuid4().hex[:8]}@example.com"))
     name = str(fields.pop("name", f"Test {role.title()}"))
     password = str(fields.pop("password", TEST_PASSWORD))
@@ -64,6 +74,7 @@ def post_form(client: FlaskClient, url: str, data: dict[str, object], **kwargs: 
 
 
 def log_in(client: FlaskClient, email: str, password: str, **extra: object) -> TestResponse:
+    """Sign ``client`` in through the real sign-in form, so sessions are made as in production."""
     response = post_form(client, "/login", {"email": email, "password": password, **extra})
     assert response.status_code == 302, response.get_data(as_text=True)
     return response
@@ -81,6 +92,7 @@ def read_outbox(app: Flask) -> list[EmailMessage]:
 
 
 def text_of(message: EmailMessage) -> str:
+    """The plain-text part of a mail: what a customer without HTML mail reads."""
     part = message.get_body(preferencelist=("plain",))
     assert part is not None
     return part.get_content()

@@ -1,4 +1,7 @@
-"""Fixtures for the whole suite: an app per test on its own database, on SQLite and PostgreSQL.
+"""The portal's pytest plugin: an app per test on its own database, on SQLite and PostgreSQL.
+
+Installed with the portal (the ``pytest11`` entry point), so a plugin distribution's own tests get
+``app``, ``client``, ``make_user``, ``login_as`` and the ``plugins`` marker without copying anything.
 
 Every test that uses ``app`` runs once per database backend: SQLite always, PostgreSQL too when
 PORTAL_TEST_DATABASE_URL is set. Each test gets a fresh database copied from a template that Alembic
@@ -23,10 +26,10 @@ from flask import Flask
 from flask.testing import FlaskClient
 from rq import Queue
 from sqlalchemy.engine import make_url
-from support import TEST_PASSWORD, UserRecord, create_user, log_in
 
 from portal import create_app
 from portal.database import db
+from portal.testing import TEST_PASSWORD, UserRecord, create_user, log_in
 
 REQUIRE_SERVICES = os.environ.get("PORTAL_TEST_REQUIRE_SERVICES") == "1"
 POSTGRES_URL = os.environ.get("PORTAL_TEST_DATABASE_URL", "")
@@ -35,6 +38,7 @@ REDIS_URL = os.environ.get("PORTAL_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "plugins(*names): enable exactly these portal plugins in the test app")
     if REQUIRE_SERVICES and not POSTGRES_URL:
         raise pytest.UsageError(
             "PORTAL_TEST_REQUIRE_SERVICES=1 but PORTAL_TEST_DATABASE_URL is not set: "
@@ -50,6 +54,7 @@ def service_unavailable(message: str) -> None:
 
 
 def base_config(instance: Path, database_url: str, plugins: list[str]) -> dict[str, object]:
+    """A test app's settings: its own instance folder and database, cheap hashing, no mail or Redis."""
     return {
         "TESTING": True,
         "INSTANCE_PATH": str(instance),

@@ -48,6 +48,7 @@ $(FONT): $(HTMX)
 
 translations: $(RUN_STAMP)
 	$(BIN)/pybabel -q compile --use-fuzzy -d portal/translations
+	$(BIN)/pybabel -q compile -d tests/example_plugin/portal_example_plugin/translations
 
 # The browser journeys drive Debian's chromium; install it when we may (root with apt).
 browser:

@@ -77,6 +77,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     host = PluginHost(app)
     app.extensions["portal_plugins"] = host
     host.discover()
+    host.register_translations()
     load_declared_settings(app)
 
     for blueprint in (

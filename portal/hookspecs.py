@@ -54,6 +54,17 @@ def portal_migrations_folder() -> str | Path | None:
 
 
 @hookspec
+def portal_translations_folder() -> str | Path | None:
+    """Return the folder of the plugin's own compiled catalogues, or ``None`` if it uses the core's.
+
+    A plugin distribution cannot add its strings to the portal's catalogue, so it ships its own:
+    ``<folder>/<language>/LC_MESSAGES/messages.mo``. Called once when the app is created, for every
+    installed plugin. The catalogues are merged under the core's, so a plugin translates its own
+    strings and cannot change the portal's.
+    """
+
+
+@hookspec
 def portal_cli_commands() -> list[click.Command]:
     """Return click commands to add under ``portal``.
 

@@ -83,6 +83,17 @@ class PluginHost:
                 + "."
             )
 
+    def register_translations(self) -> None:
+        """Add every installed plugin's catalogue folder, read before the core's so the core's words win.
+
+        Flask-Babel merges the catalogues of all folders in order, a later one overriding an earlier.
+        """
+        folders = [
+            str(folder) for _name, folder in self.call_each("portal_translations_folder", enabled_only=False)
+        ]
+        babel_config = self.app.extensions["babel"]
+        babel_config.translation_directories = folders + list(babel_config.translation_directories)
+
     def register_blueprints(self) -> None:
         """Register every installed plugin's blueprints; a disabled plugin's routes answer 404."""
         for plugin_name, result in self.call_each("portal_blueprints", enabled_only=False):

@@ -59,6 +59,16 @@ def test_portal_blueprints_pages_answer_only_while_enabled(app, client, login_as
     assert client.get("/example/widget").status_code == expected
 
 
+def test_portal_translations_folder_translates_the_plugins_words_and_never_the_cores(
+    app, client, login_as, plugin_on
+):
+    login_as("customer", language="fa")
+    page = client.get("/example/" if plugin_on else "/dashboard").get_data(as_text=True)
+    if plugin_on:
+        assert "<h1>یادداشت‌های شما</h1>" in page, "the plugin's own catalogue translates its heading"
+    assert "خروج" in page and "ترجمهٔ نادرست افزونه" not in page, "the core's words stay the core's"
+
+
 def test_portal_migrations_folder_branch_runs_for_every_installed_plugin(app, plugin_on):
     # The test databases were migrated with no plugin enabled, so the table is there only because the
     # core asked every installed plugin, enabled or not, for its migrations folder.

@@ -12,6 +12,7 @@ from portal.plugin import NavItem, Widget, hookimpl
 
 from . import customer_data, event_log, heartbeat, navigation, segments, shared_notes, slots
 from .cli import example_group
+from .i18n import TRANSLATIONS_FOLDER
 from .models import MIGRATIONS_FOLDER
 from .notifications import notification_types
 from .panels import customer_panels
@@ -38,6 +39,12 @@ def portal_blueprints() -> list[Blueprint]:
 def portal_migrations_folder() -> Path:
     """The Alembic branch that makes the notes table, run whether the plugin is on or off."""
     return MIGRATIONS_FOLDER
+
+
+@hookimpl
+def portal_translations_folder() -> Path:
+    """The plugin's own catalogues (Persian here), since its strings are not in the portal's."""
+    return TRANSLATIONS_FOLDER
 
 
 @hookimpl

@@ -11,7 +11,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-AUTHORS_TEST = '''
+AUTHORS_TEST = """
 import pytest
 from portal.database import db
 from portal_example_plugin.models import Note
@@ -34,7 +34,7 @@ def test_a_customer_sees_only_their_own_notes(app, client, make_user, login_as):
 def test_without_the_marker_the_plugin_is_off(client, login_as):
     login_as("customer")
     assert client.get("/example/").status_code == 404
-'''
+"""
 
 
 def test_fixtures_and_marker_work_in_a_plugins_own_test_folder(tmp_path: Path) -> None:

@@ -10,14 +10,6 @@ import re
 from types import SimpleNamespace
 
 import pytest
-from e2e.conftest import (  # noqa: F401  (fixtures for the browser test below)
-    BrowserProblems,
-    LiveServer,
-    browser,
-    browser_problems,
-    live_server,
-    page,
-)
 from flask import Flask
 from flask_babel import force_locale, gettext
 from flask_babel import lazy_gettext as _l
@@ -41,6 +33,7 @@ from portal.testing import (
     statements_run,
     text_of,
 )
+from portal.testing.browser import BrowserProblems, LiveServer
 
 ACCOUNT = "core.account"
 

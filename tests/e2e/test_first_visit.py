@@ -13,8 +13,8 @@ import pytest
 from flask import Flask
 from playwright.sync_api import Page, expect
 
-from e2e.conftest import BrowserProblems, LiveServer
 from portal.testing import TEST_PASSWORD, read_outbox, text_of
+from portal.testing.browser import BrowserProblems, LiveServer
 
 pytestmark = pytest.mark.e2e
 

@@ -17,11 +17,11 @@ import pytest
 from flask import Flask
 from playwright.sync_api import Page, expect
 
-from e2e.conftest import BrowserProblems, LiveServer
 from plugins.loyalty.models import Reward
 from plugins.tickets import service as tickets
 from portal.plugin import User, db, set_setting, storage
 from portal.testing import TEST_PASSWORD, create_user
+from portal.testing.browser import BrowserProblems, LiveServer
 
 pytestmark = [pytest.mark.e2e, pytest.mark.plugins("tickets", "loyalty")]
 # A real 1×1 PNG, so the browser decodes and shows the reward's picture.

@@ -9,10 +9,10 @@ import pytest
 from flask import Flask
 from playwright.sync_api import Browser, Page, expect
 
-from e2e.conftest import BrowserProblems, LiveServer
 from plugins.surveys import library, service
 from portal.plugin import db, utcnow
 from portal.testing import TEST_PASSWORD
+from portal.testing.browser import BrowserProblems, LiveServer
 
 pytestmark = [pytest.mark.e2e, pytest.mark.plugins("tickets", "surveys")]
 

@@ -7,8 +7,8 @@ import pytest
 from flask import Flask
 from playwright.sync_api import Browser, Page, expect
 
-from e2e.conftest import BrowserProblems, LiveServer
 from portal.testing import TEST_PASSWORD
+from portal.testing.browser import BrowserProblems, LiveServer
 
 pytestmark = [pytest.mark.e2e, pytest.mark.plugins("tickets")]
 

@@ -1,5 +1,8 @@
 """Real-browser fixtures: the test app served over HTTP, Debian's chromium driven by Playwright.
 
+An opt-in pytest plugin (it needs Playwright, a test dependency): ``-p portal.testing.browser`` on the
+command line or in ``addopts``. It gives ``live_server``, ``browser``, ``page`` and ``browser_problems``.
+
 One browser per module (starting it is the slow part), a fresh context per test (cookies and storage
 never leak between tests), and every page records what the browser complained about so a journey
 can assert that nothing went wrong on the way: console errors, uncaught exceptions, blocked content.

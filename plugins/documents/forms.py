@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from wtforms import BooleanField, DateField, RadioField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, DateField, RadioField, SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Email, Length, Optional
 
 from .models import DESCRIPTION_MAX, TEMPLATE_BODY_MAX, TEMPLATE_NAME_MAX, TITLE_MAX
@@ -17,7 +17,10 @@ class DocumentForm(FlaskForm):
     category = SelectField(_l("Category"), choices=[])
     audience = RadioField(
         _l("Who may see it"),
-        choices=[("customer", _l("One customer")), ("segment", _l("A group of customers"))],
+        choices=[
+            SelectChoice("customer", _l("One customer")),
+            SelectChoice("segment", _l("A group of customers")),
+        ],
         default="segment",
     )
     customer_email = StringField(

@@ -9,6 +9,7 @@ from flask import Blueprint, Response, abort, flash, redirect, render_template, 
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, select
+from wtforms import SelectChoice
 
 from portal.plugin import (
     User,
@@ -166,15 +167,17 @@ def widget() -> str:
 # --- staff ------------------------------------------------------------------------------------------
 
 
-def _segment_choices() -> list[tuple[str, str]]:
-    return [(segment.key, str(segment.label)) for segment in all_segments()]
+def _segment_choices() -> list[SelectChoice]:
+    return [SelectChoice(segment.key, str(segment.label)) for segment in all_segments()]
 
 
-def _template_choices() -> list[tuple[str, str]]:
+def _template_choices() -> list[SelectChoice]:
     rows = db.session.execute(
         select(DocumentTemplate.id, DocumentTemplate.name).order_by(DocumentTemplate.name)
     ).all()
-    return [("", _("No template: upload a file"))] + [(str(row.id), row.name) for row in rows]
+    return [SelectChoice("", _("No template: upload a file"))] + [
+        SelectChoice(str(row.id), row.name) for row in rows
+    ]
 
 
 def _staff_document_or_404(document_id: int) -> Document:
@@ -223,7 +226,7 @@ def staff_index() -> str:
 @agent
 def staff_new() -> str | Response:
     form = DocumentForm()
-    form.category.choices = [(name, name) for name in categories()]
+    form.category.choices = [SelectChoice(name) for name in categories()]
     form.segment.choices = _segment_choices()
     form.template.choices = _template_choices()
     if form.validate_on_submit():

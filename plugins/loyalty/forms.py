@@ -10,6 +10,7 @@ from wtforms import (
     DateField,
     HiddenField,
     IntegerField,
+    SelectChoice,
     SelectField,
     StringField,
     TextAreaField,
@@ -66,7 +67,7 @@ class RewardForm(FlaskForm):
     )
     starts_at = DateField(_l("Available from"), validators=[Optional()])
     ends_at = DateField(_l("Available until"), validators=[Optional()])
-    min_tier = SelectField(_l("Minimum tier"), choices=[(code, NAMES[code]) for code in CODES])
+    min_tier = SelectField(_l("Minimum tier"), choices=[SelectChoice(code, NAMES[code]) for code in CODES])
     active = BooleanField(_l("Shown in the catalogue"), default=True)
     image = FileField(
         _l("Image (PNG, JPEG or WebP, at most %(limit)d MB)", limit=images.MAX_MB),

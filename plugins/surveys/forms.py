@@ -4,13 +4,21 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DateTimeLocalField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms import (
+    BooleanField,
+    DateTimeLocalField,
+    IntegerField,
+    SelectChoice,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from .models import HELP_MAX, INTRO_MAX, KINDS, OPTIONS_MAX, QUESTION_MAX, TITLE_MAX
 
 
-def kind_choices() -> list[tuple[str, str]]:
+def kind_choices() -> list[SelectChoice]:
     labels = {
         "nps": _l("NPS (0–10)"),
         "csat": _l("CSAT (1–5)"),
@@ -21,7 +29,7 @@ def kind_choices() -> list[tuple[str, str]]:
         "short_text": _l("Short text"),
         "long_text": _l("Long text"),
     }
-    return [(kind, labels[kind]) for kind in KINDS]
+    return [SelectChoice(kind, labels[kind]) for kind in KINDS]
 
 
 class NewSurveyForm(FlaskForm):

@@ -13,6 +13,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, select, update
 from werkzeug.wrappers import Response as WerkzeugResponse
+from wtforms import SelectChoice
 
 from portal.plugin import (
     User,
@@ -258,7 +259,7 @@ def staff_index() -> str:
     )
     surveys = page.items
     form = NewSurveyForm()
-    form.template.choices = library.template_labels()
+    form.template.choices = [SelectChoice(value, label) for value, label in library.template_labels()]
     counts = dict(
         db.session.execute(
             select(Response.survey_id, func.count())
@@ -279,7 +280,7 @@ def staff_index() -> str:
 @agent
 def staff_new() -> WerkzeugResponse:
     form = NewSurveyForm()
-    form.template.choices = library.template_labels()
+    form.template.choices = [SelectChoice(value, label) for value, label in library.template_labels()]
     if not form.validate_on_submit():
         flash(_("Please choose a template."), "error")
         return redirect(url_for("surveys_staff.staff_index"))
@@ -304,7 +305,7 @@ def _audience_choices() -> list[tuple[str, str]]:
 def edit(survey_id: int) -> str | WerkzeugResponse | tuple[str, int]:
     survey = _staff_survey(survey_id)
     form = SurveyForm(obj=survey)
-    form.audience_key.choices = _audience_choices()
+    form.audience_key.choices = [SelectChoice(value, label) for value, label in _audience_choices()]
     if request.method == "POST":
         if form.validate_on_submit():
             key = form.audience_key.data or None
@@ -377,7 +378,7 @@ def add_question(survey_id: int) -> str | WerkzeugResponse | tuple[str, int]:
             db.session.commit()
             return redirect(url_for("surveys_staff.edit", survey_id=survey.id))
     form = SurveyForm(obj=survey)
-    form.audience_key.choices = _audience_choices()
+    form.audience_key.choices = [SelectChoice(value, label) for value, label in _audience_choices()]
     return _edit_page(survey, form, question_form), 422
 
 

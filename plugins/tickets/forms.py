@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, HiddenField, MultipleFileField, SelectField, StringField, TextAreaField
+from wtforms import (
+    BooleanField,
+    HiddenField,
+    MultipleFileField,
+    SelectChoice,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.validators import DataRequired, Length, Optional
 
 from .models import BODY_MAX, CANNED_TITLE_MAX, COMMENT_MAX, PRIORITIES, STATUSES, SUBJECT_MAX, TOKEN_MAX
@@ -59,7 +67,7 @@ class StaffReplyForm(ReplyForm):
 class RateForm(FlaskForm):
     rating = SelectField(
         _l("How well was your request resolved?"),
-        choices=[("5", "5"), ("4", "4"), ("3", "3"), ("2", "2"), ("1", "1")],
+        choices=[SelectChoice(rating) for rating in ("5", "4", "3", "2", "1")],
         validators=[DataRequired()],
     )
     comment = TextAreaField(_l("Comment"), validators=[Optional(), Length(max=COMMENT_MAX)])

@@ -13,6 +13,7 @@ from sqlalchemy import ColumnElement, case, exists, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 from werkzeug.wrappers import Response
+from wtforms import SelectChoice
 
 from portal.plugin import (
     Page,
@@ -211,8 +212,8 @@ def index() -> str:
 @customer
 def new() -> str | Response:
     form = NewTicketForm()
-    form.category.choices = [(c, c) for c in categories()]
-    form.priority.choices = priority_choices()
+    form.category.choices = [SelectChoice(c) for c in categories()]
+    form.priority.choices = [SelectChoice(value, label) for value, label in priority_choices()]
     files = attachments.uploads_from(form.files.data)
     if form.validate_on_submit() and not _file_errors(form, files):
         ticket, message = service.open_ticket(
@@ -482,8 +483,12 @@ BULK_MAX = 100
 
 def _bulk_form(agents: list[Any], **kwargs: Any) -> BulkForm:
     form = BulkForm(**kwargs)
-    form.status.choices = [("", _("Keep")), *status_choices()]
-    form.assignee.choices = [("", _("Keep")), ("none", _("Nobody"))] + [(str(a.id), a.name) for a in agents]
+    form.status.choices = [SelectChoice("", _("Keep"))] + [
+        SelectChoice(value, label) for value, label in status_choices()
+    ]
+    form.assignee.choices = [SelectChoice("", _("Keep")), SelectChoice("none", _("Nobody"))] + [
+        SelectChoice(str(a.id), a.name) for a in agents
+    ]
     return form
 
 
@@ -513,10 +518,12 @@ def bulk() -> Response:
 
 def _staff_page(ticket: Ticket, reply_form: StaffReplyForm | None = None) -> dict[str, Any]:
     status_form = StatusForm(formdata=None, status=ticket.status)
-    status_form.status.choices = status_choices()
+    status_form.status.choices = [SelectChoice(value, label) for value, label in status_choices()]
     agents = _agents()
     assign_form = AssignForm(formdata=None, assignee=str(ticket.assignee_id or ""))
-    assign_form.assignee.choices = [("", _("Nobody"))] + [(str(a.id), a.name) for a in agents]
+    assign_form.assignee.choices = [SelectChoice("", _("Nobody"))] + [
+        SelectChoice(str(a.id), a.name) for a in agents
+    ]
     return {
         "ticket": ticket,
         "customer": db.session.get(User, ticket.customer_id),
@@ -609,7 +616,7 @@ def staff_download(ticket_id: int, attachment_id: int) -> Response:
 def staff_status(ticket_id: int) -> Response:
     ticket = _staff_ticket(ticket_id)
     form = StatusForm()
-    form.status.choices = status_choices()
+    form.status.choices = [SelectChoice(value, label) for value, label in status_choices()]
     if form.validate_on_submit() and service.change_status(ticket, form.status.data, current_user):
         db.session.commit()
         flash(_("Status changed."), "success")
@@ -621,7 +628,7 @@ def staff_status(ticket_id: int) -> Response:
 def staff_assign(ticket_id: int) -> Response:
     ticket = _staff_ticket(ticket_id)
     form = AssignForm()
-    form.assignee.choices = [("", "")] + [(str(a.id), a.name) for a in _agents()]
+    form.assignee.choices = [SelectChoice("", "")] + [SelectChoice(str(a.id), a.name) for a in _agents()]
     if form.validate_on_submit():
         ticket.assignee_id = int(form.assignee.data) if form.assignee.data else None
         ticket.updated_at = utcnow()

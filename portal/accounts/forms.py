@@ -7,7 +7,7 @@ from zoneinfo import available_timezones
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField
+from wtforms import BooleanField, EmailField, PasswordField, SelectChoice, SelectField, StringField
 from wtforms.validators import Email, InputRequired, Length, ValidationError
 
 from portal.accounts.models import EMAIL_MAX, NAME_MAX
@@ -135,5 +135,7 @@ class DeleteAccountForm(FlaskForm):
 LANGUAGE_NAMES = {"en": "English", "fa": "فارسی"}
 
 
-def language_choices() -> list[tuple[str, str]]:
-    return [(code, LANGUAGE_NAMES.get(code, code)) for code in current_app.config["PORTAL_LANGUAGES"]]
+def language_choices() -> list[SelectChoice]:
+    return [
+        SelectChoice(code, LANGUAGE_NAMES.get(code, code)) for code in current_app.config["PORTAL_LANGUAGES"]
+    ]

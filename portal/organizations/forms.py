@@ -6,7 +6,7 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import EmailField, SearchField, SelectField, StringField
+from wtforms import EmailField, SearchField, SelectChoice, SelectField, StringField
 from wtforms.validators import Email, InputRequired, Length, Optional
 
 from portal.accounts.models import EMAIL_MAX, NAME_MAX
@@ -32,7 +32,7 @@ def _organization_name_field() -> StringField:
 def _kind_field() -> SelectField:
     return SelectField(
         _l("Kind"),
-        choices=[("household", _l("Household")), ("company", _l("Company"))],
+        choices=[SelectChoice("household", _l("Household")), SelectChoice("company", _l("Company"))],
         validators=[InputRequired(_l("Choose household or company."))],
     )
 

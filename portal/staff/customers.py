@@ -19,7 +19,7 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from markupsafe import Markup
 from sqlalchemy import Row, and_, or_, select
-from wtforms import HiddenField, SearchField, SelectField
+from wtforms import HiddenField, SearchField, SelectChoice, SelectField
 from wtforms.validators import Length, ValidationError
 
 from portal.access import agent
@@ -84,10 +84,10 @@ class CustomerFilterForm(FlaskForm):
         _l("Role"),
         default="customer",
         choices=[
-            ("customer", _l("Customers")),
-            ("agent", _l("Agents")),
-            ("admin", _l("Administrators")),
-            ("all", _l("Everyone")),
+            SelectChoice("customer", _l("Customers")),
+            SelectChoice("agent", _l("Agents")),
+            SelectChoice("admin", _l("Administrators")),
+            SelectChoice("all", _l("Everyone")),
         ],
         validate_choice=False,
     )

@@ -11,7 +11,7 @@ from flask_babel import ngettext
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import func, select
-from wtforms import BooleanField, Field, SelectField, StringField
+from wtforms import BooleanField, Field, SelectChoice, SelectField, StringField
 from wtforms.validators import ValidationError
 from wtforms.widgets import NumberInput
 
@@ -54,9 +54,9 @@ def setting_field(setting: Setting) -> Field:
     if setting.type == "boolean":
         return BooleanField(setting.label, validators=validators)
     if setting.type == "choice":
-        return SelectField(
-            setting.label, choices=list(setting.choices), validate_choice=False, validators=validators
-        )
+        # Plugins declare choices as (value, label) pairs; WTForms wants SelectChoice objects.
+        choices = [SelectChoice(value, label) for value, label in setting.choices]
+        return SelectField(setting.label, choices=choices, validate_choice=False, validators=validators)
     if setting.type == "integer":
         widget = NumberInput(step="1", min=setting.min, max=setting.max)
         return StringField(

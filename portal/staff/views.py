@@ -13,7 +13,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import Row, String, cast, func, or_, select
-from wtforms import HiddenField, SearchField, SelectField, StringField
+from wtforms import HiddenField, SearchField, SelectChoice, SelectField, StringField
 from wtforms.validators import Length, ValidationError
 
 from portal.access import admin, agent
@@ -87,7 +87,7 @@ class AuditFilterForm(FlaskForm):
 
     kind = SelectField(
         _l("Event"),
-        choices=[("", _l("All events")), *((kind, kind) for kind in SECURITY_EVENTS)],
+        choices=[SelectChoice("", _l("All events")), *(SelectChoice(kind) for kind in SECURITY_EVENTS)],
         default="",
         validate_choice=False,
     )

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import re
 
-from flask_babel import format_date
+from babel import Locale
+from flask_babel import format_date, get_locale
 from sqlalchemy import select
 
 from portal.accounts.models import User
@@ -13,6 +14,29 @@ from portal.organizations.models import Membership, Organization
 from portal.plugin_manager import PluginError, plugin_host
 
 FIELD_KEY = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
+
+
+def country_name(code: str) -> str:
+    """The country an ISO 3166 code names, in the current language (the code itself if unknown)."""
+    if not code:
+        return ""
+    locale = get_locale() or Locale("en")
+    return locale.territories.get(code.upper(), code)
+
+
+def postal_address(customer: User) -> dict[str, str]:
+    """The address as tokens: each part, and ``address`` on one line for a sentence or a header."""
+    street = ", ".join(line.strip() for line in customer.address_street.splitlines() if line.strip())
+    country = country_name(customer.address_country)
+    locality = " ".join(part for part in (customer.address_postal_code, customer.address_city) if part)
+    return {
+        "address": ", ".join(part for part in (street, locality, country) if part),
+        "street": street,
+        "postal_code": customer.address_postal_code,
+        "city": customer.address_city,
+        "country": country,
+        "phone": customer.phone,
+    }
 
 
 def customer_fields(customer: User) -> dict[str, dict[str, str]]:
@@ -32,6 +56,7 @@ def customer_fields(customer: User) -> dict[str, dict[str, str]]:
             "email": customer.email,
             "organization": organization or "",
             "member_since": format_date(customer.created_at, "long"),
+            **postal_address(customer),
         }
     }
     for plugin, answer in plugin_host().call_each("portal_customer_fields", customer=customer):

@@ -23,13 +23,29 @@ class DemoPerson:
     role: str
     language: str = "en"
     timezone: str = "UTC"
+    address: tuple[str, str, str, str] = ("", "", "", "")  # street, postal code, city, country code
+    phone: str = ""
 
 
 DEMO_PEOPLE = (
     DemoPerson("admin@example.com", "Ava Administrator", "admin"),
     DemoPerson("agent@example.com", "Arash Agent", "agent", timezone="Asia/Tehran"),
-    DemoPerson("sara@example.com", "Sara Ahmadi", "customer", language="fa", timezone="Asia/Tehran"),
-    DemoPerson("david@example.com", "David Chen", "customer", timezone="Europe/London"),
+    DemoPerson(
+        "sara@example.com",
+        "Sara Ahmadi",
+        "customer",
+        language="fa",
+        timezone="Asia/Tehran",
+        address=("Valiasr Street 1204", "1968917", "Tehran", "IR"),
+        phone="+98 21 2204 1700",
+    ),
+    DemoPerson(
+        "david@example.com",
+        "David Chen",
+        "customer",
+        timezone="Europe/London",
+        address=("221 Baker Street", "NW1 6XE", "London", "GB"),
+    ),
     DemoPerson("maryam@example.com", "Maryam Karimi", "customer", timezone="Europe/Berlin"),
 )
 
@@ -63,6 +79,11 @@ def load_demo_data() -> list[DemoPerson]:
                 role=person.role,
                 language=person.language,
                 timezone=person.timezone,
+                address_street=person.address[0],
+                address_postal_code=person.address[1],
+                address_city=person.address[2],
+                address_country=person.address[3],
+                phone=person.phone,
                 password_hash=password_hash,
                 email_verified_at=utcnow(),
             )

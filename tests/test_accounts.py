@@ -261,6 +261,60 @@ def test_profile_update_and_limits(app, client, login_as):
     assert (saved.name, saved.language, saved.timezone) == ("New Name", "fa", "Asia/Tehran")
 
 
+def test_the_address_is_optional_checked_and_kept_as_typed_when_refused(app, client, login_as):
+    user = login_as()
+    base = {"name": "Sara", "language": "en", "timezone": "Asia/Tehran"}
+    bad = post_form(
+        client,
+        "/account/",
+        base
+        | {
+            "address_street": "Valiasr St. 12\nUnit 4",
+            "address_postal_code": "<b>",
+            "address_city": "c" * 101,
+            "address_country": "XX",
+            "phone": "call me",
+        },
+    )
+    page = bad.get_data(as_text=True)
+    assert bad.status_code == 400
+    assert "Use letters, digits, spaces and hyphens only" in page
+    assert "Use at most 100 characters." in page
+    assert "Choose a country from the list." in page
+    assert "Write the number with digits, spaces and + ( ) - only" in page
+    assert "Valiasr St. 12\nUnit 4" in page, "the street the customer typed is still in the form"
+    assert _user(app, user.email).address_street == ""
+
+    ok = post_form(
+        client,
+        "/account/",
+        base
+        | {
+            "address_street": " Valiasr St. 12\nUnit 4 ",
+            "address_postal_code": "۱۹۶۸۹",
+            "address_city": "Tehran",
+            "address_country": "IR",
+            "phone": "+98 21 1234 5678",
+        },
+    )
+    assert ok.status_code == 302
+    saved = _user(app, user.email)
+    assert (saved.address_street, saved.address_postal_code, saved.address_city) == (
+        "Valiasr St. 12\nUnit 4",
+        "۱۹۶۸۹",
+        "Tehran",
+    )
+    assert (saved.address_country, saved.phone) == ("IR", "+98 21 1234 5678")
+    assert '<option selected value="IR">Iran</option>' in client.get("/account/").get_data(as_text=True)
+    exported = json.loads(client.get("/account/export").data)
+    assert (
+        exported["account"]["address"]["city"] == "Tehran"
+        and exported["account"]["phone"] == "+98 21 1234 5678"
+    )
+    cleared = post_form(client, "/account/", base | {"address_country": "", "phone": ""})
+    assert cleared.status_code == 302 and _user(app, user.email).phone == ""
+
+
 def test_change_password_needs_current_and_ends_other_sessions(app, client, login_as):
     user = login_as()
     other_device = app.test_client()

@@ -209,3 +209,24 @@ def test_a_table_inside_a_table_joins_its_cell_and_the_outer_table_goes_on():
     )
     assert [["".join(r.text for r in cell) for cell in row] for row in table.rows] == [["a x y", "b"], ["c"]]
     assert after.plain_text() == "after"
+
+
+def test_the_customers_address_prints_with_the_country_named_in_their_language(app, make_user):
+    sara = make_user(
+        "customer",
+        name="سارا احمدی",
+        language="fa",
+        address_street="خیابان ولیعصر، پلاک 12",
+        address_postal_code="1968917",
+        address_city="تهران",
+        address_country="IR",
+        phone="+98 21 1234 5678",
+    )
+    body = (
+        "<p>{{ customer.street }}<br>{{ customer.postal_code }} {{ customer.city }}<br>"
+        "{{ customer.country }}</p>"
+        '<p dir="ltr">{{ customer.phone }}</p>'
+    )
+    text = page_text(download_as(app, sara, publish_template(app, body)))
+    assert "خیابان ولیعصر، پلاک" in text and "1968917" in text and "تهران" in text and "ایران" in text
+    assert "+98 21 1234 5678" in text

@@ -68,7 +68,8 @@ DEMO_TEMPLATE = (
     "<p>Thank you for being our customer since <strong>{{ customer.member_since }}</strong>.</p>\n"
     "<table><tr><th>Your details</th><th></th></tr>\n"
     "<tr><td>Email</td><td>{{ customer.email }}</td></tr>\n"
-    "<tr><td>Organization</td><td>{{ customer.organization or '-' }}</td></tr></table>\n"
+    "<tr><td>Organization</td><td>{{ customer.organization or '-' }}</td></tr>\n"
+    "<tr><td>Address</td><td>{{ customer.address or '-' }}</td></tr></table>\n"
     "<ul><li>Open a support ticket from any page.</li><li>Find every document here, in one place.</li></ul>"
 )
 DEMO_TEMPLATE_FA = (
@@ -76,7 +77,8 @@ DEMO_TEMPLATE_FA = (
     "<p>سپاس که از <strong>{{ customer.member_since }}</strong> مشتری ما هستید.</p>\n"
     "<table><tr><th>مشخصات شما</th><th></th></tr>\n"
     "<tr><td>ایمیل</td><td>{{ customer.email }}</td></tr>\n"
-    "<tr><td>سازمان</td><td>{{ customer.organization or '-' }}</td></tr></table>\n"
+    "<tr><td>سازمان</td><td>{{ customer.organization or '-' }}</td></tr>\n"
+    "<tr><td>نشانی</td><td>{{ customer.address or '-' }}</td></tr></table>\n"
     "<ul><li>از هر صفحه می‌توانید درخواست پشتیبانی ثبت کنید.</li><li>همهٔ اسناد شما اینجا در یک جاست.</li></ul>"
 )
 DEMO_DOCUMENTS = [

@@ -32,6 +32,11 @@ def profile():
         current_user.name = form.name.data
         current_user.language = form.language.data
         current_user.timezone = form.timezone.data
+        current_user.address_street = (form.address_street.data or "").strip()
+        current_user.address_postal_code = (form.address_postal_code.data or "").strip()
+        current_user.address_city = (form.address_city.data or "").strip()
+        current_user.address_country = form.address_country.data or ""
+        current_user.phone = (form.phone.data or "").strip()
         db.session.commit()
         flash(_("Your profile is saved."), "success")
         return redirect(url_for("account.profile"))

@@ -27,6 +27,13 @@ def export_customer_data(user: User) -> dict[str, Any]:
             "role": user.role,
             "language": user.language,
             "timezone": user.timezone,
+            "address": {
+                "street": user.address_street,
+                "postal_code": user.address_postal_code,
+                "city": user.address_city,
+                "country": user.address_country,
+            },
+            "phone": user.phone,
             "email_verified_at": _iso(user.email_verified_at),
             "created_at": _iso(user.created_at),
             "last_login_at": _iso(user.last_login_at),

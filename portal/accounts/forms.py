@@ -10,6 +10,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, SelectChoice, SelectField, StringField
 from wtforms.validators import Email, InputRequired, Length, ValidationError
 
+from portal.accounts.address_form import PostalAddressForm
 from portal.accounts.models import EMAIL_MAX, NAME_MAX
 from portal.passwords import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
 
@@ -94,7 +95,7 @@ class ResetPasswordForm(FlaskForm):
     password = _new_password_field(_l("New password"))
 
 
-class ProfileForm(FlaskForm):
+class ProfileForm(PostalAddressForm):
     name = _name_field()
     language = SelectField(_l("Language"), validators=[InputRequired()])
     timezone = StringField(
@@ -136,6 +137,7 @@ LANGUAGE_NAMES = {"en": "English", "fa": "فارسی"}
 
 
 def language_choices() -> list[SelectChoice]:
+    """The deployment's languages, each named in itself, so a person finds theirs whatever is shown."""
     return [
         SelectChoice(code, LANGUAGE_NAMES.get(code, code)) for code in current_app.config["PORTAL_LANGUAGES"]
     ]

@@ -13,6 +13,10 @@ from portal.database import db, utcnow
 
 NAME_MAX = 100
 EMAIL_MAX = 254
+STREET_MAX = 200
+CITY_MAX = 100
+POSTAL_CODE_MAX = 20
+PHONE_MAX = 40
 
 
 def new_session_token() -> str:
@@ -34,6 +38,13 @@ class User(UserMixin, db.Model):
     timezone: Mapped[str] = mapped_column(String(64), default="UTC")
     email_verified_at: Mapped[datetime | None] = mapped_column()
     session_token: Mapped[str] = mapped_column(String(64), default=new_session_token)
+    # The postal address, all optional: documents made for the customer print it. The country is an
+    # ISO 3166 code, named in the reader's language when printed.
+    address_street: Mapped[str] = mapped_column(String(STREET_MAX), default="", server_default="")
+    address_city: Mapped[str] = mapped_column(String(CITY_MAX), default="", server_default="")
+    address_postal_code: Mapped[str] = mapped_column(String(POSTAL_CODE_MAX), default="", server_default="")
+    address_country: Mapped[str] = mapped_column(String(2), default="", server_default="")
+    phone: Mapped[str] = mapped_column(String(PHONE_MAX), default="", server_default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     last_login_at: Mapped[datetime | None] = mapped_column()
 

@@ -26,6 +26,7 @@ from portal.access import agent
 from portal.accounts.forms import LANGUAGE_NAMES
 from portal.accounts.models import User
 from portal.contributions import Panel
+from portal.customer_fields import postal_address
 from portal.database import db
 from portal.plugin_manager import plugin_host
 from portal.staff.core_panels import organization_panel, timeline_panel
@@ -182,6 +183,7 @@ def profile_panel(customer: User, viewer: User) -> list[Panel]:
                 "person": customer,
                 "role_label": ROLE_LABELS[customer.role],
                 "language_name": LANGUAGE_NAMES.get(customer.language, customer.language),
+                "address": postal_address(customer)["address"],
             },
             order=10,
         )

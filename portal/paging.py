@@ -53,10 +53,9 @@ def keyset_page(
     are typed and shared by people, and a broken one should not be an error. Integer keys must not
     be negative (ids, costs, counts), so that a stray ``-1`` in a link also means the first page.
 
-    ``values(row)`` gives a result row's key values; by default they are read from the row's
-    attributes named like the keys, which fits a select of one entity (``scalars=True``, read with
-    ``db.session.scalars``) or of named columns (``scalars=False``). A select of several entities
-    passes its own, say ``lambda row: (row.Ticket.id,)``.
+    ``values(row)`` gives a result row's key values. By default each key is read from the row by its
+    name, from the key's entity when the row holds several (``select(Ticket, User.name)`` with
+    ``scalars=False`` reads ``row.Ticket.id``); pass ``values`` for a key that is an expression.
     """
     if not keys:
         raise ValueError("keyset_page needs at least one ordering key")
@@ -70,7 +69,7 @@ def keyset_page(
     if len(rows) <= size:
         return Page(items=rows, next_cursor=None)
     last = rows[size - 1]
-    shown = values(last) if values is not None else [getattr(last, _name(key)) for key in keys]
+    shown = values(last) if values is not None else [_read(last, key) for key in keys]
     return Page(items=rows[:size], next_cursor=encode_cursor(shown))
 
 
@@ -85,6 +84,13 @@ def _beyond(keys: Sequence[Key], after: list[Any], descending: bool) -> ColumnEl
     left = tuple_(*keys)
     right = tuple_(*(literal(value, key.type) for key, value in zip(keys, after, strict=True)))
     return left < right if descending else left > right
+
+
+def _read(row: Any, key: Key) -> Any:
+    """A key's value from a result row: from the key's entity when the row holds several things."""
+    owner = getattr(key, "class_", None)
+    source = getattr(row, owner.__name__, None) if owner is not None and not isinstance(row, owner) else None
+    return getattr(source if source is not None else row, _name(key))
 
 
 def _name(key: Key) -> str:

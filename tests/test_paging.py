@@ -81,13 +81,24 @@ def test_datetime_key_with_ties_pages_in_time_order(events, descending):
     assert pages[0].next_cursor.startswith("2026-01-31T")
 
 
-def test_rows_of_several_entities_read_their_keys_with_values(events):
+def test_rows_of_several_entities_read_their_keys_from_the_keys_entity(events):
     query = select(AuditEvent, AuditEvent.kind.label("what"))
+    first = keyset_page(query, [AuditEvent.id], cursor=None, size=5, scalars=False)
+    assert [row.AuditEvent.id for row in first.items] == sorted(events)[:5]
+    assert first.next_cursor == str(sorted(events)[4])
+    second = keyset_page(query, [AuditEvent.id], cursor=first.next_cursor, size=5, scalars=False)
+    assert [row.AuditEvent.id for row in second.items] == sorted(events)[5:10]
+
+
+def test_values_reads_keys_the_helper_cannot_name(events):
+    shifted = AuditEvent.id + 1000
+    query = select(AuditEvent.id, shifted.label("shifted"))
+    with pytest.raises(TypeError, match="pass values="):
+        keyset_page(query, [shifted], cursor=None, size=5, scalars=False)
     page = keyset_page(
-        query, [AuditEvent.id], cursor=None, size=5, scalars=False, values=lambda row: (row.AuditEvent.id,)
+        query, [shifted], cursor=None, size=5, scalars=False, values=lambda row: (row.shifted,)
     )
-    assert [row.AuditEvent.id for row in page.items] == sorted(events)[:5]
-    assert page.next_cursor == str(sorted(events)[4])
+    assert page.next_cursor == str(sorted(events)[4] + 1000)
 
 
 def test_an_empty_result_is_one_empty_last_page(app):

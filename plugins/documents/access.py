@@ -120,7 +120,6 @@ def customer_page(
         cursor=before,
         size=size,
         descending=True,
-        values=lambda result: (result.Document.id,),
         scalars=False,
     )
     rows = [Row(document, version, not opened) for document, version, opened in page.items]

@@ -305,7 +305,6 @@ def staff_show(document_id: int) -> str:
         cursor=request.args.get("log_before"),
         size=LOG_PAGE,
         descending=True,
-        values=lambda row: (row.Download.id,),
         scalars=False,
     )
     return render_template(

@@ -178,7 +178,6 @@ def vouchers() -> str:
         cursor=request.args.get("before"),
         size=PAGE,
         descending=True,
-        values=lambda row: (row.Redemption.id,),
         scalars=False,
     )
     return render_template("loyalty/vouchers.html", rows=page.items, next_before=page.next_cursor)

@@ -60,7 +60,6 @@ def index() -> str:
         cursor=request.args.get("before"),
         size=PAGE,
         descending=True,
-        values=lambda row: (row.Invitation.id,),
         scalars=False,
     )
     now = utcnow()

@@ -165,7 +165,6 @@ def audit_page(form: AuditFilterForm) -> tuple[list[Row[Any]], str | None]:
         cursor=form.before.data or None,
         size=AUDIT_PAGE_SIZE,
         descending=True,
-        values=lambda row: (row.AuditEvent.id,),
         scalars=False,
     )
     return page.items, page.next_cursor

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Any
 
@@ -50,6 +51,10 @@ class AuditEvent(db.Model):
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
 
+# A plugin's kinds are "<plugin>.<event>", so they can never be mistaken for the core's.
+PLUGIN_KIND = re.compile(r"^([a-z][a-z0-9_]{0,30})\.([a-z][a-z0-9_]{0,31})$")
+
+
 def record(kind: str, actor_id: int | None = None, **detail: Any) -> AuditEvent:
     """Add an audit event to the current transaction; it is kept only if that transaction commits.
 
@@ -57,6 +62,29 @@ def record(kind: str, actor_id: int | None = None, **detail: Any) -> AuditEvent:
     """
     if kind not in SECURITY_EVENTS:
         raise ValueError(f"Unknown audit event kind {kind!r}: add it to SECURITY_EVENTS in portal/audit.py.")
+    return _add(kind, actor_id, detail)
+
+
+def record_audit_event(kind: str, actor_id: int | None, **detail: Any) -> AuditEvent:
+    """Log something a plugin's staff did that an administrator must be able to check later.
+
+    Who granted goodwill points, who published a document to whom: the plugin's own tables say what
+    happened, the audit log answers "who, when, from where" beside the core's security events, with
+    the same filters. ``kind`` is ``"<plugin>.<event>"`` naming an installed plugin; ``detail`` must
+    be JSON (ids, amounts, short reasons; never a password or a document's content). Kept only if
+    the caller's transaction commits.
+    """
+    from portal.plugin_manager import plugin_host  # the plugin host imports models that import this
+
+    match = PLUGIN_KIND.match(kind)
+    if match is None or match.group(1) not in plugin_host().installed:
+        raise ValueError(
+            f"Audit event kinds from plugins are '<plugin>.<event>' for an installed plugin, not {kind!r}."
+        )
+    return _add(kind, actor_id, detail)
+
+
+def _add(kind: str, actor_id: int | None, detail: dict[str, Any]) -> AuditEvent:
     ip = request.remote_addr if has_request_context() else None
     event = AuditEvent(kind=kind, actor_id=actor_id, ip_address=ip, detail=detail)
     db.session.add(event)

@@ -11,6 +11,7 @@ from markupsafe import Markup
 
 from portal.access import admin, agent, customer, public
 from portal.accounts.models import User
+from portal.audit import record_audit_event
 from portal.contributions import NavItem, NotificationType, Panel, Widget
 from portal.customer_fields import customer_fields
 from portal.database import db, utcnow
@@ -85,6 +86,7 @@ __all__ = [
     "keyset_page",
     "notify",
     "public",
+    "record_audit_event",
     "render_widget",
     "scope_for",
     "segment_by_key",

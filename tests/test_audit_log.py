@@ -151,3 +151,21 @@ def test_a_sign_in_from_another_device_shows_under_its_address(app, client, logi
     login_as("admin")
     page = client.get("/staff/audit?email=carol@example.com").get_data(as_text=True)
     assert [kind for _when, kind, _account in listed(page)] == ["login", "login_failed"]
+
+
+def test_plugins_log_their_own_kinds_and_administrators_filter_on_them(app, client, login_as):
+    from portal.plugin import record_audit_event
+
+    login_as("admin")
+    with app.test_request_context("/"):
+        for wrong in ("goodwill_granted", "nosuchplugin.granted", "example.Bad Kind", "example."):
+            with pytest.raises(ValueError, match=r"<plugin>\.<event>"):
+                record_audit_event(wrong, None)
+        record_audit_event("example.note_exported", None, note_id=7)
+        db.session.commit()
+    page = client.get("/staff/audit").get_data(as_text=True)
+    assert '<option value="example.note_exported">' in page, "kinds the log holds are offered"
+    filtered = client.get("/staff/audit?kind=example.note_exported").get_data(as_text=True)
+    assert "note_id" in filtered
+    refused = client.get("/staff/audit?kind=<script>").get_data(as_text=True)
+    assert "Choose an event from the list." in refused

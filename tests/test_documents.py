@@ -11,6 +11,7 @@ from flask_babel import force_locale, gettext
 from sqlalchemy import select
 
 from plugins.documents.models import Document, DocumentTemplate, Version
+from portal.audit import AuditEvent
 from portal.database import db, utcnow
 from portal.events import StoredEvent
 from portal.organizations.models import Membership, Organization
@@ -209,6 +210,18 @@ def test_unpublished_and_expired_documents_disappear(app, client, make_user, sta
     assert client.get(f"/documents/{second}/download").status_code == 404
     post_form(staff_client, f"/staff/documents/{first}/publish", {})
     assert client.get(f"/documents/{first}/download").status_code == 200
+    with app.app_context():
+        logged = db.session.execute(
+            select(AuditEvent.kind, AuditEvent.detail["document_id"].as_integer())
+            .where(AuditEvent.kind.like("documents.%"))
+            .order_by(AuditEvent.id)
+        ).all()
+    assert [tuple(row) for row in logged] == [
+        ("documents.published", first),
+        ("documents.published", second),
+        ("documents.unpublished", first),
+        ("documents.published", first),
+    ], "the audit log says who published and hid what, in order"
 
 
 def test_audiences_are_the_cores_segments(app, make_user, staff):

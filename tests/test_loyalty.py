@@ -14,9 +14,10 @@ from plugins.loyalty import awards, contributions, ledger, rewards
 from plugins.loyalty.ledger import InsufficientPointsError, LedgerError
 from plugins.loyalty.models import Account, Entry, Redemption, Reward
 from portal.accounts.models import User
+from portal.audit import AuditEvent
 from portal.events import StoredEvent, deliver_event
 from portal.plugin import Event, all_segments, customer_fields, db, emit, in_segment, set_setting, utcnow
-from portal.testing import post_form, statements_run
+from portal.testing import TEST_PASSWORD, log_in, post_form, statements_run
 
 pytestmark = pytest.mark.plugins("loyalty")
 
@@ -202,6 +203,27 @@ def test_goodwill_within_the_role_limit(app, client, login_as, make_user):
     with app.app_context():
         entry = db.session.scalar(select(Entry).where(Entry.user_id == person.id))
         assert (entry.kind, entry.reason) == ("goodwill", "Late delivery")
+
+
+def test_goodwill_and_adjustments_are_in_the_audit_log_once(app, client, login_as, make_user):
+    person = make_user()
+    agent = login_as("agent")
+    url = f"/staff/loyalty/customers/{person.id}/goodwill"
+    for _attempt in range(2):  # a double-posted form grants, and is logged, once
+        post_form(client, url, {"points": "40", "reason": "Parcel came late", "request_key": "k1"})
+    with app.app_context():
+        logged = db.session.scalars(select(AuditEvent).where(AuditEvent.kind.like("loyalty.%"))).all()
+        assert [(event.kind, event.actor_id, event.detail) for event in logged] == [
+            (
+                "loyalty.goodwill_granted",
+                agent.id,
+                {"user_id": person.id, "points": 40, "reason": "Parcel came late"},
+            )
+        ]
+    admin = app.test_client()
+    log_in(admin, make_user("admin").email, TEST_PASSWORD)
+    page = admin.get("/staff/audit?kind=loyalty.goodwill_granted").get_data(as_text=True)
+    assert '<option selected value="loyalty.goodwill_granted">' in page and "Parcel came late" in page
 
 
 def test_ticket_slot_renders_the_goodwill_form_for_staff_only(app, make_user):

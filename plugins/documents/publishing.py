@@ -13,6 +13,7 @@ from portal.plugin import (
     enqueue,
     get_setting,
     notify,
+    record_audit_event,
     segment_member_ids,
     storage,
     task,
@@ -83,11 +84,18 @@ def publish(document: Document, actor: User) -> None:
         select(Version.id).where(Version.document_id == document.id).order_by(Version.id.desc()).limit(1)
     )
     events.published(document.id, version, audience_label(document), document.audience_customer_id, actor.id)
+    record_audit_event(
+        "documents.published", actor.id, document_id=document.id, audience=audience_label(document)
+    )
     enqueue(NOTIFY_TASK, document_id=document.id)
 
 
-def unpublish(document: Document) -> None:
+def unpublish(document: Document, actor: User) -> None:
+    """Hide the document from its audience at once; the audit log keeps who did it."""
+    if not document.published:
+        return
     document.published = False
+    record_audit_event("documents.unpublished", actor.id, document_id=document.id)
 
 
 def audience_ids(document: Document):

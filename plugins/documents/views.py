@@ -358,7 +358,7 @@ def staff_publish(document_id: int) -> Response:
 def staff_unpublish(document_id: int) -> Response:
     document = _staff_document_or_404(document_id)
     if ActionForm().validate_on_submit():
-        publishing.unpublish(document)
+        publishing.unpublish(document, current_user)
         db.session.commit()
         flash(_("Unpublished: customers no longer see it."), "success")
     return redirect(url_for("documents_staff.staff_show", document_id=document_id))

@@ -21,6 +21,7 @@ from portal.plugin import (
     discard_unless_committed,
     is_htmx_request,
     keyset_page,
+    record_audit_event,
     render_widget,
 )
 
@@ -332,6 +333,14 @@ def goodwill(user_id: int):
         db.session.rollback()
         flash(str(error), "error")
         return _back(person.id, form.next.data)
+    if entry is not None:
+        record_audit_event(
+            "loyalty.goodwill_granted",
+            current_user.id,
+            user_id=person.id,
+            points=entry.points,
+            reason=entry.reason,
+        )
     db.session.commit()
     if entry is None:
         flash(_("These goodwill points were already granted."), "success")
@@ -374,6 +383,12 @@ def cancel_redemption(redemption_id: int):
     if not CancelForm().validate_on_submit():
         abort(400)
     if rewards.cancel(redemption, current_user.id):
+        record_audit_event(
+            "loyalty.redemption_cancelled",
+            current_user.id,
+            user_id=redemption.user_id,
+            redemption_id=redemption.id,
+        )
         db.session.commit()
         flash(_("The redemption is cancelled and its points given back."), "success")
     else:
@@ -408,6 +423,14 @@ def adjust(user_id: int):
         db.session.rollback()
         flash(str(error), "error")
         return _back(person.id)
+    if entry is not None:
+        record_audit_event(
+            "loyalty.balance_adjusted",
+            current_user.id,
+            user_id=person.id,
+            points=entry.points,
+            reason=entry.reason,
+        )
     db.session.commit()
     if entry is not None:
         flash(_("The balance is adjusted by %(points)+d points.", points=entry.points), "success")

@@ -28,6 +28,7 @@ from portal.config import load_config
 from portal.database import db
 from portal.errors import install_error_pages
 from portal.extensions import babel, csrf, login_manager, migrate
+from portal.htmx import is_htmx_request
 from portal.i18n import select_locale, select_timezone, text_direction
 from portal.jobs import init_jobs
 from portal.notifications import views as notification_views
@@ -127,7 +128,7 @@ def _load_user(session_id: str) -> User | None:
 def _unauthorized():
     from flask import flash, redirect, url_for
 
-    if request.headers.get("HX-Request") == "true":
+    if is_htmx_request():
         return "", 401, {"HX-Redirect": url_for("auth.login")}
     flash(login_manager.login_message, login_manager.login_message_category)
     return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))

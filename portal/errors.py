@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from flask import Flask, render_template, request
+from flask import Flask, render_template
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from portal.database import db
+from portal.htmx import is_htmx_request
 
 
 def _messages() -> dict[int, tuple[str, str]]:
@@ -41,7 +42,7 @@ PROBLEM_BOX = "#request-problem"
 def install_error_pages(app: Flask) -> None:
     def render(status: int, detail: str | None = None):
         title, advice = _messages().get(status, _messages()[400 if status < 500 else 500])
-        if request.headers.get("HX-Request") == "true":
+        if is_htmx_request():
             # An htmx request swaps its answer into part of the page: a whole error page there would
             # nest a page in a card and could replace the form the person was filling in. The problem
             # goes to the page's problem box instead, and the form keeps what they typed.
@@ -53,7 +54,7 @@ def install_error_pages(app: Flask) -> None:
 
     @app.errorhandler(CSRFError)
     def csrf_error(error: CSRFError):
-        if request.headers.get("HX-Request") == "true":
+        if is_htmx_request():
             return render(
                 400,
                 _("This page has expired. Keep a copy of what you typed, reload the page and send it again."),

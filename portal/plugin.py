@@ -6,7 +6,7 @@ This module is the stable surface of the core; anything not re-exported here may
 from __future__ import annotations
 
 import pluggy
-from flask import render_template, request
+from flask import render_template
 from markupsafe import Markup
 
 from portal.access import admin, agent, customer, public
@@ -16,6 +16,7 @@ from portal.contributions import NavItem, NotificationType, Panel, Widget
 from portal.customer_fields import customer_fields
 from portal.database import db, utcnow
 from portal.events import Event, emit
+from portal.htmx import is_htmx_request
 from portal.jobs import enqueue, task
 from portal.notifications.service import NotificationError, notify
 from portal.organizations.scope import Scope, scope_for
@@ -35,11 +36,6 @@ from portal.storage import (
 from portal.urls import external_url
 
 hookimpl = pluggy.HookimplMarker("portal")
-
-
-def is_htmx_request() -> bool:
-    """htmx marks its requests, so a view can answer with a fragment instead of a whole page."""
-    return request.headers.get("HX-Request") == "true"
 
 
 def render_widget(template: str, title: str, **context: object) -> str:

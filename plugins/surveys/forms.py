@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -15,6 +16,9 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
+from portal.plugin import all_segments
+
+from .library import template_labels
 from .models import HELP_MAX, INTRO_MAX, KINDS, OPTIONS_MAX, QUESTION_MAX, TITLE_MAX
 
 
@@ -36,6 +40,17 @@ class NewSurveyForm(FlaskForm):
     template = SelectField(_l("Start from"), choices=[])
     title = StringField(_l("Title"), validators=[Optional(), Length(max=TITLE_MAX)])
 
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.template.choices = [SelectChoice(value, label) for value, label in template_labels()]
+
+
+def audience_choices() -> list[tuple[str, str]]:
+    """Who a survey may be sent to: the segments on offer now, after "nobody" for event-only surveys."""
+    return [("", _("Nobody (event-triggered only)"))] + [
+        (segment.key, str(segment.label)) for segment in all_segments()
+    ]
+
 
 class SurveyForm(FlaskForm):
     title = StringField(_l("Title"), validators=[DataRequired(), Length(max=TITLE_MAX)])
@@ -56,6 +71,10 @@ class SurveyForm(FlaskForm):
     )
     opens_at = DateTimeLocalField(_l("Opens"), validators=[Optional()], format="%Y-%m-%dT%H:%M")
     closes_at = DateTimeLocalField(_l("Closes"), validators=[Optional()], format="%Y-%m-%dT%H:%M")
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.audience_key.choices = [SelectChoice(value, label) for value, label in audience_choices()]
 
 
 class QuestionForm(FlaskForm):

@@ -13,12 +13,10 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, select, update
 from werkzeug.wrappers import Response as WerkzeugResponse
-from wtforms import SelectChoice
 
 from portal.plugin import (
     User,
     agent,
-    all_segments,
     customer,
     db,
     is_htmx_request,
@@ -29,7 +27,7 @@ from portal.plugin import (
 )
 
 from . import library, service
-from .forms import ActionForm, NewSurveyForm, QuestionForm, SurveyForm
+from .forms import ActionForm, NewSurveyForm, QuestionForm, SurveyForm, audience_choices
 from .models import TEXT_KINDS, Answer, Invitation, Question, Response, Survey
 
 bp = Blueprint(
@@ -258,7 +256,6 @@ def staff_index() -> str:
     )
     surveys = page.items
     form = NewSurveyForm()
-    form.template.choices = [SelectChoice(value, label) for value, label in library.template_labels()]
     counts = dict(
         db.session.execute(
             select(Response.survey_id, func.count())
@@ -279,7 +276,6 @@ def staff_index() -> str:
 @agent
 def staff_new() -> WerkzeugResponse:
     form = NewSurveyForm()
-    form.template.choices = [SelectChoice(value, label) for value, label in library.template_labels()]
     if not form.validate_on_submit():
         flash(_("Please choose a template."), "error")
         return redirect(url_for("surveys_staff.staff_index"))
@@ -293,18 +289,11 @@ def staff_new() -> WerkzeugResponse:
     return redirect(url_for("surveys_staff.edit", survey_id=survey.id))
 
 
-def _audience_choices() -> list[tuple[str, str]]:
-    return [("", _("Nobody (event-triggered only)"))] + [
-        (segment.key, str(segment.label)) for segment in all_segments()
-    ]
-
-
 @staff_bp.route("/<int:survey_id>/", methods=["GET", "POST"])
 @agent
 def edit(survey_id: int) -> str | WerkzeugResponse | tuple[str, int]:
     survey = _staff_survey(survey_id)
     form = SurveyForm(obj=survey)
-    form.audience_key.choices = [SelectChoice(value, label) for value, label in _audience_choices()]
     if request.method == "POST":
         if form.validate_on_submit():
             key = form.audience_key.data or None
@@ -377,7 +366,6 @@ def add_question(survey_id: int) -> str | WerkzeugResponse | tuple[str, int]:
             db.session.commit()
             return redirect(url_for("surveys_staff.edit", survey_id=survey.id))
     form = SurveyForm(obj=survey)
-    form.audience_key.choices = [SelectChoice(value, label) for value, label in _audience_choices()]
     return _edit_page(survey, form, question_form), 422
 
 
@@ -463,7 +451,7 @@ def results(survey_id: int) -> str:
         data=data,
         dates=dates,
         segment=segment,
-        segments=[] if survey.anonymous else _audience_choices()[1:],
+        segments=[] if survey.anonymous else audience_choices()[1:],
         text_kinds=TEXT_KINDS,
     )
 

@@ -76,6 +76,10 @@ class RateForm(FlaskForm):
 class StatusForm(FlaskForm):
     status = SelectField(_l("Status"))
 
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.status.choices = [SelectChoice(value, label) for value, label in status_choices()]
+
 
 class AssignForm(FlaskForm):
     assignee = SelectField(_l("Assignee"))

@@ -518,7 +518,6 @@ def bulk() -> Response:
 
 def _staff_page(ticket: Ticket, reply_form: StaffReplyForm | None = None) -> dict[str, Any]:
     status_form = StatusForm(formdata=None, status=ticket.status)
-    status_form.status.choices = [SelectChoice(value, label) for value, label in status_choices()]
     agents = _agents()
     assign_form = AssignForm(formdata=None, assignee=str(ticket.assignee_id or ""))
     assign_form.assignee.choices = [SelectChoice("", _("Nobody"))] + [
@@ -616,7 +615,6 @@ def staff_download(ticket_id: int, attachment_id: int) -> Response:
 def staff_status(ticket_id: int) -> Response:
     ticket = _staff_ticket(ticket_id)
     form = StatusForm()
-    form.status.choices = [SelectChoice(value, label) for value, label in status_choices()]
     if form.validate_on_submit() and service.change_status(ticket, form.status.data, current_user):
         db.session.commit()
         flash(_("Status changed."), "success")

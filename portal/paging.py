@@ -16,6 +16,7 @@ from typing import Any, TypeAlias
 from sqlalchemy import BigInteger, ColumnElement, Integer, Select, String, literal, tuple_
 from sqlalchemy.orm import InstrumentedAttribute
 
+from portal.converters import ID_MAX
 from portal.database import db
 
 # Parts of a compound cursor are joined with this; an underscore is never part of an integer or an
@@ -98,6 +99,18 @@ def _name(key: Key) -> str:
     if not name:
         raise TypeError(f"keyset_page cannot read {key!r} from a row; pass values=")
     return name
+
+
+def page_link_id(raw: str | None) -> int | None:
+    """The id a hand-made page link carries (``?before=123``), or ``None`` for the first page.
+
+    For lists paged by id alone without ``keyset_page``. Like a cursor, a link that cannot name an id
+    (text, ``-1``, ``0``, a number past the INTEGER range) means the first page, not an error.
+    """
+    if raw is None or not (raw.isascii() and raw.isdigit()) or len(raw) > len(str(ID_MAX)):
+        return None
+    value = int(raw)
+    return value if 0 < value <= ID_MAX else None
 
 
 def encode_cursor(values: Sequence[Any]) -> str:

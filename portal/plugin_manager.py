@@ -13,11 +13,12 @@ from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 import pluggy
-from flask import Flask, abort, current_app, g, has_request_context, request
+from flask import Blueprint, Flask, abort, current_app, g, has_request_context, request
 from sqlalchemy import select
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from portal import hookspecs
+from portal.access import declared_access
 from portal.database import db
 
 if TYPE_CHECKING:
@@ -106,6 +107,25 @@ class PluginHost:
                 self.app.register_blueprint(blueprint)
                 self.blueprint_owner[blueprint.name] = plugin_name
 
+    def refuse_undeclared_views(self) -> None:
+        """Stop the start if any view, a plugin's or the core's, does not declare who may open it.
+
+        Deny by default: a view without a declaration would answer anyone, signed in or not. Every
+        installed plugin's blueprints are registered whether enabled or not, so a disabled plugin is
+        checked too; it could be switched on later without a restart. Static files are everyone's.
+        """
+        for rule in self.app.url_map.iter_rules():
+            view = self.app.view_functions[rule.endpoint]
+            if serves_static_files(rule.endpoint, view) or declared_access(view) is not None:
+                continue
+            owner = self.blueprint_owner.get(rule.endpoint.split(".")[0])
+            where = f"of plugin {owner!r}" if owner else "of the portal core"
+            raise PluginError(
+                f"The view {rule.endpoint!r} {where} (URL {rule.rule}) does not say who may open it, "
+                "so anyone could. Decorate it with one of portal.plugin.public, customer, agent or admin "
+                "(for a class-based view, list it in the view's decorators)."
+            )
+
     # --- enabled state -------------------------------------------------------------------------
 
     def stored_switches(self) -> dict[str, bool]:
@@ -193,6 +213,11 @@ class _EnabledHooks:
         if not self._disabled:
             return getattr(self._host.manager.hook, hook_name)
         return self._host.subset_caller(hook_name, self._disabled)
+
+
+def serves_static_files(endpoint: str, view: Any) -> bool:
+    """Whether a view is Flask's static route or a blueprint's: the same files for everyone, undeclared."""
+    return endpoint == "static" or getattr(view, "__func__", None) is Blueprint.send_static_file
 
 
 def plugin_host(app: Flask | None = None) -> PluginHost:

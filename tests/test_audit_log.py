@@ -88,6 +88,21 @@ def test_dates_are_days_in_the_administrators_time_zone(app, client, login_as):
     assert [when for when, _kind, _account in listed(since)] == ["2026-03-03 00:00:00"]
 
 
+@pytest.mark.parametrize("zone", ["Asia/Tehran", "America/Los_Angeles"])
+def test_the_farthest_dates_a_date_input_allows_mean_from_the_beginning_and_until_the_end(
+    app, client, login_as, zone
+):
+    """9999-12-31 has no day after it and 0001-01-01 no midnight in UTC east of Greenwich: no 500."""
+    login_as("admin", timezone=zone)
+    add_event(app, "plugin_enabled", when=datetime(2026, 3, 1, 12, 0), plugin="in-range")
+    everything = client.get("/staff/audit?date_from=0001-01-01&date_to=9999-12-31")
+    assert everything.status_code == 200 and "in-range" in everything.get_data(as_text=True)
+    far_future = client.get("/staff/audit?date_from=9999-12-31&date_to=9999-12-31")
+    assert far_future.status_code == 200 and "in-range" not in far_future.get_data(as_text=True)
+    far_past = client.get("/staff/audit?date_from=0001-01-01&date_to=0001-01-01")
+    assert far_past.status_code == 200 and "in-range" not in far_past.get_data(as_text=True)
+
+
 def test_paging_keeps_the_filters_with_no_duplicates_or_gaps(app, client, login_as):
     login_as("admin")
     start = datetime(2026, 1, 1)

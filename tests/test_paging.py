@@ -11,7 +11,7 @@ from sqlalchemy import select, text
 
 from portal.audit import AuditEvent
 from portal.database import db
-from portal.paging import Page, _beyond, encode_cursor, keyset_page
+from portal.paging import Page, _beyond, encode_cursor, keyset_page, page_link_id
 
 START = datetime(2026, 1, 31, 9, 30, 0, 250000)
 
@@ -168,3 +168,23 @@ def test_sqlite_seeks_the_index_for_a_compound_key(app):
         sql = str(query.compile(db.engine, compile_kwargs={"literal_binds": True}))
         plan = " ".join(str(row[-1]) for row in db.session.execute(text("EXPLAIN QUERY PLAN " + sql)))
         assert "SEARCH" in plan and "ix_test_kind_id" in plan and "TEMP B-TREE" not in plan, plan
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("41", 41),
+        ("2147483647", 2147483647),
+        (None, None),
+        ("", None),
+        ("0", None),
+        ("-1", None),
+        ("2147483648", None),
+        ("123456789012345678", None),
+        ("9" * 5000, None),
+        ("٤١", None),  # digits of another script: str.isdigit says yes, but no link of ours has them
+        ("41abc", None),
+    ],
+)
+def test_a_hand_made_page_link_id_is_an_id_or_the_first_page(raw, expected):
+    assert page_link_id(raw) == expected

@@ -190,3 +190,25 @@ def test_blueprint_without_the_plugin_name_is_refused(app_config, monkeypatch):
     install_stand_in(monkeypatch, "misnamed", "misnamed_blueprint_plugin")
     with pytest.raises(PluginError, match="'misnamed' registers a blueprint named 'notes'"):
         create_app(dict(app_config))
+
+
+@pytest.mark.parametrize(
+    ("case", "endpoint"),
+    [
+        ("Routed", "routed.forgotten_page"),
+        ("Nested", "nested.inner.inner_forgotten"),
+        ("Ruled", "ruled.ruled_forgotten"),
+        ("Classy", "classy.forgotten"),
+    ],
+)
+def test_a_view_without_an_access_declaration_stops_the_start(app_config, monkeypatch, case, endpoint):
+    """Installed is enough, enabled or not: a disabled plugin can be switched on later without a restart."""
+    plugin = case.lower()
+    install_stand_in(monkeypatch, plugin, f"undeclared_view_plugin:{case}")
+    for enabled in ([], [plugin]):
+        app_config["PORTAL_PLUGINS"] = enabled
+        with pytest.raises(PluginError) as refusal:
+            create_app(dict(app_config))
+        message = str(refusal.value)
+        assert f"{endpoint!r}" in message and f"plugin {plugin!r}" in message
+        assert "portal.plugin.public, customer, agent or admin" in message

@@ -177,3 +177,100 @@ def test_client_address_comes_from_the_proxy_only_when_configured(app_config, ma
     assert failed_login_ip(app_config) == "127.0.0.1"
     app_config["PORTAL_PROXY_HOPS"] = 1
     assert failed_login_ip(app_config) == "203.0.113.9"
+
+
+def test_a_deleted_account_id_is_never_given_to_a_new_account(app, make_user):
+    """Anything still keyed by the old id (a survey draft, a link) must not find its way to a stranger."""
+    from portal.accounts.models import User
+    from portal.database import db
+
+    make_user()
+    newest = make_user()
+    with app.app_context():
+        db.session.delete(db.session.get(User, newest.id))
+        db.session.commit()
+    assert make_user().id > newest.id
+
+
+def test_the_sqlite_upgrade_to_autoincrement_keeps_every_account_and_what_it_owns(tmp_path):
+    """Rebuilding portal_users must not cascade: with foreign keys on, dropping it deletes children."""
+    import flask_migrate
+    from sqlalchemy import text
+
+    from portal import create_app
+    from portal.database import db
+    from portal.testing.fixtures import base_config
+
+    app = create_app(base_config(tmp_path / "instance", f"sqlite:///{tmp_path / 'old.sqlite3'}", []))
+    with app.app_context():
+        flask_migrate.upgrade(revision="core_0006")
+        db.session.execute(
+            text(
+                "INSERT INTO portal_users (id, email, name, password_hash, role, language, timezone,"
+                " session_token, created_at) VALUES (1, 'a@example.com', 'A', 'x', 'customer', 'en',"
+                " 'UTC', 't', '2026-01-01'), (2, 'b@example.com', 'B', 'x', 'customer', 'en', 'UTC', 't',"
+                " '2026-01-01')"
+            )
+        )
+        db.session.execute(
+            text(
+                "INSERT INTO portal_notifications (user_id, kind, title, body, created_at)"
+                " VALUES (2, 'k', 'Kept', 'Kept', '2026-01-01')"
+            )
+        )
+        db.session.commit()
+        flask_migrate.upgrade(revision="heads")
+        assert db.session.execute(text("SELECT count(*) FROM portal_notifications")).scalar() == 1
+        assert db.session.execute(text("PRAGMA foreign_keys")).scalar() == 1
+        db.session.execute(text("DELETE FROM portal_users WHERE id = 2"))
+        assert db.session.execute(text("SELECT count(*) FROM portal_notifications")).scalar() == 0
+        db.session.execute(
+            text(
+                "INSERT INTO portal_users (email, name, password_hash, role, language, timezone,"
+                " session_token, created_at) VALUES ('c@example.com', 'C', 'x', 'customer', 'en', 'UTC',"
+                " 't', '2026-01-01')"
+            )
+        )
+        assert db.session.execute(text("SELECT max(id) FROM portal_users")).scalar() == 3
+        db.session.rollback()
+        db.engine.dispose()
+
+
+@pytest.mark.parametrize("number", ["2147483648", "99999999999999999999999", "123456789012345678", "0"])
+@pytest.mark.parametrize(
+    ("method", "url"),
+    [
+        ("GET", "/staff/customers/{}"),
+        ("POST", "/staff/operations/jobs/{}/retry"),
+        ("POST", "/staff/operations/deliveries/{}/retry"),
+        ("GET", "/notifications/{}/open"),
+    ],
+)
+def test_an_id_no_database_column_can_hold_is_not_found(client, login_as, method, url, number):
+    """Past 2**31 - 1 PostgreSQL refuses the number, past 2**63 SQLite: the URL must not reach the query."""
+    from portal.testing import csrf_token
+
+    login_as("admin")
+    data = {"csrf_token": csrf_token(client)} if method == "POST" else None
+    assert client.open(url.format(number), method=method, data=data).status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("rule", "path", "status"),
+    [
+        ("/<int:n>", "/1", 200),
+        ("/<int:n>", "/2147483647", 200),
+        ("/<int:n>", "/2147483648", 404),
+        ("/<int:n>", "/0", 404),
+        ("/<int(min=0):n>", "/0", 200),
+        ("/<int(max=99):n>", "/100", 404),
+        ("/<int(max=99):n>", "/99", 200),
+        ("/<int(signed=True):n>", "/-5", 200),
+        ("/<int(signed=True):n>", "/-2147483649", 404),
+    ],
+)
+def test_the_int_converter_is_bounded_to_ids_and_keeps_explicit_bounds(app, rule, path, status):
+    from portal.access import public
+
+    app.add_url_rule(rule, "numbered", public(lambda n: str(n)))
+    assert app.test_client().get(path).status_code == status

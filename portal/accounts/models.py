@@ -27,7 +27,12 @@ class User(UserMixin, db.Model):
     """A person who signs in: a customer, an agent or an administrator."""
 
     __tablename__ = "portal_users"
-    __table_args__ = (CheckConstraint("role IN ('customer', 'agent', 'admin')", name="role"),)
+    __table_args__ = (
+        CheckConstraint("role IN ('customer', 'agent', 'admin')", name="role"),
+        # An id is never handed out twice, so nothing keyed by a deleted account reaches a new one.
+        # PostgreSQL's sequences behave so already; SQLite needs AUTOINCREMENT (see core_0007).
+        {"sqlite_autoincrement": True},
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(EMAIL_MAX), unique=True)

@@ -16,6 +16,7 @@ from portal.database import db
 from portal.notifications import service
 from portal.notifications.forms import EmailPreferencesForm
 from portal.notifications.models import Notification
+from portal.paging import page_link_id
 from portal.plugin import is_htmx_request
 
 bp = Blueprint("notifications", __name__)
@@ -101,5 +102,4 @@ def _own_or_404(notification_id: int) -> Notification:
 
 def _before_argument() -> int | None:
     """The page cursor from the query string; a cursor that cannot be an id means the first page."""
-    before = request.args.get("before", type=int)
-    return before if before is not None and 0 < before <= service.MAX_ID else None
+    return page_link_id(request.args.get("before"))

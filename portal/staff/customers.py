@@ -28,6 +28,7 @@ from portal.accounts.models import User
 from portal.contributions import Panel
 from portal.customer_fields import postal_address
 from portal.database import db
+from portal.paging import page_link_id
 from portal.plugin_manager import plugin_host
 from portal.staff.core_panels import organization_panel, timeline_panel
 
@@ -56,13 +57,14 @@ class Cursor(NamedTuple):
     def decode(cls, text: str) -> Cursor | None:
         """The cursor an "older" link carried, or ``None`` if it was tampered with or cut short."""
         stamp, _sep, ident = text.rpartition("_")
-        if len(text) > CURSOR_MAX or not ident.isdigit() or len(ident) > 18:
+        user_id = page_link_id(ident)
+        if len(text) > CURSOR_MAX or user_id is None:
             return None
         try:
             created_at = datetime.fromisoformat(stamp)
         except ValueError:
             return None
-        return cls(created_at, int(ident)) if created_at.tzinfo is None else None
+        return cls(created_at, user_id) if created_at.tzinfo is None else None
 
 
 def _strip(value: str | None) -> str:

@@ -11,6 +11,7 @@ from portal.access import admin
 from portal.database import db
 from portal.events import EventDelivery, failed_deliveries, retry_delivery
 from portal.jobs import Job, retry_job, troubled_jobs
+from portal.paging import page_link_id
 from portal.schedule import last_runs
 
 bp = Blueprint("operations", __name__, url_prefix="/staff/operations")
@@ -22,8 +23,8 @@ PAGE_SIZE = 25
 @admin
 def index():
     """Failed jobs and deliveries (each list paged on its own), what is waiting, and the scheduled runs."""
-    jobs_before = request.args.get("jobs_before", type=int)
-    deliveries_before = request.args.get("deliveries_before", type=int)
+    jobs_before = page_link_id(request.args.get("jobs_before"))
+    deliveries_before = page_link_id(request.args.get("deliveries_before"))
     jobs = troubled_jobs(jobs_before, PAGE_SIZE + 1)
     deliveries = failed_deliveries(deliveries_before, PAGE_SIZE + 1)
     waiting_jobs = db.session.scalar(select(func.count()).select_from(Job).where(Job.status == "queued"))

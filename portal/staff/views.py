@@ -20,6 +20,7 @@ from portal.access import admin, agent
 from portal.accounts.models import EMAIL_MAX, User, find_user_by_email, normalise_email
 from portal.audit import PLUGIN_KIND, SECURITY_EVENTS, AuditEvent
 from portal.database import db
+from portal.day_filters import parse_filter_day
 from portal.paging import keyset_page
 from portal.plugin_manager import plugin_host
 from portal.plugin_state import PluginState
@@ -135,11 +136,9 @@ def _plugin_kinds_logged() -> list[str]:
 
 
 def _parse_day(text: str | None) -> date | None:
-    """A date typed as YYYY-MM-DD (what a date input sends), or a message saying that form."""
-    if not text:
-        return None
+    """A date typed as YYYY-MM-DD (what a date input sends), clamped, or a message saying that form."""
     try:
-        return datetime.strptime(text, "%Y-%m-%d").date()
+        return parse_filter_day(text)
     except ValueError:
         raise ValidationError(_l("Enter a date like 2026-01-31.")) from None
 

@@ -6,7 +6,7 @@ from flask import Blueprint, render_template, request
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from portal.plugin import agent, customer, render_widget
+from portal.plugin import agent, customer, page_link_id, render_widget
 
 from . import customer_data
 
@@ -17,7 +17,7 @@ bp = Blueprint("example", __name__, url_prefix="/example", template_folder="temp
 @customer
 def notes() -> str:
     """The signed-in customer's own notes, a page at a time."""
-    page = customer_data.notes_page(current_user.id, request.args.get("before", type=int))
+    page = customer_data.notes_page(current_user.id, page_link_id(request.args.get("before")))
     return render_template("example/notes.html", notes=page.notes, next_before=page.next_before)
 
 

@@ -1,0 +1,26 @@
+"""Days typed into a date filter (``?date_from=2026-01-31``), read within the range the code can handle.
+
+Python's dates end at 9999-12-31, so the "day after" an end date of 9999-12-31, or midnight of
+0001-01-01 moved to UTC from a zone east of it, is an OverflowError: a 500 for a date any date input
+lets a person pick. A filter day is clamped to 1900-01-01..9998-12-31 instead, which selects the same
+rows (the portal holds nothing older or newer), so "until 9999-12-31" still means "until the end".
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+EARLIEST_DAY = date(1900, 1, 1)
+LATEST_DAY = date(9998, 12, 31)
+DAY_FORMAT = "%Y-%m-%d"
+
+
+def parse_filter_day(text: str | None) -> date | None:
+    """The day typed as YYYY-MM-DD (what a date input sends), clamped; ``None`` when left empty.
+
+    Raises ValueError for text that is not such a date, for the caller to answer with a message.
+    """
+    if not text:
+        return None
+    day = datetime.strptime(text, DAY_FORMAT).date()
+    return min(max(day, EARLIEST_DAY), LATEST_DAY)

@@ -23,10 +23,13 @@ from portal import (
 )
 from portal.accounts import account_views, auth_views
 from portal.accounts.models import User
+from portal.clean_input import PortalRequest
 from portal.commands import CORE_COMMANDS
 from portal.config import load_config
+from portal.converters import install_id_converter
 from portal.database import db
 from portal.errors import install_error_pages
+from portal.event_types import load_declared_events
 from portal.extensions import babel, csrf, login_manager, migrate
 from portal.htmx import is_htmx_request
 from portal.i18n import select_locale, select_timezone, text_direction
@@ -61,6 +64,8 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         template_folder=str(PROJECT_ROOT / "templates"),
         static_folder=str(PROJECT_ROOT / "static"),
     )
+    app.request_class = PortalRequest
+    install_id_converter(app)  # before any blueprint: a rule binds its converter when it is added
     load_config(app, overrides)
     hops = int(app.config["PORTAL_PROXY_HOPS"])
     if hops:
@@ -80,6 +85,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     host.discover()
     host.register_translations()
     load_declared_settings(app)
+    load_declared_events(app)
 
     for blueprint in (
         dashboard.bp,
@@ -98,6 +104,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     auth_views.install_rate_limits(app, limiter)
     organization_views.install(app, limiter)
     app.before_request(host.guard_plugin_routes)
+    host.refuse_undeclared_views()  # after the last route is added
 
     install_security_headers(app)
     install_error_pages(app)

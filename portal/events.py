@@ -1,7 +1,8 @@
 """Domain events through an outbox: stored with the change that made them true, delivered after the commit.
 
-``emit`` adds the event and one delivery row per enabled plugin that handles events to the caller's
-transaction, plus a ``core.deliver_event`` job. After the commit the job hands the event to each of
+``emit`` takes an instance of a declared event kind (portal/event_types.py) and refuses one its caller
+does not own. It adds the event and one delivery row per enabled plugin that handles events to the
+caller's transaction, plus a ``core.deliver_event`` job. After the commit the job hands the event to each of
 those plugins' ``portal_handle_event``. A delivery is claimed, handled and marked delivered in one
 transaction, so the handler's own writes and the mark commit together: an event delivered twice, or
 after a crash, has one effect. A handler that raises leaves its delivery failed, with the error, and
@@ -13,7 +14,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import logging
-import re
+import sys
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal
@@ -22,13 +23,12 @@ from sqlalchemy import JSON, CheckConstraint, ForeignKey, String, Text, UniqueCo
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.database import db, utcnow
-from portal.jobs import backoff, check_name, describe_error, enqueue, json_copy, task
+from portal.event_types import EVENT_NAME_MAX, DomainEvent, check_emitter, declared_events
+from portal.jobs import backoff, describe_error, enqueue, json_copy, task
 from portal.plugin_manager import plugin_host
 
 log = logging.getLogger(__name__)
 
-EVENT_NAME = re.compile(r"^[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*$")
-EVENT_NAME_MAX = 100
 PLUGIN_NAME_MAX = 64
 DELIVER_TASK = "core.deliver_event"
 MAX_DELIVERY_ATTEMPTS = 10
@@ -45,8 +45,12 @@ Outcome = Literal["delivered", "failed", "skipped"]
 class Event:
     """What a plugin's ``portal_handle_event`` receives: one thing that happened, as it was stored.
 
-    ``id`` is unique and stable: use it as the key of anything the handler records. ``customer_id`` is
-    the customer the event is about, ``actor_id`` who made it happen (both may be ``None``).
+    ``data`` is the typed event its owner declared (read ``event.data.ticket_id``), rebuilt from the
+    stored ``payload``; ``fact`` is the business fact it records (``rated:42``): key effects that must
+    happen once per fact on it, so the same fact emitted twice has one effect. Both are ``None`` for
+    an event whose kind is no longer declared (its plugin was uninstalled). ``id`` is unique to this
+    emission. ``customer_id`` is the customer the event is about, ``actor_id`` who made it happen
+    (both may be ``None``).
     """
 
     id: int
@@ -55,6 +59,8 @@ class Event:
     customer_id: int | None
     actor_id: int | None
     created_at: datetime
+    data: DomainEvent | None = None
+    fact: str | None = None
 
 
 class StoredEvent(db.Model):
@@ -74,7 +80,8 @@ class StoredEvent(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
 
     def as_event(self) -> Event:
-        """A detached copy for one handler, so no handler can change what another receives."""
+        """A detached, typed copy for one handler, so no handler can change what another receives."""
+        data = declared_events().rebuild(self.name, copy.deepcopy(self.payload))
         return Event(
             id=self.id,
             name=self.name,
@@ -82,6 +89,8 @@ class StoredEvent(db.Model):
             customer_id=self.customer_id,
             actor_id=self.actor_id,
             created_at=self.created_at,
+            data=data,
+            fact=data.fact if data is not None else None,
         )
 
 
@@ -112,20 +121,30 @@ def handling_plugins() -> frozenset[str]:
     return frozenset(impl.plugin_name for impl in hook.get_hookimpls())
 
 
-def emit(
-    name: str, payload: dict[str, Any], customer_id: int | None = None, actor_id: int | None = None
-) -> Event:
+def emit(event: DomainEvent, customer_id: int | None = None, actor_id: int | None = None) -> Event:
     """Record that something happened, in the caller's transaction; plugins hear of it after the commit.
 
     Storing the event with the change that made it true means an event is never announced for a
-    change that rolled back, nor lost for one that committed. ``name`` is ``<plugin>.<verb>``
-    (``tickets.resolved``); ``payload`` must be JSON-serialisable. Do not commit for it: the caller's
-    own commit (or rollback) decides. Returns the event as handlers will receive it.
+    change that rolled back, nor lost for one that committed. ``event`` is an instance of a kind
+    declared by the caller's own plugin (or by the core, for ``core.*``): anything else raises
+    ``EventContractError``, so no plugin can pass itself off as another. Its fields are stored as
+    JSON. Do not commit for it: the caller's own commit (or rollback) decides. Returns the event as
+    handlers will receive it.
     """
-    check_name(name, "event", EVENT_NAME_MAX, EVENT_NAME)
-    data = json_copy(payload, f"The payload of {name}")
+    check_emitter(event, sys._getframe(1).f_globals.get("__name__", ""))
+    return record_event(event, customer_id=customer_id, actor_id=actor_id)
+
+
+def record_event(event: DomainEvent, customer_id: int | None = None, actor_id: int | None = None) -> Event:
+    """Store a declared event and its deliveries without asking who calls: ``emit`` after its checks.
+
+    Only ``emit`` and the test helper ``portal.testing.events.emit_as_owner`` call this.
+    """
+    data = json_copy(dataclasses.asdict(event), f"The payload of {event.name}")
     now = utcnow()
-    stored = StoredEvent(name=name, payload=data, customer_id=customer_id, actor_id=actor_id, created_at=now)
+    stored = StoredEvent(
+        name=event.name, payload=data, customer_id=customer_id, actor_id=actor_id, created_at=now
+    )
     db.session.add(stored)
     db.session.flush()
     recipients = sorted(handling_plugins() & plugin_host().enabled())
@@ -155,7 +174,6 @@ def deliver_event(event_id: int, plugins: list[str] | None = None) -> None:
     stored = db.session.get(StoredEvent, event_id)
     if stored is None:
         return
-    snapshot = stored.as_event()
     query = select(EventDelivery.plugin).where(
         EventDelivery.event_id == event_id, EventDelivery.status != "delivered"
     )
@@ -165,7 +183,7 @@ def deliver_event(event_id: int, plugins: list[str] | None = None) -> None:
     reachable = handling_plugins() & plugin_host().enabled()
     for plugin in waiting:
         if plugin in reachable:
-            deliver(dataclasses.replace(snapshot, payload=copy.deepcopy(snapshot.payload)), plugin)
+            deliver(stored.as_event(), plugin)
 
 
 def deliver(event: Event, plugin: str) -> Outcome:

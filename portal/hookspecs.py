@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 
     from portal.accounts.models import User
     from portal.contributions import NavItem, NotificationType, Panel, Widget
+    from portal.event_types import DomainEvent
     from portal.events import Event
     from portal.schedule import ScheduledTask
     from portal.segments import Segment
@@ -210,6 +211,18 @@ def portal_segments() -> list[Segment]:
 
 
 @hookspec
+def portal_event_types() -> list[type[DomainEvent]]:
+    """Return the classes of the events the plugin emits, each a frozen dataclass of ``DomainEvent``.
+
+    Called once when the app is created, for every installed plugin, enabled or not (its stored events
+    still need their types). Each class's ``name`` is ``<plugin name>.<verb>``: a name outside the
+    plugin's namespace, or declared twice, stops the start. ``emit`` refuses an event whose class is not
+    declared here, or that code outside the plugin's package emits. docs/events.md is generated from
+    these declarations.
+    """
+
+
+@hookspec
 def portal_handle_event(event: Event) -> None:
     """React to ``event``, something another part of the portal emitted (``tickets.resolved``…).
 
@@ -217,7 +230,8 @@ def portal_handle_event(event: Event) -> None:
     enabled when it was emitted (and still enabled); returns nothing. The call runs inside a
     transaction that also marks this plugin's delivery done: add to ``db.session`` and do not commit.
     If it raises, everything rolls back and the delivery is retried later, so an event has exactly one
-    effect; ``event.id`` is a stable key for what the handler records. Skip events you do not need.
+    effect. ``event.data`` is the typed event its owner declared; key effects that must happen once
+    per business fact on ``event.fact`` (``rated:42``), else on ``event.id``. Skip events you do not need.
     """
 
 

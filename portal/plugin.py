@@ -15,15 +15,17 @@ from portal.audit import record_audit_event
 from portal.contributions import NavItem, NotificationType, Panel, Widget
 from portal.customer_fields import customer_fields
 from portal.database import db, utcnow
+from portal.event_types import DomainEvent, EventContractError
 from portal.events import Event, emit
 from portal.htmx import is_htmx_request
 from portal.jobs import enqueue, task
 from portal.notifications.service import NotificationError, notify
 from portal.organizations.scope import Scope, scope_for
-from portal.paging import Page, keyset_page
+from portal.paging import Page, keyset_page, page_link_id
 from portal.schedule import ScheduledTask
 from portal.segments import Segment, all_segments, in_segment, segment_by_key, segment_member_ids
 from portal.settings import Setting, SettingValueError, get_setting, set_setting
+from portal.spreadsheets import csv_lines, spreadsheet_safe
 from portal.storage import (
     FileTooLargeError,
     MissingFileError,
@@ -47,7 +49,9 @@ def render_widget(template: str, title: str, **context: object) -> str:
 
 
 __all__ = [
+    "DomainEvent",
     "Event",
+    "EventContractError",
     "FileTooLargeError",
     "MissingFileError",
     "NavItem",
@@ -67,6 +71,7 @@ __all__ = [
     "admin",
     "agent",
     "all_segments",
+    "csv_lines",
     "customer",
     "customer_fields",
     "db",
@@ -81,6 +86,7 @@ __all__ = [
     "is_htmx_request",
     "keyset_page",
     "notify",
+    "page_link_id",
     "public",
     "record_audit_event",
     "render_widget",
@@ -88,6 +94,7 @@ __all__ = [
     "segment_by_key",
     "segment_member_ids",
     "set_setting",
+    "spreadsheet_safe",
     "storage",
     "task",
     "utcnow",

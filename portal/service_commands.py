@@ -4,18 +4,25 @@ and ``portal jobs``. docs/operations.md says how to run them under systemd and c
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import click
-from flask import current_app
+from flask import Flask, current_app
 from flask.cli import with_appcontext
 from rq import SimpleWorker
 
 from portal.database import db
-from portal.events import replay_undelivered
+from portal.event_reference import render_event_reference
+from portal.event_types import CORE, declared_events, in_package
+from portal.events import MAX_DELIVERY_ATTEMPTS, failed_deliveries, replay_undelivered
 from portal.jobs import Job, dispatch_ready_jobs, job_queue, retry_job, troubled_jobs
-from portal.plugin_manager import PluginError
+from portal.plugin_manager import PluginError, plugin_host
 from portal.schedule import run_tick
+from portal.service_checks import ServiceUnreachableError, check_database, check_redis
 
 LIST_PAGE_SIZE = 50
+# The package of the plugins that ship with the portal, whose events docs/events.md describes.
+BUILT_IN_PACKAGE = "plugins"
 
 
 @click.command("worker")
@@ -27,11 +34,13 @@ def worker(burst: bool) -> None:
     An RQ SimpleWorker runs each job in this process, inside the app built once at start, so no job
     pays for building the app or forking.
     """
+    _check(check_database)
     if not current_app.config["PORTAL_REDIS_URL"]:
         raise click.ClickException(
             "PORTAL_REDIS_URL is not set: without Redis, jobs run inside the web process "
             "and no worker is needed."
         )
+    _check(check_redis)
     queue = job_queue(current_app)
     click.echo(f"Working on the queue {queue.name!r}{' until it is empty' if burst else ''}.")
     SimpleWorker([queue], connection=queue.connection).work(burst=burst, logging_level="INFO")
@@ -44,6 +53,8 @@ def tick() -> None:
 
     Safe to run twice at once: each piece of work is claimed by exactly one tick.
     """
+    _check(check_database)
+    _check(check_redis)
     try:
         report = run_tick()
     except PluginError as error:
@@ -60,6 +71,14 @@ def tick() -> None:
             click.echo(f"Warning: no 'portal worker' is working on the queue {queue.name!r}.", err=True)
     if report.failed:
         raise click.ClickException("These scheduled tasks failed (see the log): " + ", ".join(report.failed))
+
+
+def _check(service_check: Callable[[Flask], None]) -> None:
+    """Stop the command with one line naming the service and its setting, not a traceback."""
+    try:
+        service_check(current_app)
+    except ServiceUnreachableError as error:
+        raise click.ClickException(str(error)) from error
 
 
 @click.group("events")
@@ -81,6 +100,26 @@ def replay() -> None:
         raise click.ClickException("Some deliveries failed again; /staff/operations shows their errors.")
 
 
+@events_group.command("reference")
+@click.option(
+    "--plugin",
+    "plugins",
+    multiple=True,
+    help="Only the events of this plugin ('core' for the core's); repeat for more. "
+    "Default: the core and the built-in plugins, as in docs/events.md.",
+)
+@with_appcontext
+def reference(plugins: tuple[str, ...]) -> None:
+    """Print the event reference in Markdown, written from the declarations (docs/events.md)."""
+    types = declared_events()
+    owners = plugins or [
+        owner
+        for owner in types.owners()
+        if owner == CORE or in_package(plugin_host().installed[owner].module.__name__, BUILT_IN_PACKAGE)
+    ]
+    click.echo(render_event_reference(types, owners), nl=False)
+
+
 @click.group("jobs")
 def jobs_group() -> None:
     """Look at failed jobs and run them again."""
@@ -88,18 +127,57 @@ def jobs_group() -> None:
 
 @jobs_group.command("list-failed")
 @click.option("--before", type=int, help="Show jobs older than this id (the next page).")
+@click.option(
+    "--deliveries-before", type=int, help="Show event deliveries older than this id (the next page)."
+)
 @with_appcontext
-def list_failed(before: int | None) -> None:
-    """List failed jobs and jobs waiting for a retry, newest first."""
+def list_failed(before: int | None, deliveries_before: int | None) -> None:
+    """List failed jobs and event deliveries, and those waiting for a retry, newest first.
+
+    The same two lists as /staff/operations, so an operator in a shell sees every piece of background
+    work that went wrong; ``portal jobs retry ID`` and ``portal events replay`` run them again.
+    """
+    if before is not None or deliveries_before is None:
+        _list_failed_jobs(before)
+    if deliveries_before is not None or before is None:
+        _list_failed_deliveries(deliveries_before)
+
+
+def _list_failed_jobs(before: int | None) -> None:
     jobs = troubled_jobs(before, LIST_PAGE_SIZE + 1)
     if not jobs:
         click.echo("No failed jobs.")
     for job in jobs[:LIST_PAGE_SIZE]:
         state = "failed" if job.status == "failed" else f"retry after {job.run_after:%Y-%m-%d %H:%M} UTC"
-        summary = (job.last_error or "").splitlines()[0] if job.last_error else ""
+        summary = _summary(job.last_error)
         click.echo(f"{job.id:>8}  {job.task:<30} {job.attempts}/{job.max_attempts}  {state}  {summary}")
     if len(jobs) > LIST_PAGE_SIZE:
         click.echo(f"More: portal jobs list-failed --before {jobs[LIST_PAGE_SIZE - 1].id}")
+
+
+def _list_failed_deliveries(before: int | None) -> None:
+    deliveries = failed_deliveries(before, LIST_PAGE_SIZE + 1)
+    if not deliveries:
+        click.echo("No failed event deliveries.")
+        return
+    click.echo("Failed event deliveries (event, plugin, attempts, state, error):")
+    for delivery in deliveries[:LIST_PAGE_SIZE]:
+        state = (
+            f"retry after {delivery.next_attempt_at:%Y-%m-%d %H:%M} UTC"
+            if delivery.next_attempt_at
+            else "failed"
+        )
+        click.echo(
+            f"{delivery.id:>8}  {delivery.event.name:<30} {delivery.plugin:<16} "
+            f"{delivery.attempts}/{MAX_DELIVERY_ATTEMPTS}  {state}  {_summary(delivery.last_error)}"
+        )
+    if len(deliveries) > LIST_PAGE_SIZE:
+        click.echo(f"More: portal jobs list-failed --deliveries-before {deliveries[LIST_PAGE_SIZE - 1].id}")
+
+
+def _summary(error: str | None) -> str:
+    """The first line of a stored error, which names the exception and its message."""
+    return error.splitlines()[0] if error else ""
 
 
 @jobs_group.command("retry")

@@ -77,3 +77,23 @@ def test_example_plugin_implements_the_hook(hook):
     assert implementation is not None and hasattr(implementation, "portal_impl"), (
         f"tests/example_plugin does not implement {hook}"
     )
+
+
+# --- The event reference ------------------------------------------------------------------------
+
+EVENT_REFERENCE = ROOT / "docs" / "events.md"
+
+
+def test_event_reference_matches_the_declarations(app):
+    """docs/events.md is written by ``portal events reference``: a changed declaration needs new docs."""
+    result = app.test_cli_runner().invoke(args=["events", "reference"])
+    assert result.exit_code == 0, result.output
+    assert "### `tickets.rated`" in result.output and "`rated:<ticket_id>`" in result.output
+    assert "example.note_added" not in result.output, "only the portal's own plugins are described"
+    assert EVENT_REFERENCE.read_text(encoding="utf-8") == result.output, (
+        "docs/events.md is out of date: run `portal events reference > docs/events.md`"
+    )
+
+
+def test_guide_links_to_the_event_reference():
+    assert "(events.md)" in GUIDE.read_text(encoding="utf-8")

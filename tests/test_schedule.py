@@ -19,6 +19,7 @@ import pytest
 from flask import Flask
 from portal_example_plugin import heartbeat
 from portal_example_plugin.event_log import received_ids
+from portal_example_plugin.events import note_added
 from portal_example_plugin.heartbeat import count_beats
 from sqlalchemy import select
 
@@ -26,7 +27,7 @@ from portal import create_app
 from portal.database import db
 from portal.events import EventDelivery
 from portal.jobs import Job
-from portal.plugin import ScheduledTask, emit
+from portal.plugin import ScheduledTask
 from portal.schedule import ScheduleRun, run_tick
 
 PORTAL_COMMAND = str(Path(sys.executable).with_name("portal"))
@@ -92,7 +93,7 @@ def test_tick_runs_a_task_again_only_once_its_interval_has_passed(app):
 @pytest.mark.plugins("example")
 def test_two_ticks_at_the_same_time_do_each_piece_of_work_once(app, app_config, monkeypatch):
     with app.app_context():
-        event = emit("example.note_added", {"note_id": 7})
+        event = note_added(7)
         db.session.commit()
         db.session.remove()  # the process died before delivering the event
     with app.app_context():  # …long enough ago that a tick takes it up again

@@ -13,7 +13,7 @@ from markupsafe import Markup
 
 from portal.plugin import NavItem, NotificationType, Widget, hookimpl
 
-from . import customer_data, publishing  # noqa: F401  (publishing declares the notify task)
+from . import customer_data, events, publishing  # noqa: F401  (publishing declares the notify task)
 from .models import MIGRATIONS_FOLDER
 from .settings import plugin_settings
 from .views import bp, staff_bp
@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 
     from flask import Blueprint
 
-    from portal.plugin import Panel, Setting, User
+    from portal.plugin import DomainEvent, Panel, Setting, User
 
 
 @hookimpl
@@ -93,6 +93,12 @@ def portal_customer_panels(customer: User) -> list[Panel]:
 def portal_plugin_settings() -> list[Setting]:
     """Categories, the upload limit, how long email links last, how long a document counts as new."""
     return plugin_settings()
+
+
+@hookimpl
+def portal_event_types() -> list[type[DomainEvent]]:
+    """Documents published to their audience, and downloaded by customers."""
+    return events.EVENT_TYPES
 
 
 @hookimpl

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from portal.plugin import hookimpl
 
-from . import awards, contributions, tasks
+from . import awards, contributions, events, tasks
 from .cli import loyalty_group
 from .models import MIGRATIONS_FOLDER
 from .settings import plugin_settings
@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from markupsafe import Markup
 
     from portal.plugin import (
+        DomainEvent,
         Event,
         NavItem,
         NotificationType,
@@ -123,6 +124,12 @@ def portal_plugin_settings() -> list[Setting]:
 def portal_segments() -> list[Segment]:
     """One segment per tier: ``loyalty.tier:<code>``."""
     return contributions.segments()
+
+
+@hookimpl
+def portal_event_types() -> list[type[DomainEvent]]:
+    """Points earned and expired, rewards redeemed and cancelled, tier changes."""
+    return events.EVENT_TYPES
 
 
 @hookimpl

@@ -9,7 +9,8 @@ from flask_babel import gettext
 
 from portal.plugin import Event, User, db, get_setting
 
-from . import ledger, tiers
+from . import grants, ledger, tiers
+from .grants import Granter
 from .ledger import LedgerError
 from .models import Entry
 
@@ -29,28 +30,34 @@ def _(text: str, **values: object) -> str:
     return text % values if values else text
 
 
-def _customer_of(event: Event) -> int | None:
-    payload = event.payload or {}
-    if event.name == "surveys.completed":
-        return payload.get("customer_id")  # absent for anonymous answers: nobody to award
-    candidate = payload.get("customer_id") or event.customer_id or payload.get("user_id")
-    return candidate if isinstance(candidate, int) else None
+def award_source(event: Event) -> str:
+    """The ledger source an award is keyed on: the business fact the event records, else the event.
+
+    ``event:tickets.rated:rated:42`` is the same for every event announcing that ticket 42 was rated,
+    so the same fact emitted twice (by a race, a bug or a replay) pays once.
+    """
+    if event.fact is None:
+        return f"event:{event.id}"
+    return f"event:{event.name}:{event.fact}"
 
 
 def handle_event(event: Event) -> Entry | None:
-    """Award the points the administrator set for this event, once per event id."""
+    """Award the points the administrator set for this event, once per business fact.
+
+    The points go to the customer the event is about (``event.customer_id``, which its owner sets:
+    ``None`` for an anonymous survey answer, so nobody is paid), and only to customers.
+    """
     award = EVENT_AWARDS.get(event.name)
-    if award is None:
+    if award is None or event.customer_id is None:
         return None
     points = get_setting("loyalty", award[0])
-    user_id = _customer_of(event)
-    if not points or not isinstance(user_id, int):
+    if not points:
         return None
-    user = db.session.get(User, user_id)
+    user = db.session.get(User, event.customer_id)
     if user is None or user.role != "customer":
         return None
     return ledger.credit(
-        user_id, points, "earned", reason=award[1], actor_id=event.actor_id, source=f"event:{event.id}"
+        user.id, points, "earned", reason=award[1], actor_id=event.actor_id, source=award_source(event)
     )
 
 
@@ -64,26 +71,22 @@ def purchase_points(user_id: int, amount: Decimal) -> int:
 
 
 def record_purchase(
-    user_id: int, amount: Decimal, reference: str, actor_id: int | None, source: str
+    user_id: int, amount: Decimal, reference: str, granter: Granter, source: str
 ) -> Entry | None:
-    """Credit a purchase; ``None`` when the source (reference or request key) was already credited."""
+    """Credit a purchase within the granter's cap; ``None`` when the source was already credited.
+
+    ``source`` is the reference when there is one, else the form's request key, so a retried request
+    credits once either way.
+    """
     points = purchase_points(user_id, amount)
     if points <= 0:
         raise LedgerError(_("This purchase earns no points."))
     reason = f"Purchase {reference}".strip() if reference else "Purchase"
-    return ledger.credit(user_id, points, "earned", reason=reason[:300], actor_id=actor_id, source=source)
+    return grants.staff_credit(user_id, points, "earned", reason[:300], granter, source)
 
 
-def goodwill_limit(role: str) -> int:
-    return get_setting("loyalty", "goodwill_limit_admin" if role == "admin" else "goodwill_limit_agent")
-
-
-def grant_goodwill(user_id: int, points: object, reason: str, actor: User, source: str) -> Entry | None:
-    """Goodwill points from staff, within the per-grant limit for their role."""
-    points = ledger.parse_points(points)
-    limit = goodwill_limit(actor.role)
-    if points > limit:
-        raise LedgerError(_("You may grant at most %(limit)d points at once.", limit=limit))
+def grant_goodwill(user_id: int, points: object, reason: str, granter: Granter, source: str) -> Entry | None:
+    """Goodwill points from staff, with a reason, within the per-grant cap for their role."""
     if not reason.strip():
         raise LedgerError(_("Give a reason for the goodwill points."))
-    return ledger.credit(user_id, points, "goodwill", reason=reason.strip(), actor_id=actor.id, source=source)
+    return grants.staff_credit(user_id, points, "goodwill", reason.strip(), granter, source)

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from portal.plugin import hookimpl
 
-from . import hooks
+from . import events, hooks
 from .models import MIGRATIONS_FOLDER
 from .settings import plugin_settings
 from .views import bp, staff_bp
@@ -20,7 +20,17 @@ if TYPE_CHECKING:
     from flask import Blueprint
     from markupsafe import Markup
 
-    from portal.plugin import Event, NavItem, NotificationType, Panel, ScheduledTask, Setting, User, Widget
+    from portal.plugin import (
+        DomainEvent,
+        Event,
+        NavItem,
+        NotificationType,
+        Panel,
+        ScheduledTask,
+        Setting,
+        User,
+        Widget,
+    )
 
 
 @hookimpl
@@ -69,6 +79,12 @@ def portal_plugin_settings() -> list[Setting]:
 def portal_scheduled_tasks() -> list[ScheduledTask]:
     """Send the invitations that are due, and the reminders."""
     return hooks.scheduled_tasks()
+
+
+@hookimpl
+def portal_event_types() -> list[type[DomainEvent]]:
+    """Customers invited to a survey, and responses submitted."""
+    return events.EVENT_TYPES
 
 
 @hookimpl

@@ -1,25 +1,54 @@
-"""The events the surveys plugin emits, and their payloads.
+"""The events the surveys plugin emits, declared as types. docs/events.md lists them.
 
-- ``surveys.invited`` {survey_id, customer_id}: a customer was sent an invitation (customer_id set).
-- ``surveys.completed`` {survey_id, customer_id}: a customer submitted their response. For an
-  ANONYMOUS survey the payload is just {survey_id} and the event's customer_id is None, so nobody can
-  link an answer to a person through events either.
+For an ANONYMOUS survey ``surveys.completed`` carries no customer (``customer_id`` is ``None`` in the
+payload and on the event), so nobody can link an answer to a person through events either.
 """
 
 from __future__ import annotations
 
-from portal.plugin import emit
+from dataclasses import dataclass
+from typing import ClassVar
 
-INVITED = "surveys.invited"
-COMPLETED = "surveys.completed"
+from portal.plugin import DomainEvent, emit
+
+
+@dataclass(frozen=True)
+class SurveyInvited(DomainEvent):
+    """A customer was sent an invitation to answer a survey."""
+
+    name: ClassVar[str] = "surveys.invited"
+    survey_id: int
+    customer_id: int
+
+
+@dataclass(frozen=True)
+class SurveyCompleted(DomainEvent):
+    """A response to a survey was submitted, once per response; no customer for an anonymous survey."""
+
+    name: ClassVar[str] = "surveys.completed"
+    survey_id: int
+    response_id: int
+    customer_id: int | None = None
+
+    @property
+    def fact(self) -> str:
+        return f"completed:{self.response_id}"
+
+
+EVENT_TYPES: list[type[DomainEvent]] = [SurveyInvited, SurveyCompleted]
 
 
 def invited(survey_id: int, customer_id: int) -> None:
-    emit(INVITED, {"survey_id": survey_id, "customer_id": customer_id}, customer_id=customer_id)
+    """Announce an invitation sent to a customer."""
+    emit(SurveyInvited(survey_id=survey_id, customer_id=customer_id), customer_id=customer_id)
 
 
-def completed(survey_id: int, customer_id: int, anonymous: bool) -> None:
+def completed(survey_id: int, response_id: int, customer_id: int, anonymous: bool) -> None:
+    """Announce a submitted response; for an anonymous survey, without the customer."""
     if anonymous:
-        emit(COMPLETED, {"survey_id": survey_id})
+        emit(SurveyCompleted(survey_id=survey_id, response_id=response_id))
     else:
-        emit(COMPLETED, {"survey_id": survey_id, "customer_id": customer_id}, customer_id=customer_id)
+        emit(
+            SurveyCompleted(survey_id=survey_id, response_id=response_id, customer_id=customer_id),
+            customer_id=customer_id,
+        )

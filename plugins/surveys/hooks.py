@@ -48,20 +48,18 @@ def scheduled_tasks() -> list[ScheduledTask]:
 
 
 def handle_event(event: Event) -> None:
-    """tickets.rated is a question asked; an event a survey waits for queues its invitation."""
-    subject = None
-    ticket_id = event.payload.get("ticket_id") if isinstance(event.payload, dict) else None
-    if isinstance(ticket_id, int):
-        subject = f"ticket:{ticket_id}"
-    customer_id = event.customer_id
-    if customer_id is None and isinstance(event.payload, dict):
-        raw = event.payload.get("customer_id")
-        customer_id = raw if isinstance(raw, int) else None
+    """tickets.rated is a question asked; an event a survey waits for queues its invitation.
+
+    Any declared event may trigger a survey, so only what every event has is read: the customer it is
+    about, and a ``ticket_id`` field when its type has one (the subject a CSAT survey asks about).
+    """
+    ticket_id = getattr(event.data, "ticket_id", None)
+    subject = f"ticket:{ticket_id}" if isinstance(ticket_id, int) else None
     if event.name == "tickets.rated":
-        service.record_rating(customer_id, subject, event.id)
+        service.record_rating(event.customer_id, subject, event.id)
     if event.name.startswith("surveys."):
         return
-    service.on_trigger(event.name, customer_id, subject, event.id)
+    service.on_trigger(event.name, event.customer_id, subject, event.id)
 
 
 def template_slot(slot: str, context: dict[str, Any]) -> Markup | None:
@@ -130,7 +128,12 @@ def export_customer_data(user: User) -> dict[str, Any] | None:
 
 
 def erase_customer_data(user: User) -> None:
-    """Answers that name the customer go; anonymous responses hold nothing that points at them."""
+    """Answers that name the customer go, and every draft; submitted anonymous answers stay unlinkable.
+
+    Drafts of anonymous surveys are found through the customer's respondent keys, then the salt
+    behind those keys goes too, so no later account, even with the same id, can find what is left.
+    """
+    service.erase_respondent(user.id)
     db.session.execute(delete(Response).where(Response.customer_id == user.id))
     db.session.execute(delete(Invitation).where(Invitation.customer_id == user.id))
     db.session.execute(delete(Contact).where(Contact.customer_id == user.id))

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from portal.plugin import hookimpl
 
-from . import contributions
+from . import contributions, events
 from .models import MIGRATIONS_FOLDER
 from .settings import plugin_settings
 from .views import bp, staff_bp
@@ -22,7 +22,16 @@ if TYPE_CHECKING:
     from flask import Blueprint
     from markupsafe import Markup
 
-    from portal.plugin import NavItem, NotificationType, Panel, ScheduledTask, Setting, User, Widget
+    from portal.plugin import (
+        DomainEvent,
+        NavItem,
+        NotificationType,
+        Panel,
+        ScheduledTask,
+        Setting,
+        User,
+        Widget,
+    )
 
 
 @hookimpl
@@ -77,6 +86,12 @@ def portal_customer_panels(customer: User) -> list[Panel]:
 def portal_plugin_settings() -> list[Setting]:
     """Categories, reopen and autoclose periods, response targets per priority."""
     return plugin_settings()
+
+
+@hookimpl
+def portal_event_types() -> list[type[DomainEvent]]:
+    """Tickets created, replied to, changing status, resolved, reopened and rated."""
+    return events.EVENT_TYPES
 
 
 @hookimpl

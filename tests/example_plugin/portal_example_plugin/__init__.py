@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from portal.plugin import NavItem, Widget, hookimpl
 
-from . import customer_data, event_log, heartbeat, navigation, segments, shared_notes, slots
+from . import customer_data, event_log, events, heartbeat, navigation, segments, shared_notes, slots
 from .cli import example_group
 from .i18n import TRANSLATIONS_FOLDER
 from .models import MIGRATIONS_FOLDER
@@ -26,7 +26,16 @@ if TYPE_CHECKING:
     from flask import Blueprint
     from markupsafe import Markup
 
-    from portal.plugin import Event, NotificationType, Panel, ScheduledTask, Segment, Setting, User
+    from portal.plugin import (
+        DomainEvent,
+        Event,
+        NotificationType,
+        Panel,
+        ScheduledTask,
+        Segment,
+        Setting,
+        User,
+    )
 
 
 @hookimpl
@@ -123,6 +132,12 @@ def portal_plugin_settings() -> list[Setting]:
 def portal_segments() -> list[Segment]:
     """Customers who keep notes, so other features can aim at them without importing this plugin."""
     return segments.note_keepers()
+
+
+@hookimpl
+def portal_event_types() -> list[type[DomainEvent]]:
+    """The events this plugin emits (``example.note_added``); only its own code may emit them."""
+    return events.EVENT_TYPES
 
 
 @hookimpl

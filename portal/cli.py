@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 from flask import Flask
-from flask.cli import FlaskGroup
+from flask.cli import FlaskGroup, ScriptInfo, run_command
 
 from portal.config import ConfigError
 from portal.plugin_manager import PluginError
+from portal.service_checks import ServiceUnreachableError, check_database
 
 
 def _make_app() -> Flask:
@@ -22,3 +25,24 @@ def _make_app() -> Flask:
 @click.group(cls=FlaskGroup, create_app=_make_app, help="Run and manage the customer portal.")
 def main() -> None:
     """Entry point of the ``portal`` console script."""
+
+
+def _run_after_checking_the_database(**options: Any) -> None:
+    """Flask's ``run``, after one look at the database, so a wrong URL stops it before any customer."""
+    context = click.get_current_context()
+    try:
+        check_database(context.ensure_object(ScriptInfo).load_app())
+    except ServiceUnreachableError as error:
+        raise click.ClickException(str(error)) from error
+    context.invoke(run_command.callback, **options)  # type: ignore[arg-type]
+
+
+main.add_command(
+    click.Command(
+        "run",
+        params=run_command.params,
+        callback=_run_after_checking_the_database,
+        help=run_command.help,
+        short_help=run_command.short_help,
+    )
+)

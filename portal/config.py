@@ -101,7 +101,14 @@ def load_config(app: Flask, overrides: dict[str, Any] | None = None) -> None:
         BABEL_DEFAULT_TIMEZONE=cfg["PORTAL_DEFAULT_TIMEZONE"],
         RATELIMIT_STORAGE_URI=cfg["PORTAL_REDIS_URL"] or "memory://",
         RATELIMIT_HEADERS_ENABLED=True,
+        # Redis down must not lock customers out: limits fall back to this process's memory (with a
+        # logged warning) until Redis answers again, and an error in counting never fails a request.
+        RATELIMIT_IN_MEMORY_FALLBACK_ENABLED=True,
+        RATELIMIT_SWALLOW_ERRORS=True,
     )
+    if cfg["PORTAL_REDIS_URL"]:
+        # A Redis that does not answer (a dropped network) costs a request two seconds, not minutes.
+        cfg.setdefault("RATELIMIT_STORAGE_OPTIONS", {"socket_connect_timeout": 2, "socket_timeout": 2})
 
 
 def check_production_safety(cfg: dict[str, Any]) -> None:

@@ -2,13 +2,27 @@
 
 from __future__ import annotations
 
-from flask import Flask, render_template
+import logging
+from pathlib import Path
+
+from flask import Flask, Response, render_template
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 
 from portal.database import db
+from portal.extensions import login_manager
 from portal.htmx import is_htmx_request
+
+log = logging.getLogger(__name__)
+
+# The page for "the database cannot be reached", in static/ so nginx can serve it too when the
+# portal does not answer at all. Read once at start: serving it needs nothing at all.
+UNAVAILABLE_PAGE = "unavailable.html"
+UNAVAILABLE_RETRY_AFTER_SECONDS = 30
+# What SQLAlchemy raises when the database server is down, unreachable or dropped the connection.
+DATABASE_UNREACHABLE = (OperationalError, InterfaceError)
 
 
 def _messages() -> dict[int, tuple[str, str]]:
@@ -52,6 +66,26 @@ def install_error_pages(app: Flask) -> None:
             "errors/error.html", status=status, title=title, advice=advice, detail=detail
         ), status
 
+    unavailable_page = (Path(app.static_folder or "static") / UNAVAILABLE_PAGE).read_bytes()
+
+    @app.errorhandler(OperationalError)
+    @app.errorhandler(InterfaceError)
+    def database_unreachable(error: Exception):
+        """The static page, 503: a page that needs the database (or the session) could only fail again."""
+        log.error("The database cannot be reached: %s", str(error).strip().splitlines()[0])
+        # Nothing after this may look the signed-in person up: that would ask the database again.
+        login_manager._update_request_context_with_user()  # Flask-Login's own "anonymous from here on"
+        try:
+            db.session.rollback()
+        except SQLAlchemyError:
+            log.warning("Rolling back after the database went away failed too.", exc_info=True)
+        return Response(
+            unavailable_page,
+            503,
+            mimetype="text/html",
+            headers={"Retry-After": str(UNAVAILABLE_RETRY_AFTER_SECONDS), "Cache-Control": "no-store"},
+        )
+
     @app.errorhandler(CSRFError)
     def csrf_error(error: CSRFError):
         if is_htmx_request():
@@ -65,6 +99,9 @@ def install_error_pages(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
+        if isinstance(getattr(error, "original_exception", None), DATABASE_UNREACHABLE):
+            # Raised by another error handler (a 404 page's layout asked for the signed-in person).
+            return database_unreachable(error.original_exception)  # type: ignore[attr-defined]
         if (error.code or 500) >= 500:
             db.session.rollback()
         body, status, *headers = render(error.code or 500)

@@ -1,18 +1,25 @@
-"""Sending templated email: written to instance/mail by default, over SMTP when PORTAL_MAIL_URL is set."""
+"""Sending templated email: written to instance/mail by default, over SMTP when PORTAL_MAIL_URL is set.
+
+A message is composed once, to the exact text that goes on the wire, and queued with its envelope
+(sender and recipients) beside it. Delivery never re-parses the message to find out where it goes:
+what a person typed into a name cannot choose a recipient.
+"""
 
 from __future__ import annotations
 
+import base64
 import logging
+import os
 import re
 import smtplib
 import ssl
 import time
 import uuid
-from email import message_from_string
+from dataclasses import dataclass
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.policy import default as default_policy
-from email.utils import formatdate, make_msgid
+from email.utils import formatdate, parseaddr
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -24,10 +31,19 @@ from portal.jobs import enqueue, task
 
 log = logging.getLogger(__name__)
 
-CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]+")
+# Control characters and every character Python's str.splitlines() takes for a line break.
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
+# A short display name of words made only of these, one space apart, is written as it is; any other
+# is RFC 2047-encoded.
+PLAIN_NAME = re.compile(r"([A-Za-z0-9!#$%&'*+/^_`{|}~-]+( [A-Za-z0-9!#$%&'*+/^_`{|}~-]+)*)?")
+PLAIN_NAME_MAX = 40
+# UTF-8 bytes per encoded word: base64 of 45 bytes is 60 characters, so each word stays within the
+# 75 characters RFC 2047 allows.
+ENCODED_WORD_BYTES = 45
 # Bodies go out as quoted-printable or base64, never raw 8-bit: smtplib does not declare
 # BODY=8BITMIME, so 8-bit text (Persian) must not travel as such (RFC 6152).
-MAIL_POLICY = default_policy.clone(cte_type="7bit")
+MAIL_POLICY = default_policy.clone(cte_type="7bit", linesep="\r\n")
+MESSAGE_ID_DOMAIN = "portal.local"
 
 
 def safe_display_name(name: str) -> str:
@@ -39,6 +55,99 @@ def safe_display_name(name: str) -> str:
     return CONTROL_CHARACTERS.sub(" ", name).replace("=?", "= ?").strip()
 
 
+def encode_display_name(name: str) -> str:
+    """The display name as header text that can only ever be read back as one name.
+
+    A short name of letters, digits and spaces is written as it is. Any other (specials such as
+    ``<>,;:"@``, non-ASCII letters, or long enough to be folded) becomes RFC 2047 encoded words:
+    the email package's own folding drops the quotes around a long quoted name, and the pieces
+    then parse as more addresses.
+    """
+    name = safe_display_name(name)
+    if PLAIN_NAME.fullmatch(name) and len(name) <= PLAIN_NAME_MAX:
+        return name
+    return " ".join(
+        f"=?utf-8?b?{base64.b64encode(chunk.encode()).decode('ascii')}?="
+        for chunk in _encoded_word_chunks(name)
+    )
+
+
+def _encoded_word_chunks(name: str) -> list[str]:
+    """Pieces of at most ENCODED_WORD_BYTES, cut before a space where there is one: a reader that
+    (wrongly) shows a space between encoded words then shows it where the name had one anyway."""
+    chunks: list[str] = []
+    chunk = ""
+    for character in name:
+        if len((chunk + character).encode()) > ENCODED_WORD_BYTES:
+            cut = chunk.rfind(" ")
+            if cut <= 0 or len((chunk[cut:] + character).encode()) > ENCODED_WORD_BYTES:
+                cut = len(chunk)
+            chunks.append(chunk[:cut])
+            chunk = chunk[cut:]
+        chunk += character
+    chunks.append(chunk)
+    return [piece for piece in chunks if piece]
+
+
+@dataclass(frozen=True)
+class RecipientHeader:
+    """The To header as we wrote it; the email package stores and writes it without refolding.
+
+    The policy accepts a value with a ``name`` and writes it with its ``fold`` method, so the encoded
+    display name reaches the wire exactly as ``encode_display_name`` made it.
+    """
+
+    display_name: str
+    addr_spec: str
+    name: str = "To"
+
+    @property
+    def value(self) -> str:
+        encoded = encode_display_name(self.display_name)
+        return f"{encoded} <{self.addr_spec}>" if encoded else f"<{self.addr_spec}>"
+
+    def fold(self, *, policy: Any) -> str:
+        """One header line per encoded word, so no line grows past what servers accept."""
+        value = self.value.replace("?= ", "?=" + policy.linesep + " ")
+        return f"{self.name}: {value}{policy.linesep}"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+def new_message_id() -> str:
+    """A Message-ID that sorts by time and doubles as the mail's file name in instance/mail."""
+    return f"<{time.time_ns()}.{uuid.uuid4().hex[:12]}@{MESSAGE_ID_DOMAIN}>"
+
+
+def compose_message(
+    sender: str,
+    to_email: str,
+    to_name: str,
+    subject: str,
+    text_body: str,
+    html_body: str,
+    locale: str,
+    message_id: str | None = None,
+) -> str:
+    """The whole message as it goes on the wire (ASCII, CRLF line ends), for one recipient.
+
+    Kept separate from rendering so a test can check, for any name at all, that the To header
+    parses back to exactly ``to_email``.
+    """
+    address = Address(addr_spec=to_email)  # refuses an address that is not one mailbox
+    message = EmailMessage(policy=MAIL_POLICY)
+    message["Subject"] = safe_display_name(subject)
+    message["From"] = sender
+    message["To"] = RecipientHeader(to_name, address.addr_spec)  # type: ignore[assignment]
+    message["Date"] = formatdate(usegmt=True)
+    message["Message-ID"] = message_id or new_message_id()
+    message.set_content(text_body)
+    message.add_alternative(html_body, subtype="html")
+    message["Content-Language"] = locale  # after set_content, which drops every Content-* header
+    return message.as_string()
+
+
 def send_mail(
     to_email: str,
     to_name: str,
@@ -46,13 +155,14 @@ def send_mail(
     subject: Any,
     locale: str | None = None,
     **context: Any,
-) -> EmailMessage:
+) -> str:
     """Render ``templates/mail/<template>.txt`` and ``.html`` in the recipient's language and send them.
 
-    The message is composed now (links and language resolved while the request is at hand) and
-    delivered by the ``core.deliver_mail`` job, queued in the caller's transaction: the mail leaves
-    only if that transaction commits, a failing mail server is retried, and with Redis configured
-    no web request waits on SMTP. ``subject`` should be a lazy translation.
+    The message is composed now (links and language resolved while the caller has them) and
+    delivered by the ``core.deliver_mail`` job, queued in the caller's transaction with its
+    envelope: the mail leaves only if that transaction commits, a failing mail server is retried,
+    and with Redis configured no web request waits on SMTP. ``subject`` should be a lazy
+    translation. Returns the Message-ID.
     """
     locale = locale or current_app.config["PORTAL_DEFAULT_LANGUAGE"]
     with force_locale(locale):
@@ -60,30 +170,38 @@ def send_mail(
         subject_text = safe_display_name(str(subject))
         text_body = render_template(f"mail/{template}.txt", **context)
         html_body = render_template(f"mail/{template}.html", subject=subject_text, **context)
-    message = EmailMessage(policy=MAIL_POLICY)
-    message["Subject"] = subject_text
-    message["From"] = current_app.config["PORTAL_MAIL_FROM"]
-    message["To"] = Address(display_name=safe_display_name(to_name), addr_spec=to_email)
-    message["Date"] = formatdate(usegmt=True)
-    message["Message-ID"] = make_msgid(domain="portal.local")
-    message.set_content(text_body)
-    message.add_alternative(html_body, subtype="html")
-    message["Content-Language"] = locale  # after set_content, which drops every Content-* header
-    enqueue("core.deliver_mail", message=message.as_string())
-    return message
+    sender = current_app.config["PORTAL_MAIL_FROM"]
+    message_id = new_message_id()
+    message = compose_message(
+        sender, to_email, to_name, subject_text, text_body, html_body, locale, message_id
+    )
+    enqueue(
+        "core.deliver_mail",
+        message=message,
+        sender=parseaddr(sender)[1],
+        recipients=[to_email],
+        message_id=message_id,
+    )
+    return message_id
 
 
 @task("core.deliver_mail", max_attempts=8)
-def deliver_mail(message: str) -> None:
-    """Hand a composed message to the mail server, or to instance/mail by default."""
-    _deliver(message_from_string(message, _class=EmailMessage, policy=MAIL_POLICY))
+def deliver_mail(message: str, sender: str, recipients: list[str], message_id: str) -> None:
+    """Hand a composed message to the mail server, or to instance/mail by default, unchanged.
 
-
-def _deliver(message: EmailMessage) -> None:
+    The envelope comes from the job, never from the message's headers.
+    """
+    data = message.encode("ascii")
     url = current_app.config["PORTAL_MAIL_URL"]
     if not url:
-        _write_to_folder(message)
+        path = _write_to_folder(data, message_id)
+        log.info("mail %s to %s saved as %s", message_id, ", ".join(recipients), path)
         return
+    _send_over_smtp(url, sender, recipients, data)
+    log.info("mail %s sent to %s", message_id, ", ".join(recipients))
+
+
+def _send_over_smtp(url: str, sender: str, recipients: list[str], data: bytes) -> None:
     parts = urlsplit(url)
     options = parse_qs(parts.query)
     host = parts.hostname or "localhost"
@@ -100,17 +218,44 @@ def _deliver(message: EmailMessage) -> None:
             client.starttls(context=ssl.create_default_context())
         if parts.username:
             client.login(unquote(parts.username), unquote(parts.password or ""))
-        client.send_message(message)
-    log.info("mail sent to %s: %s", message["To"], message["Subject"])
+        client.sendmail(sender, recipients, data)
 
 
 def mail_folder() -> Path:
     return Path(current_app.instance_path) / "mail"
 
 
-def _write_to_folder(message: EmailMessage) -> None:
+def mail_file_name(message_id: str) -> str:
+    """The file a message is saved as: the same for every attempt, so a retry replaces, never adds."""
+    return re.sub(r"[^A-Za-z0-9.-]", "", message_id.split("@", 1)[0]).replace(".", "-") + ".eml"
+
+
+def _write_to_folder(data: bytes, message_id: str) -> Path:
     folder = mail_folder()
     folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{time.time_ns()}-{uuid.uuid4().hex[:8]}.eml"
-    path.write_bytes(bytes(message))
-    log.info("mail to %s: %s (saved as %s)", message["To"], message["Subject"], path)
+    path = folder / mail_file_name(message_id)
+    write_atomically(path, data)
+    return path
+
+
+def write_atomically(path: Path, data: bytes) -> None:
+    """Write ``path`` whole or not at all: a full disk leaves no half file for a reader to find.
+
+    The data goes to a hidden temporary file in the same folder, is flushed to the disk, and then
+    takes the final name in one rename.
+    """
+    temporary = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
+    try:
+        with open(temporary, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+    folder = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(folder)  # the rename itself survives a power cut
+    finally:
+        os.close(folder)

@@ -299,6 +299,57 @@ def test_display_name_cannot_inject_a_header_or_a_recipient(app: Flask, smtp: Sm
     assert not set("\r\n") & set(recipient.display_name), repr(recipient.display_name)
 
 
+# A name long enough to be folded, with an address and a comma in it: once folding dropped its quotes
+# the To header named two mailboxes, and the envelope, read from that header, mailed the attacker.
+ADDRESS_IN_A_LONG_NAME = (
+    "Alexandria Montgomery Featherstonehaugh Smithsonian Institute <attacker@evil.example>, x"
+)
+
+
+def _only_recipient(mail: Received) -> Any:
+    [recipient] = mail.message["To"].addresses
+    return recipient
+
+
+def test_a_long_name_with_an_address_in_it_cannot_add_a_recipient_at_sign_up(
+    app: Flask, smtp: SmtpServer
+) -> None:
+    response = post_form(
+        app.test_client(),
+        "/register",
+        {"name": ADDRESS_IN_A_LONG_NAME, "email": "victim@example.com", "password": TEST_PASSWORD},
+    )
+    assert response.status_code == 302
+
+    mail = smtp.only_message()
+    assert mail.rcpt_tos == ["victim@example.com"]
+    recipient = _only_recipient(mail)
+    assert recipient.addr_spec == "victim@example.com"
+    # Python's parser shows a space between encoded words (RFC 2047 says to drop it).
+    assert " ".join(recipient.display_name.split()) == ADDRESS_IN_A_LONG_NAME
+    assert b"attacker@evil.example" not in mail.header_block, "the name travels encoded, never as an address"
+
+
+def test_a_long_name_set_on_the_profile_cannot_add_a_recipient_to_the_email_change_mails(
+    app: Flask, smtp: SmtpServer
+) -> None:
+    create_user(app, email="victim@example.com")
+    client = app.test_client()
+    log_in(client, "victim@example.com", TEST_PASSWORD)
+    profile = {"name": ADDRESS_IN_A_LONG_NAME, "language": "en", "timezone": "UTC"}
+    assert post_form(client, "/account/", profile).status_code == 302
+    change = {"email": "new@example.com", "current_password": TEST_PASSWORD}
+    assert post_form(client, "/account/email", change).status_code == 302
+
+    confirmation = smtp.only_message()
+    assert confirmation.rcpt_tos == ["new@example.com"]
+    assert _only_recipient(confirmation).addr_spec == "new@example.com"
+    client.get(link_in(confirmation.message, "/account/email/confirm/"))
+    notice = smtp.received[-1]
+    assert notice.rcpt_tos == ["victim@example.com"]
+    assert _only_recipient(notice).addr_spec == "victim@example.com"
+
+
 @pytest.mark.parametrize("language", ["en", "fa"])
 @pytest.mark.parametrize("template", MAIL_TEMPLATES)
 def test_persian_name_is_encoded_for_a_7bit_server(

@@ -8,7 +8,8 @@ from zoneinfo import available_timezones
 from flask import Blueprint, Response, current_app, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
 
 from portal import audit
 from portal.access import customer, public
@@ -16,10 +17,10 @@ from portal.accounts import emails
 from portal.accounts.data_rights import erase_customer, export_customer_data
 from portal.accounts.forms import ChangeEmailForm, ChangePasswordForm, DeleteAccountForm, ProfileForm
 from portal.accounts.links import bad_link
-from portal.accounts.models import User, find_user_by_email, normalise_email
+from portal.accounts.models import User, find_user_by_email, new_session_token, normalise_email
 from portal.database import db, utcnow
 from portal.passwords import hash_password, verify_password
-from portal.tokens import ExpiredTokenError, InvalidTokenError, read_token
+from portal.tokens import ExpiredTokenError, InvalidTokenError, fingerprint, read_token
 
 bp = Blueprint("account", __name__, url_prefix="/account")
 
@@ -52,10 +53,11 @@ def change_password():
     if form.validate_on_submit():
         if not verify_password(current_user.password_hash, form.current_password.data):
             form.current_password.errors.append(_("That is not your current password."))
+        elif not _replace_password(current_user._get_current_object(), form.new_password.data):
+            # Another tab changed it a moment ago: the password typed here is no longer the current one.
+            form.current_password.errors.append(_("That is not your current password."))
         else:
             user = current_user._get_current_object()
-            user.password_hash = hash_password(form.new_password.data)
-            user.end_other_sessions()
             audit.record("password_changed", actor_id=user.id)
             emails.send_password_changed(user)
             db.session.commit()
@@ -63,6 +65,24 @@ def change_password():
             flash(_("Your password is changed and you were signed out everywhere else."), "success")
             return redirect(url_for("account.profile"))
     return render_template("account/password.html", form=form), (400 if form.errors else 200)
+
+
+def _replace_password(user: User, new_password: str) -> bool:
+    """Set a new password and end every other session, only if the password is still the one checked.
+
+    One conditional UPDATE, so of simultaneous changes exactly one happens and is announced.
+    """
+    changed = db.session.execute(
+        update(User)
+        .where(User.id == user.id, User.password_hash == user.password_hash)
+        .values(password_hash=hash_password(new_password), session_token=new_session_token())
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if not changed:
+        db.session.rollback()
+        return False
+    db.session.refresh(user)
+    return True
 
 
 @bp.route("/email", methods=["GET", "POST"])
@@ -105,20 +125,42 @@ def confirm_email_change(token: str):
     except InvalidTokenError:
         return bad_link()
     user = db.session.get(User, payload.get("uid"))
-    if user is None or user.email != payload.get("old"):
+    if (
+        user is None
+        or user.email != payload.get("old")
+        or payload.get("pw") != fingerprint(user.password_hash)
+    ):
         return bad_link()
     new_email = payload.get("new", "")
     taken = db.session.scalar(select(func.count()).select_from(User).where(User.email == new_email))
     if taken:
-        flash(_("That address now belongs to another account, so your address was not changed."), "error")
-        return redirect(url_for("account.profile"))
+        return _address_taken()
     old_email = user.email
-    user.email = new_email
-    user.email_verified_at = utcnow()
+    # Only while the address and password are still the ones the link vouched for: of many
+    # simultaneous clicks one changes the address, and only that one notifies the old address.
+    try:
+        changed = db.session.execute(
+            update(User)
+            .where(User.id == user.id, User.email == old_email, User.password_hash == user.password_hash)
+            .values(email=new_email, email_verified_at=utcnow())
+            .execution_options(synchronize_session=False)
+        ).rowcount
+    except IntegrityError:  # someone registered the new address a moment ago
+        db.session.rollback()
+        return _address_taken()
+    if not changed:
+        db.session.rollback()
+        return bad_link()
+    db.session.refresh(user)
     audit.record("email_changed", actor_id=user.id)
     emails.send_email_changed_notice(user, old_email)
     db.session.commit()
     flash(_("Your email address is now %(email)s.", email=new_email), "success")
+    return redirect(url_for("account.profile"))
+
+
+def _address_taken():
+    flash(_("That address now belongs to another account, so your address was not changed."), "error")
     return redirect(url_for("account.profile"))
 
 

@@ -12,6 +12,7 @@ from flask import Blueprint, Flask, current_app, flash, redirect, render_templat
 from flask_babel import gettext as _
 from flask_limiter import Limiter
 from flask_login import current_user, login_user, logout_user
+from sqlalchemy import func, update
 from sqlalchemy.exc import IntegrityError
 
 from portal import audit
@@ -19,9 +20,11 @@ from portal.access import customer, public
 from portal.accounts import emails
 from portal.accounts.forms import EmailOnlyForm, LoginForm, RegisterForm, ResetPasswordForm
 from portal.accounts.links import bad_link
-from portal.accounts.models import User, find_user_by_email, normalise_email
+from portal.accounts.models import User, find_user_by_email, new_session_token, normalise_email
+from portal.core_events import EmailVerified, UserRegistered
 from portal.database import db, utcnow
 from portal.events import emit
+from portal.jobs import enqueue
 from portal.passwords import hash_password, needs_rehash, verify_password
 from portal.tokens import ExpiredTokenError, InvalidTokenError, fingerprint, read_token
 
@@ -94,7 +97,7 @@ def register():
                     emails.send_already_registered(raced)
             else:
                 audit.record("registered", actor_id=user.id)
-                emit("core.registered", {"user_id": user.id}, customer_id=user.id, actor_id=user.id)
+                emit(UserRegistered(user_id=user.id), customer_id=user.id, actor_id=user.id)
                 emails.send_verification(user)
         db.session.commit()
         session["portal_check_email"] = email
@@ -120,11 +123,10 @@ def check_email():
 def resend_verification():
     form = EmailOnlyForm()
     if form.validate_on_submit():
-        user = find_user_by_email(form.email.data)
-        if user is not None and not user.email_verified:
-            emails.send_verification(user)
-            db.session.commit()
-        session["portal_check_email"] = normalise_email(form.email.data)
+        email = normalise_email(form.email.data)
+        enqueue(emails.VERIFICATION_TASK, email=email)  # the job, not the request, looks the address up
+        db.session.commit()
+        session["portal_check_email"] = email
         flash(_("If that address has an account waiting for confirmation, a new link is on its way."), "info")
         return redirect(url_for("auth.check_email"))
     return render_template("auth/check_email.html", email=None, form=form), 400
@@ -147,12 +149,19 @@ def verify_email(token: str):
     user = db.session.get(User, payload.get("uid"))
     if user is None or user.email != payload.get("email"):
         return bad_link()
-    if user.email_verified:
+    # One conditional UPDATE: of many simultaneous clicks exactly one confirms, records and announces.
+    confirmed = db.session.execute(
+        update(User)
+        .where(User.id == user.id, User.email == payload.get("email"), User.email_verified_at.is_(None))
+        .values(email_verified_at=utcnow())
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if not confirmed:
+        db.session.rollback()
         flash(_("Your email address is already confirmed. You can sign in."), "info")
         return redirect(url_for("auth.login"))
-    user.email_verified_at = utcnow()
     audit.record("email_verified", actor_id=user.id)
-    emit("core.email_verified", {"user_id": user.id}, customer_id=user.id, actor_id=user.id)
+    emit(EmailVerified(user_id=user.id), customer_id=user.id, actor_id=user.id)
     db.session.commit()
     flash(_("Thank you, your email address is confirmed. You can sign in now."), "success")
     return redirect(url_for("auth.login"))
@@ -197,11 +206,14 @@ def login():
 @bp.route("/logout", methods=["POST"])
 @customer
 def logout():
-    audit.record("logout", actor_id=current_user.id)
+    """Sign out everywhere this account's cookies went: a copied session or remember cookie stops working."""
+    user = current_user._get_current_object()
+    user.end_other_sessions()
+    audit.record("logout", actor_id=user.id)
     db.session.commit()
-    logout_user()
     session.clear()
-    flash(_("You are signed out."), "info")
+    logout_user()  # after clear(): it leaves the note that makes Flask-Login delete the remember cookie
+    flash(_("You are signed out on every device."), "info")
     return redirect(url_for("auth.login"))
 
 
@@ -210,11 +222,10 @@ def logout():
 def forgot_password():
     form = EmailOnlyForm()
     if form.validate_on_submit():
-        user = find_user_by_email(form.email.data)
-        if user is not None:
-            emails.send_password_reset(user)
-            db.session.commit()
-        return render_template("auth/reset_sent.html", email=normalise_email(form.email.data))
+        email = normalise_email(form.email.data)
+        enqueue(emails.RESET_LINK_TASK, email=email)  # the job, not the request, looks the address up
+        db.session.commit()
+        return render_template("auth/reset_sent.html", email=email)
     return render_template("auth/forgot_password.html", form=form)
 
 
@@ -230,14 +241,30 @@ def reset_password(token: str):
     except InvalidTokenError:
         return bad_link()
     user = db.session.get(User, payload.get("uid"))
-    if user is None or payload.get("pw") != fingerprint(user.password_hash):
+    if (
+        user is None
+        or payload.get("pw") != fingerprint(user.password_hash)
+        or payload.get("em") != fingerprint(user.email)
+    ):
         return bad_link()
     form = ResetPasswordForm()
     if form.validate_on_submit():
-        user.password_hash = hash_password(form.password.data)
-        user.end_other_sessions()
-        if not user.email_verified:
-            user.email_verified_at = utcnow()
+        # Only while the password and address are still the ones the link vouched for: of two
+        # simultaneous uses of one link, one changes the password and the other finds it used.
+        changed = db.session.execute(
+            update(User)
+            .where(User.id == user.id, User.password_hash == user.password_hash, User.email == user.email)
+            .values(
+                password_hash=hash_password(form.password.data),
+                session_token=new_session_token(),
+                # Opening the link proved the mailbox is theirs.
+                email_verified_at=func.coalesce(User.email_verified_at, utcnow()),
+            )
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        if not changed:
+            db.session.rollback()
+            return bad_link()
         audit.record("password_reset", actor_id=user.id)
         emails.send_password_changed(user)
         db.session.commit()

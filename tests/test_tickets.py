@@ -269,9 +269,10 @@ def test_rating_only_once_resolved_and_only_once(app, client, make_user):
     post_form(client, f"/tickets/{ticket_id}/rate", {"rating": "5"})
     assert load(app, ticket_id).rating is None
     switch_to(client, agent)
+    assert post_form(client, f"/staff/tickets/{ticket_id}/reply", {"body": "Sent again."}).status_code == 302
     assert post_form(client, f"/staff/tickets/{ticket_id}/status", {"status": "resolved"}).status_code == 302
     changed = event_payloads(app, "tickets.status_changed")
-    assert changed[-1]["from"] == "new" and changed[-1]["to"] == "resolved"
+    assert changed[-1]["old_status"] == "open" and changed[-1]["new_status"] == "resolved"
     assert [e["ticket_id"] for e in event_payloads(app, "tickets.resolved")] == [ticket_id]
     with app.app_context():
         titles = db.session.scalars(
@@ -286,6 +287,48 @@ def test_rating_only_once_resolved_and_only_once(app, client, make_user):
     [rated] = event_payloads(app, "tickets.rated")
     assert (rated["rating"], rated["comment"], rated["customer_id"]) == (4, "Quick", customer.id)
     assert post_form(client, f"/tickets/{ticket_id}/rate", {"rating": "9"}).status_code in (302, 422)
+
+
+def test_rating_needs_an_answer_from_staff(app, client, make_user):
+    customer, agent = make_user(), make_user("agent")
+    log_in(client, customer.email, TEST_PASSWORD)
+    ticket_id = ticket_id_from(open_ticket(client))
+    assert post_form(client, f"/tickets/{ticket_id}/close", {}).status_code == 302
+    page = client.get(f"/tickets/{ticket_id}").get_data(as_text=True)
+    assert "How well was your request resolved?" not in page
+    assert "You can rate this ticket once our staff have answered it." in page
+    refused = post_form(client, f"/tickets/{ticket_id}/rate", {"rating": "5"}, follow_redirects=True)
+    assert "You can rate this ticket once our staff have answered it." in refused.get_data(as_text=True)
+    assert load(app, ticket_id).rating is None
+
+    switch_to(client, agent)
+    post_form(client, f"/staff/tickets/{ticket_id}/reply", {"body": "Only for us", "internal": "y"})
+    switch_to(client, customer)
+    post_form(client, f"/tickets/{ticket_id}/rate", {"rating": "5"})
+    assert load(app, ticket_id).rating is None
+    assert event_payloads(app, "tickets.rated") == []
+
+    switch_to(client, agent)
+    post_form(client, f"/staff/tickets/{ticket_id}/reply", {"body": "Here is your answer."})
+    switch_to(client, customer)
+    assert "How well was your request resolved?" in client.get(f"/tickets/{ticket_id}").get_data(as_text=True)
+    assert post_form(client, f"/tickets/{ticket_id}/rate", {"rating": "2"}).status_code == 302
+    assert load(app, ticket_id).rating == 2
+    assert len(event_payloads(app, "tickets.rated")) == 1
+
+
+def test_staff_average_counts_only_answered_tickets(app, client, make_user, login_as):
+    customer, agent = make_user(), make_user("agent")
+    [answered, unanswered] = make_tickets(app, customer.id, 2, status="closed")
+    with app.app_context():
+        db.session.add(Message(ticket_id=answered, author_id=agent.id, from_staff=True, body="Done"))
+        for ticket_id, rating in ((answered, 4), (unanswered, 1)):
+            ticket = db.session.get(Ticket, ticket_id)
+            ticket.rating, ticket.rated_at = rating, utcnow()
+        db.session.commit()
+    login_as("agent")
+    page = client.get("/staff/").get_data(as_text=True)
+    assert "Average rating (30 days): 4.0 / 5" in page
 
 
 def test_customers_cannot_reach_staff_pages(client, login_as):
@@ -395,7 +438,7 @@ def test_resolved_tickets_close_by_themselves(app, make_user):
     assert load(app, old).status == "closed"
     assert load(app, recent).status == "resolved"
     [changed] = event_payloads(app, "tickets.status_changed")
-    assert (changed["ticket_id"], changed["from"], changed["to"]) == (old, "resolved", "closed")
+    assert (changed["ticket_id"], changed["old_status"], changed["new_status"]) == (old, "resolved", "closed")
 
 
 def test_panel_widget_and_nav(app, client, make_user):

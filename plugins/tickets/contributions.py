@@ -98,7 +98,10 @@ def staff_summary() -> dict[str, Any]:
         select(func.count()).select_from(Ticket).where(Ticket.status.in_(ACTIVE_STATUSES))
     )
     overdue = db.session.scalar(select(func.count()).select_from(Ticket).where(service.overdue_clause(now)))
-    rating = db.session.scalar(select(func.avg(Ticket.rating)).where(Ticket.rated_at >= since))
+    # Only ratings of tickets staff answered: the rule a rating must pass (older ratings included).
+    rating = db.session.scalar(
+        select(func.avg(Ticket.rating)).where(Ticket.rated_at >= since, service.staff_answered())
+    )
     answered = db.session.execute(
         select(Ticket.created_at, Ticket.first_response_at)
         .where(Ticket.created_at >= since, Ticket.first_response_at.is_not(None))

@@ -49,6 +49,8 @@ class NewTicketForm(FlaskForm):
         description=_l("You can use Markdown."),
     )
     files = MultipleFileField(_l("Attachments (up to 5)"))
+    # One-time key of this copy of the form: sent twice (double click, retry), it opens one ticket.
+    token = HiddenField(validators=[Optional(), Length(max=TOKEN_MAX)])
 
 
 class ReplyForm(FlaskForm):

@@ -31,6 +31,7 @@ class Ticket(db.Model):
         Index("ix_tickets_tickets_customer_id_id", "customer_id", "id"),
         Index("ix_tickets_tickets_status_id", "status", "id"),
         Index("ix_tickets_tickets_assignee_id_status", "assignee_id", "status"),
+        Index("ix_tickets_tickets_customer_id_request_token", "customer_id", "request_token", unique=True),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -50,6 +51,8 @@ class Ticket(db.Model):
     rating: Mapped[int | None] = mapped_column()
     rating_comment: Mapped[str | None] = mapped_column(String(COMMENT_MAX))
     rated_at: Mapped[datetime | None] = mapped_column()
+    # The new-ticket form's one-time key: the same form sent twice (double click, retry) opens one ticket.
+    request_token: Mapped[str | None] = mapped_column(String(TOKEN_MAX))
 
     @property
     def is_active(self) -> bool:

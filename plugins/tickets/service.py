@@ -2,28 +2,47 @@
 
 Views check who may act and load the ticket through a scoped query; these functions make the change,
 emit the events and send the notifications in the caller's transaction. The caller commits.
+
+Every change that pays, notifies or counts is compare-and-set: one conditional UPDATE whose WHERE
+holds the state the change starts from, and the events are emitted only when that UPDATE changed
+the row. Of several requests racing for one change (two tabs, two agents, two ``portal tick``
+runs) exactly one wins; the others change nothing and are told so.
 """
 
 from __future__ import annotations
 
 from contextlib import suppress
 from datetime import datetime, timedelta
+from typing import Any
 
 from flask import url_for
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, or_, select
+from sqlalchemy import ColumnElement, and_, exists, or_, select, update
 
-from portal.plugin import NotificationError, User, db, get_setting, notify, utcnow
+from portal.plugin import NotificationError, User, db, get_setting, notify, scope_for, utcnow
 
 from . import events
 from .forms import STATUS_LABELS
 from .models import ACTIVE_STATUSES, Message, Ticket
 from .settings import target_hours
 
+RATEABLE_STATUSES = ("resolved", "closed")
+
 
 def open_ticket(
-    customer: User, *, subject: str, body: str, category: str, priority: str
+    customer: User,
+    *,
+    subject: str,
+    body: str,
+    category: str,
+    priority: str,
+    request_token: str | None = None,
 ) -> tuple[Ticket, Message]:
+    """Open a ticket with its first message; the form's one-time key makes a second copy fail.
+
+    The key is unique per customer, so the same form sent twice at once raises ``IntegrityError``
+    on the second insert before anything is emitted: see ``find_opened_ticket``.
+    """
     now = utcnow()
     first, resolution = target_hours(priority)
     ticket = Ticket(
@@ -36,6 +55,7 @@ def open_ticket(
         updated_at=now,
         first_response_due=now + timedelta(hours=first),
         resolution_due=now + timedelta(hours=resolution),
+        request_token=request_token or None,
     )
     db.session.add(ticket)
     db.session.flush()
@@ -44,6 +64,31 @@ def open_ticket(
     db.session.flush()
     events.created(ticket, customer.id)
     return ticket, message
+
+
+def find_opened_ticket(customer_id: int, token: str | None) -> Ticket | None:
+    """The ticket a new-ticket form with this one-time key already opened, so a retry leads to it."""
+    if not token:
+        return None
+    return db.session.scalar(
+        select(Ticket).where(Ticket.customer_id == customer_id, Ticket.request_token == token)
+    )
+
+
+def _compare_and_set(ticket: Ticket, *conditions: ColumnElement[bool], **values: Any) -> bool:
+    """One conditional UPDATE of ``ticket``; True only when this statement changed the row.
+
+    The database checks ``conditions`` in the statement that writes, so no other request can slip
+    in between a check and the write. ``ticket`` is reloaded either way, to show what is stored now.
+    """
+    result = db.session.execute(
+        update(Ticket)
+        .where(Ticket.id == ticket.id, *conditions)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.refresh(ticket)
+    return result.rowcount == 1
 
 
 def find_reply(ticket: Ticket, token: str) -> Message | None:
@@ -77,8 +122,8 @@ def add_reply(ticket: Ticket, author: User, body: str, *, token: str = "", inter
     ticket.updated_at = now
     events.replied(ticket, author.id, staff=staff)
     if staff:
-        if ticket.first_response_at is None:
-            ticket.first_response_at = now
+        # The SLA clock stops at the first staff reply, and only the first one sets it.
+        _compare_and_set(ticket, Ticket.first_response_at.is_(None), first_response_at=now)
         if ticket.status == "new":
             change_status(ticket, "open", author, notify_customer=False)
         _notify(
@@ -92,22 +137,35 @@ def add_reply(ticket: Ticket, author: User, body: str, *, token: str = "", inter
     return message
 
 
-def change_status(ticket: Ticket, new: str, actor: User, *, notify_customer: bool = True) -> bool:
+def change_status(
+    ticket: Ticket,
+    new: str,
+    actor: User | None,
+    *conditions: ColumnElement[bool],
+    notify_customer: bool = True,
+) -> bool:
+    """Move ``ticket`` from the status it was read in to ``new``; False when it is not there any more.
+
+    Compare-and-set on that status (and on any extra ``conditions``): of several requests racing to
+    close, reopen or resolve one ticket, one changes it and only that one emits the events and
+    notifies the customer. ``actor`` is None for the scheduled close.
+    """
     old = ticket.status
     if old == new:
         return False
     now = utcnow()
-    ticket.status = new
-    ticket.updated_at = now
+    values: dict[str, Any] = {"status": new, "updated_at": now}
     if new == "resolved":
-        ticket.resolved_at = now
+        values["resolved_at"] = now
     elif new == "closed":
-        ticket.closed_at = now
+        values["closed_at"] = now
     else:
-        ticket.resolved_at = None
-        ticket.closed_at = None
-    events.status_changed(ticket, actor.id, old, new)
-    if notify_customer and actor.is_staff:
+        values["resolved_at"] = None
+        values["closed_at"] = None
+    if not _compare_and_set(ticket, Ticket.status == old, *conditions, **values):
+        return False
+    events.status_changed(ticket, actor.id if actor else None, old, new)
+    if notify_customer and actor is not None and actor.is_staff:
         _notify(
             ticket,
             "tickets.status",
@@ -128,11 +186,45 @@ def can_reopen(ticket: Ticket, now: datetime | None = None) -> bool:
     return (now or utcnow()) - since <= timedelta(days=days)
 
 
-def rate(ticket: Ticket, actor: User, rating: int, comment: str) -> None:
-    ticket.rating = rating
-    ticket.rating_comment = comment or None
-    ticket.rated_at = utcnow()
-    events.rated(ticket, actor.id)
+def staff_answered() -> ColumnElement[bool]:
+    """The ticket has a staff reply the customer saw: what a rating rates, so only then may they rate."""
+    return exists(
+        select(Message.id).where(
+            Message.ticket_id == Ticket.id, Message.from_staff.is_(True), Message.internal.is_(False)
+        )
+    )
+
+
+def has_staff_answer(ticket: Ticket) -> bool:
+    """Whether ``ticket`` has a staff reply the customer saw (internal notes do not count)."""
+    return bool(db.session.scalar(select(staff_answered()).where(Ticket.id == ticket.id)))
+
+
+def can_rate(ticket: Ticket) -> bool:
+    """Resolved or closed, not rated yet, and answered by staff: the page offers the form only then."""
+    return ticket.status in RATEABLE_STATUSES and ticket.rating is None and has_staff_answer(ticket)
+
+
+def rate(ticket: Ticket, actor: User, rating: int, comment: str) -> bool:
+    """Store the customer's one rating; True only for the request that stored it.
+
+    ``tickets.rated`` pays points, so the rules are in the one UPDATE that writes the rating: not
+    rated yet, resolved or closed, answered by staff, within the actor's scope. Twenty tabs posting
+    at once store one rating and emit one event.
+    """
+    stored = _compare_and_set(
+        ticket,
+        Ticket.rating.is_(None),
+        Ticket.status.in_(RATEABLE_STATUSES),
+        Ticket.customer_id.in_(scope_for(actor).customer_ids()),
+        staff_answered(),
+        rating=rating,
+        rating_comment=comment or None,
+        rated_at=utcnow(),
+    )
+    if stored:
+        events.rated(ticket, actor.id)
+    return stored
 
 
 def _notify(ticket: Ticket, kind: str, title: object, body: str = "") -> None:
@@ -161,9 +253,6 @@ def autoclose() -> None:
     stale = db.session.scalars(
         select(Ticket).where(Ticket.status == "resolved", Ticket.resolved_at < cutoff).limit(500)
     ).all()
-    now = utcnow()
     for ticket in stale:
-        ticket.status = "closed"
-        ticket.closed_at = now
-        ticket.updated_at = now
-        events.status_changed(ticket, None, "resolved", "closed")
+        # Still resolved, and resolved long enough: a ticket reopened or re-resolved meanwhile stays.
+        change_status(ticket, "closed", None, Ticket.resolved_at < cutoff, notify_customer=False)

@@ -53,6 +53,23 @@ def plugin_settings() -> list[Setting]:
             max=50,
         ),
         Setting(
+            key="attachment_quota_mb",
+            label=_l("Attachment space per customer (MB)"),
+            type="integer",
+            default=100,
+            min=1,
+            max=100000,
+            help=_l("All the files a customer has sent with their tickets, together."),
+        ),
+        Setting(
+            key="tickets_per_hour",
+            label=_l("New tickets a customer may open per hour"),
+            type="integer",
+            default=10,
+            min=1,
+            max=1000,
+        ),
+        Setting(
             key="attachment_types",
             label=_l("Attachment types accepted"),
             type="text",

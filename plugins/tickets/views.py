@@ -29,8 +29,9 @@ from portal.plugin import (
     utcnow,
 )
 
-from . import attachments, service
+from . import attachments, limits, service
 from .forms import (
+    STATUS_LABELS,
     ActionForm,
     AssignForm,
     BulkForm,
@@ -136,8 +137,15 @@ def _visible_ticket(ticket_id: int) -> Ticket:
     return ticket
 
 
-def _file_errors(form: Any, files: list[Any]) -> bool:
+def _file_errors(form: Any, files: list[Any], quota_of: int | None = None) -> bool:
+    """Put what is wrong with the files on the form; ``quota_of`` names the customer whose space they use.
+
+    Staff files pass no customer: the quota keeps customers from filling the disk, not staff from
+    answering.
+    """
     problems = attachments.check(files)
+    if not problems and quota_of is not None and (over := limits.quota_problem(quota_of, files)):
+        problems = [over]
     if problems:
         form.files.errors = problems
     return bool(problems)
@@ -210,27 +218,58 @@ def index() -> str:
 
 @bp.route("/new", methods=["GET", "POST"])
 @customer
-def new() -> str | Response:
+def new() -> str | Response | tuple[str, int]:
+    """The new-ticket form. Refusals (bad input, files over the quota, too many tickets) keep the text."""
     form = NewTicketForm()
     form.category.choices = [SelectChoice(c) for c in categories()]
     form.priority.choices = [SelectChoice(value, label) for value, label in priority_choices()]
+    if not form.is_submitted():
+        form.token.data = _new_token()
+        return render_template("tickets/new.html", form=form)
     files = attachments.uploads_from(form.files.data)
-    if form.validate_on_submit() and not _file_errors(form, files):
+    if not form.validate():
+        return render_template("tickets/new.html", form=form)
+    opened = service.find_opened_ticket(current_user.id, form.token.data)
+    if opened is not None:
+        return _ticket_opened(opened.id)
+    if _file_errors(form, files, quota_of=current_user.id):
+        return render_template("tickets/new.html", form=form)
+    if too_many := limits.creation_limit_problem(current_user.id):
+        form.form_errors.append(too_many)
+        return render_template("tickets/new.html", form=form), 429
+    return _open_ticket(form, files)
+
+
+def _open_ticket(form: NewTicketForm, files: list[Any]) -> str | Response:
+    """Open the ticket once per form key: a copy of the form sent at the same time leads to the same one."""
+    token = form.token.data or None
+    try:
         ticket, message = service.open_ticket(
             current_user,
             subject=form.subject.data.strip(),
             body=form.body.data,
             category=form.category.data,
             priority=form.priority.data,
+            request_token=token,
         )
-        if problems := attachments.save(message, files):
-            db.session.rollback()
-            form.files.errors = problems
-            return render_template("tickets/new.html", form=form)
-        db.session.commit()
-        flash(_("Your ticket is open. We will answer you here."), "success")
-        return redirect(url_for("tickets.show", ticket_id=ticket.id))
-    return render_template("tickets/new.html", form=form)
+    except IntegrityError:
+        # The same form arrived twice at once: the other request opened the ticket.
+        db.session.rollback()
+        opened = service.find_opened_ticket(current_user.id, token)
+        if opened is None:
+            raise
+        return _ticket_opened(opened.id)
+    if problems := attachments.save(message, files):
+        db.session.rollback()
+        form.files.errors = problems
+        return render_template("tickets/new.html", form=form)
+    db.session.commit()
+    return _ticket_opened(ticket.id)
+
+
+def _ticket_opened(ticket_id: int) -> Response:
+    flash(_("Your ticket is open. We will answer you here."), "success")
+    return redirect(url_for("tickets.show", ticket_id=ticket_id))
 
 
 def _customer_page(ticket: Ticket, reply_form: ReplyForm | None = None) -> dict[str, Any]:
@@ -243,6 +282,7 @@ def _customer_page(ticket: Ticket, reply_form: ReplyForm | None = None) -> dict[
         "reply_form": reply_form,
         "action_form": ActionForm(),
         "rate_form": RateForm(formdata=None),
+        "can_rate": service.can_rate(ticket),
         "can_reopen": service.can_reopen(ticket),
         "now": utcnow(),
     }
@@ -277,7 +317,7 @@ def reply(ticket_id: int) -> str | Response | tuple[str, int]:
         form.body.errors = [_("This ticket is closed. Reopen it to reply.")]
         return _reply_failed(ticket, form)
     files = attachments.uploads_from(form.files.data)
-    if not form.validate() or _file_errors(form, files):
+    if not form.validate() or _file_errors(form, files, quota_of=ticket.customer_id):
         return _reply_failed(ticket, form)
     if problems := _store_reply(ticket, form, files):
         form.files.errors = problems
@@ -315,11 +355,13 @@ def _reply_failed(ticket: Ticket, form: ReplyForm) -> tuple[str, int]:
 @customer
 def close(ticket_id: int) -> Response:
     ticket = _visible_ticket(ticket_id)
-    if ActionForm().validate_on_submit() and ticket.status != "closed":
-        service.change_status(ticket, "closed", current_user)
-        db.session.commit()
-        flash(_("The ticket is closed."), "success")
-    return redirect(url_for("tickets.show", ticket_id=ticket.id))
+    if ActionForm().validate_on_submit():
+        if service.change_status(ticket, "closed", current_user):
+            db.session.commit()
+            flash(_("The ticket is closed."), "success")
+        elif ticket.status == "closed":
+            flash(_("This ticket is already closed."), "info")
+    return redirect(url_for("tickets.show", ticket_id=ticket_id))
 
 
 @bp.route("/<int(max=2147483647):ticket_id>/reopen", methods=["POST"])
@@ -328,33 +370,44 @@ def reopen(ticket_id: int) -> Response:
     ticket = _visible_ticket(ticket_id)
     if not ActionForm().validate_on_submit():
         abort(400)
-    if service.can_reopen(ticket):
-        service.change_status(ticket, "open", current_user)
+    if service.can_reopen(ticket) and service.change_status(ticket, "open", current_user):
         db.session.commit()
         flash(_("The ticket is open again."), "success")
+    elif ticket.is_active:
+        flash(_("This ticket is already open."), "info")
     else:
         flash(_("This ticket can no longer be reopened. Please open a new one."), "error")
-    return redirect(url_for("tickets.show", ticket_id=ticket.id))
+    return redirect(url_for("tickets.show", ticket_id=ticket_id))
 
 
 @bp.route("/<int(max=2147483647):ticket_id>/rate", methods=["POST"])
 @customer
 def rate(ticket_id: int) -> str | Response | tuple[str, int]:
+    """Store the rating once; the rules live in ``service.rate``, the reasons for a refusal here."""
     ticket = _visible_ticket(ticket_id)
     form = RateForm()
-    if ticket.status not in ("resolved", "closed"):
-        flash(_("You can rate a ticket once it is resolved."), "error")
-        return redirect(url_for("tickets.show", ticket_id=ticket.id))
-    if ticket.rating is not None:
-        flash(_("You have already rated this ticket. Thank you!"), "info")
-        return redirect(url_for("tickets.show", ticket_id=ticket.id))
+    if not service.can_rate(ticket):
+        return _rating_refused(ticket)
     if not form.validate_on_submit():
         page = _customer_page(ticket)
         page["rate_form"] = form
         return render_template("tickets/show.html", **page), 422
-    service.rate(ticket, current_user, int(form.rating.data), (form.comment.data or "").strip())
+    if not service.rate(ticket, current_user, int(form.rating.data), (form.comment.data or "").strip()):
+        # Another tab (or a change by staff) got there between the page and this request.
+        return _rating_refused(ticket)
     db.session.commit()
     flash(_("Thank you for your rating."), "success")
+    return redirect(url_for("tickets.show", ticket_id=ticket_id))
+
+
+def _rating_refused(ticket: Ticket) -> Response:
+    """Back to the ticket, told why it cannot be rated (as it is stored now)."""
+    if ticket.rating is not None:
+        flash(_("You have already rated this ticket. Thank you!"), "info")
+    elif ticket.status not in service.RATEABLE_STATUSES:
+        flash(_("You can rate a ticket once it is resolved."), "error")
+    else:
+        flash(_("You can rate this ticket once our staff have answered it."), "error")
     return redirect(url_for("tickets.show", ticket_id=ticket.id))
 
 
@@ -505,14 +558,19 @@ def bulk() -> Response:
         flash(_("Change at most %(count)d tickets at a time.", count=BULK_MAX), "error")
         return redirect(url_for("tickets_staff.queue"))
     tickets = db.session.scalars(select(Ticket).where(Ticket.id.in_(ids))).all()
+    changed = 0
     for ticket in tickets:
+        touched = False
         if form.assignee.data:
             ticket.assignee_id = None if form.assignee.data == "none" else int(form.assignee.data)
             ticket.updated_at = utcnow()
-        if form.status.data:
-            service.change_status(ticket, form.status.data, current_user)
+            touched = True
+        # Each status change is compare-and-set: one changed meanwhile by someone else is left alone.
+        if form.status.data and service.change_status(ticket, form.status.data, current_user):
+            touched = True
+        changed += touched
     db.session.commit()
-    flash(_("%(count)d tickets changed.", count=len(tickets)), "success")
+    flash(_("%(count)d tickets changed.", count=changed), "success")
     return redirect(url_for("tickets_staff.queue"))
 
 
@@ -615,10 +673,19 @@ def staff_download(ticket_id: int, attachment_id: int) -> Response:
 def staff_status(ticket_id: int) -> Response:
     ticket = _staff_ticket(ticket_id)
     form = StatusForm()
-    if form.validate_on_submit() and service.change_status(ticket, form.status.data, current_user):
-        db.session.commit()
-        flash(_("Status changed."), "success")
-    return redirect(url_for("tickets_staff.staff_show", ticket_id=ticket.id))
+    if form.validate_on_submit():
+        if service.change_status(ticket, form.status.data, current_user):
+            db.session.commit()
+            flash(_("Status changed."), "success")
+        else:
+            flash(
+                _(
+                    "The ticket's status is “%(status)s”: nothing changed.",
+                    status=STATUS_LABELS[ticket.status],
+                ),
+                "info",
+            )
+    return redirect(url_for("tickets_staff.staff_show", ticket_id=ticket_id))
 
 
 @staff_bp.route("/<int(max=2147483647):ticket_id>/assign", methods=["POST"])

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import io
+import re
 import zipfile
 from datetime import timedelta
+from html.parser import HTMLParser
 
 import pytest
 from flask_babel import force_locale, gettext
@@ -427,6 +429,136 @@ def test_templates_are_checked_when_saved_and_sandboxed(app, make_user):
     assert "<h1>Test Admin</h1>" in preview
 
 
+class _PreviewReader(HTMLParser):
+    """The elements inside the template previews of an edit page: (tag, attributes, text)."""
+
+    VOID = frozenset(
+        {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "wbr"}
+    )
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.elements: list[tuple[str, dict[str, str], list[str]]] = []
+        self.depth = 0  # open elements inside a preview, the preview's own box counted
+        self.open: list[list[str]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        values = {name: value or "" for name, value in attrs}
+        if not self.depth:
+            if "documents-preview-body" in values.get("class", "").split():
+                self.depth = 1
+            return
+        self.elements.append((tag, values, []))
+        if tag not in self.VOID:
+            self.depth += 1
+            self.open.append(self.elements[-1][2])
+
+    def handle_endtag(self, tag: str) -> None:
+        if self.depth and tag not in self.VOID:
+            self.depth -= 1
+            if self.open:
+                self.open.pop()
+
+    def handle_data(self, data: str) -> None:
+        if self.depth:
+            for text in self.open:
+                text.append(data)
+
+
+def preview_elements(page: str) -> list[tuple[str, dict[str, str], str]]:
+    reader = _PreviewReader()
+    reader.feed(page)
+    reader.close()
+    return [(tag, attrs, " ".join("".join(text).split())) for tag, attrs, text in reader.elements]
+
+
+INJECTED = (
+    "<h2>Dear {{ customer.name }}</h2>"
+    "<p>Your <strong>account</strong> is ready.</p>"
+    "<ul><li>First step</li><li>Second step</li></ul>"
+    "<script>document.title = 'owned'</script>"
+    '<img src=x onerror="alert(1)">'
+    '<iframe src="https://evil.example/"></iframe>'
+    "<style>body { display: none }</style>"
+    '<p><a href="javascript:alert(2)">Click here</a></p>'
+    '<p onclick="alert(3)" style="background: url(javascript:alert(4))">Signed</p>'
+    '<svg><a href="javascript:alert(5)"><text>svg</text></a></svg>'
+    "<form action=javascript:alert(6)><button formaction=javascript:alert(7)>Go</button></form>"
+)
+
+
+def test_the_preview_shows_only_what_the_pdf_shows(app, make_user):
+    admin_client = fresh_client(app, make_user("admin"))
+    saved = post_form(
+        admin_client,
+        "/staff/documents/templates/new",
+        {"name": "Injected", "body": INJECTED, "body_fa": INJECTED.replace("Dear", "سلام")},
+    )
+    assert saved.status_code == 302, saved.get_data(as_text=True)
+    page = admin_client.get(saved.headers["Location"]).get_data(as_text=True)
+    elements = preview_elements(page)
+    assert elements, "both previews are on the page"
+    assert {tag for tag, _, _ in elements} & {
+        "script",
+        "img",
+        "iframe",
+        "style",
+        "svg",
+        "form",
+        "button",
+    } == set()
+    for tag, attrs, _ in elements:
+        assert not [name for name in attrs if name.startswith("on")], (tag, attrs)
+        assert not [value for value in attrs.values() if "javascript:" in value.lower()], (tag, attrs)
+    shown = {(tag, text) for tag, _, text in elements}
+    assert {("h2", "Dear Test Admin"), ("h2", "سلام Test Admin"), ("strong", "account")} <= shown
+    texts = [text for _, _, text in elements]
+    assert "• First step" in texts and "• Second step" in texts, "list items carry the PDF's bullets"
+    assert "Your account is ready." in texts and "Click here" in texts and "Signed" in texts
+    assert "owned" not in " ".join(texts), "a script's text is dropped, as in the PDF"
+
+
+ADDRESS_FIELDS = ("address", "street", "city", "postal_code", "country", "phone")
+
+
+@pytest.mark.plugins("documents", "loyalty", "example")
+def test_every_token_the_page_offers_can_be_saved(app, make_user):
+    admin_client = fresh_client(app, make_user("admin"))
+    page = admin_client.get("/staff/documents/templates/new").get_data(as_text=True)
+    offered = re.findall(r"<code>\{\{ ([a-z_]+\.[a-z_0-9]+) \}\}</code>", page)
+    assert {f"customer.{key}" for key in ADDRESS_FIELDS} <= set(offered)
+    assert {"loyalty.tier", "example.notes"} <= set(offered), "plugins' fields are offered too"
+    body = "".join(f"<p>{token}: {{{{ {token} }}}}</p>" for token in offered)
+    saved = post_form(admin_client, "/staff/documents/templates/new", {"name": "Every token", "body": body})
+    assert saved.status_code == 302, saved.get_data(as_text=True)
+    for key in ADDRESS_FIELDS:
+        alone = f"<p>{{{{ customer.{key} or '-' }}}}</p>"
+        answer = post_form(admin_client, "/staff/documents/templates/new", {"name": key, "body": alone})
+        assert answer.status_code == 302, (key, answer.get_data(as_text=True))
+
+
+def test_the_demo_template_can_be_saved_again(app):
+    from plugins.documents.models import TemplateTranslation
+    from portal.demo import DEMO_PASSWORD, load_demo_data
+
+    with app.test_request_context():
+        load_demo_data()
+        template = db.session.scalar(
+            select(DocumentTemplate).where(DocumentTemplate.name == "Welcome letter")
+        )
+        translation = db.session.scalar(
+            select(TemplateTranslation.body).where(TemplateTranslation.template_id == template.id)
+        )
+        template_id, body = template.id, template.body
+    admin_client = app.test_client()
+    log_in(admin_client, "admin@example.com", DEMO_PASSWORD)
+    url = f"/staff/documents/templates/{template_id}"
+    assert admin_client.get(url).status_code == 200
+    saved = post_form(admin_client, url, {"name": "Welcome letter", "body": body, "body_fa": translation})
+    assert saved.status_code == 302, saved.get_data(as_text=True)
+    assert "Template saved." in admin_client.get(saved.headers["Location"]).get_data(as_text=True)
+
+
 def test_a_template_document_is_a_pdf_made_for_each_reader(app, client, make_user, staff):
     sara = make_user("customer", name="سارا احمدی", language="fa")
     omid = make_user("customer", name="Omid <b>")
@@ -587,3 +719,35 @@ def test_an_erasure_that_fails_later_keeps_the_customers_files(app, make_user, s
             data_rights.erase_customer(db.session.get(User, sara.id))
         assert storage().exists(key), "the rows are back, so their file must be too"
     assert document_ids(app) == [document_id]
+
+
+def test_publishing_at_once_from_many_tabs_publishes_and_tells_once(app, make_user):
+    from plugins.documents import publishing
+    from portal.accounts.models import User
+    from portal.testing.races import race_in_app
+
+    reader = make_user("customer")
+    agent = make_user("agent")
+    with app.app_context():
+        template = DocumentTemplate(name="Letter", body=TEMPLATE)
+        db.session.add(template)
+        db.session.flush()
+        document = Document(
+            title="Statement", category="statement", audience_customer_id=reader.id, template_id=template.id
+        )
+        db.session.add(document)
+        db.session.commit()
+        document_id = document.id
+
+    def publish_once(_number: int) -> None:
+        publishing.publish(db.session.get(Document, document_id), db.session.get(User, agent.id))
+        db.session.commit()
+
+    outcomes = race_in_app(app, 6, publish_once)
+    assert [o for o in outcomes if isinstance(o, BaseException)] == []
+    with app.app_context():
+        events = db.session.scalars(
+            select(StoredEvent).where(StoredEvent.name == "documents.published")
+        ).all()
+        audits = db.session.scalars(select(AuditEvent).where(AuditEvent.kind == "documents.published")).all()
+        assert (len(events), len(audits)) == (1, 1)

@@ -13,11 +13,15 @@ from sqlalchemy import func, select
 from plugins.loyalty import awards, contributions, ledger, rewards
 from plugins.loyalty.ledger import InsufficientPointsError, LedgerError
 from plugins.loyalty.models import Account, Entry, Redemption, Reward
+from plugins.surveys.events import SurveyCompleted
+from plugins.tickets.events import TicketRated
 from portal.accounts.models import User
 from portal.audit import AuditEvent
+from portal.core_events import EmailVerified
 from portal.events import StoredEvent, deliver_event
-from portal.plugin import Event, all_segments, customer_fields, db, emit, in_segment, set_setting, utcnow
+from portal.plugin import Event, all_segments, customer_fields, db, in_segment, set_setting, utcnow
 from portal.testing import TEST_PASSWORD, log_in, post_form, statements_run
+from portal.testing.events import emit_as_owner
 
 pytestmark = pytest.mark.plugins("loyalty")
 
@@ -125,23 +129,24 @@ def test_events_award_points_once_per_event(app, make_user):
     person = make_user()
     with app.app_context():
         set_setting("loyalty", "points_ticket_rated", 15, actor_id=None)
-        event = emit(
-            "tickets.rated", {"ticket_id": 1, "customer_id": person.id, "rating": 5}, customer_id=person.id
-        )
+        rating = TicketRated(ticket_id=1, customer_id=person.id, rating=5, comment="")
+        event = emit_as_owner(rating, customer_id=person.id)
         db.session.commit()
         event_id = event.id
     # Delivered after the commit at the end of the context; a second delivery awards nothing.
     with app.app_context():
         deliver_event(event_id)
-        fake = Event(
+        again = Event(
             id=event_id,
             name="tickets.rated",
-            payload={"customer_id": person.id},
+            payload={},
             customer_id=person.id,
             actor_id=None,
             created_at=utcnow(),
+            data=rating,
+            fact=rating.fact,
         )
-        assert awards.handle_event(fake) is None
+        assert awards.handle_event(again) is None
         db.session.commit()
     assert balance_of(app, person.id) == 15
 
@@ -149,10 +154,12 @@ def test_events_award_points_once_per_event(app, make_user):
 def test_anonymous_survey_and_zero_setting_award_nothing(app, make_user):
     person = make_user()
     with app.app_context():
-        emit("surveys.completed", {"survey_id": 3}, customer_id=person.id)
+        emit_as_owner(SurveyCompleted(survey_id=3, response_id=1))
         set_setting("loyalty", "points_email_verified", 0, actor_id=None)
-        emit("core.email_verified", {"user_id": person.id}, customer_id=person.id)
-        emit("surveys.completed", {"survey_id": 3, "customer_id": person.id}, customer_id=person.id)
+        emit_as_owner(EmailVerified(user_id=person.id), customer_id=person.id)
+        emit_as_owner(
+            SurveyCompleted(survey_id=3, response_id=2, customer_id=person.id), customer_id=person.id
+        )
         db.session.commit()
     assert balance_of(app, person.id) == 20  # only the named survey, at the default 20
 
@@ -180,9 +187,9 @@ def test_goodwill_within_the_role_limit(app, client, login_as, make_user):
     login_as("agent")
     url = f"/staff/loyalty/customers/{person.id}/goodwill"
     over = post_form(
-        client, url, {"points": "201", "reason": "sorry", "request_key": "a"}, follow_redirects=True
+        client, url, {"points": "501", "reason": "sorry", "request_key": "a"}, follow_redirects=True
     )
-    assert "at most 200 points" in over.get_data(as_text=True)
+    assert "Agents can grant at most 500 points at once" in over.get_data(as_text=True)
     ok = post_form(
         client,
         url,

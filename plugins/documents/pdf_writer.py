@@ -21,6 +21,7 @@ LINE_SPACING = 1.6  # line height as a multiple of the font size
 POINT_MM = 0.3528
 INDENT_MM = 7
 MAX_PAGES = 50
+MAX_CHARACTERS_PER_PAGE = 8000  # more than the smallest text fits on an A4 page
 MARKDOWN_MARKERS = re.compile(r"(\*\*|__|--|~~)")
 
 
@@ -35,6 +36,8 @@ def write_pdf(
 
     ``fonts`` are the regular and bold faces.
     """
+    if _text_length(blocks) > MAX_PAGES * MAX_CHARACTERS_PER_PAGE:  # refused before any slow layout
+        raise LayoutError(f"The document would be longer than {MAX_PAGES} pages.")
     pdf = FPDF(format="A4")
     pdf.set_title(title)
     pdf.set_lang(language)
@@ -53,6 +56,14 @@ def write_pdf(
         if pdf.page > MAX_PAGES:
             raise LayoutError(f"The document would be longer than {MAX_PAGES} pages.")
     return bytes(pdf.output())
+
+
+def _text_length(blocks: list[Block]) -> int:
+    """Characters of text in ``blocks``, paragraphs and table cells alike."""
+    return sum(
+        len(block.plain_text()) + sum(len(run.text) for row in block.rows for cell in row for run in cell)
+        for block in blocks
+    )
 
 
 def _shape(pdf: FPDF, block: Block, direction: str, language: str) -> str:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
 
 from portal.plugin import (
     FileTooLargeError,
@@ -74,12 +75,21 @@ def store_upload(upload, document: Document, actor_id: int) -> Version:
     return version
 
 
-def publish(document: Document, actor: User) -> None:
-    """Make the document visible, record the event and queue the audience's notifications."""
-    if document.published:
-        return
-    document.published = True
-    document.published_at = utcnow()
+def publish(document: Document, actor: User) -> bool:
+    """Make the document visible, record the event and queue the audience's notifications.
+
+    One conditional UPDATE decides: of two clicks at once only the one that changed the row records
+    and tells anything. Returns whether this call published it.
+    """
+    changed = db.session.execute(
+        update(Document)
+        .where(Document.id == document.id, Document.published.is_(False))
+        .values(published=True, published_at=utcnow())
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    db.session.refresh(document)
+    if changed != 1:
+        return False
     version = db.session.scalar(
         select(Version.id).where(Version.document_id == document.id).order_by(Version.id.desc()).limit(1)
     )
@@ -88,14 +98,22 @@ def publish(document: Document, actor: User) -> None:
         "documents.published", actor.id, document_id=document.id, audience=audience_label(document)
     )
     enqueue(NOTIFY_TASK, document_id=document.id)
+    return True
 
 
-def unpublish(document: Document, actor: User) -> None:
-    """Hide the document from its audience at once; the audit log keeps who did it."""
-    if not document.published:
-        return
-    document.published = False
+def unpublish(document: Document, actor: User) -> bool:
+    """Hide the document from its audience at once; the audit log keeps who did it, once."""
+    changed = db.session.execute(
+        update(Document)
+        .where(Document.id == document.id, Document.published.is_(True))
+        .values(published=False)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    db.session.refresh(document)
+    if changed != 1:
+        return False
     record_audit_event("documents.unpublished", actor.id, document_id=document.id)
+    return True
 
 
 def audience_ids(document: Document):
@@ -117,15 +135,19 @@ def notify_audience(document_id: int) -> None:
     ).all()
     for user in recipients:
         token = links.make_token(document.id, user.id)
-        try:
-            notify(
-                user,
-                "documents.published",
-                title=_l("New document: %(title)s", title=document.title[:150]),
-                body=document.description[:300],
-                url=f"/documents/open/{token}",
-            )
+        try:  # the notice is claimed with the notification: a run beside this one tells nobody twice
+            with db.session.begin_nested():
+                db.session.add(Notice(document_id=document_id, user_id=user.id))
+                db.session.flush()
+                notify(
+                    user,
+                    "documents.published",
+                    title=_l("New document: %(title)s", title=document.title[:150]),
+                    body=document.description[:300],
+                    url=f"/documents/open/{token}",
+                )
+        except IntegrityError:
+            continue
         except NotificationError:
             return  # the plugin was switched off meanwhile: nothing may be sent
-        db.session.add(Notice(document_id=document_id, user_id=user.id))
     db.session.commit()

@@ -1,65 +1,56 @@
 """Document templates: an administrator's HTML, filled per customer in a sandbox, made into a PDF.
 
-The sandbox (Jinja's ImmutableSandboxedEnvironment) offers nothing but the tokens from the core's
-``customer_fields``: no globals, no attributes of Python objects, no changing anything. A template is
-checked when it is saved (syntax, unknown tokens, whether it fits on paper), and rendering errors
-reach the customer as a polite message, never a 500.
+The sandbox (Jinja's ImmutableSandboxedEnvironment, budgeted in render_budget.py) offers nothing but
+the tokens from the core's ``customer_fields`` and a bounded ``range``: no other globals, no
+attributes of Python objects, no changing anything, and no more loop steps, text or time than the
+budget allows. A template is checked when it is saved (syntax, unknown tokens, the budget, whether it
+fits on paper), and rendering errors reach the customer as a polite message, never a 500.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from jinja2 import StrictUndefined, TemplateError, meta
-from jinja2.exceptions import SecurityError
-from jinja2.sandbox import ImmutableSandboxedEnvironment
+from jinja2 import TemplateError, meta
 from markupsafe import Markup
 
 from portal.plugin import User, customer_fields
 
 from .html_blocks import read_blocks
+from .preview_writer import write_preview
+from .render_budget import BudgetedSandbox
 from .template_texts import direction_of
 
+# Realistic values for the check, so a layout problem shows with text of a real customer's length;
+# every other token a real render offers is checked with a stand-in (see ``sample_fields``).
 SAMPLE = {
     "customer": {
         "name": "Sara Ahmadi",
         "email": "sara@example.com",
         "organization": "Parsian Trading",
         "member_since": "1 March 2024",
+        "address": "Valiasr Street 1200, Unit 4, 1968917313 Tehran, Iran",
+        "street": "Valiasr Street 1200, Unit 4",
+        "postal_code": "1968917313",
+        "city": "Tehran",
+        "country": "Iran",
+        "phone": "+98 21 2200 1234",
     }
 }
+STAND_IN = "x"
 
 
 class TemplateCheckError(Exception):
     """A template that cannot be used; the message is for the administrator."""
 
 
-MAX_OUTPUT = 1_000_000  # characters of HTML a template may produce
-MAX_REPEAT = 10_000
-
-
-class _Sandbox(ImmutableSandboxedEnvironment):
-    """The sandbox, also refusing the arithmetic that would make a huge string or number."""
-
-    intercepted_binops = frozenset(["*", "**"])
-
-    def call_binop(self, context, operator, left, right):  # type: ignore[no-untyped-def]
-        if operator == "**" and (not isinstance(right, int) or abs(right) > 64):
-            raise SecurityError("Powers above 64 are not allowed in templates.")
-        if operator == "*" and any(isinstance(side, (str, list, tuple)) for side in (left, right)):
-            count = right if isinstance(right, int) else left
-            if not isinstance(count, int) or count > MAX_REPEAT:
-                raise SecurityError("Repeating text that many times is not allowed in templates.")
-        return super().call_binop(context, operator, left, right)
-
-
-def environment() -> ImmutableSandboxedEnvironment:
-    env = _Sandbox(autoescape=True, undefined=StrictUndefined)
-    env.globals.clear()
-    return env
+def environment() -> BudgetedSandbox:
+    """A fresh sandbox for one render: its budget is spent by that render alone."""
+    return BudgetedSandbox()
 
 
 def check(body: str, available: dict[str, dict[str, str]]) -> None:
@@ -74,7 +65,7 @@ def check(body: str, available: dict[str, dict[str, str]]) -> None:
             if line
             else str(error.message or error)
         ) from error
-    unknown = sorted(meta.find_undeclared_variables(parsed) - set(available))
+    unknown = sorted(meta.find_undeclared_variables(parsed) - set(available) - set(env.globals))
     if unknown:
         raise TemplateCheckError(
             _(
@@ -84,9 +75,7 @@ def check(body: str, available: dict[str, dict[str, str]]) -> None:
             )
         )
     try:
-        html = render(
-            body, {group: dict.fromkeys(values, "x") for group, values in available.items()} | SAMPLE
-        )
+        html = render(body, sample_fields(available))
     except TemplateCheckError:
         raise
     except Exception as error:
@@ -94,17 +83,52 @@ def check(body: str, available: dict[str, dict[str, str]]) -> None:
     _pdf(html, "en", "check")  # lays it out too, so a page limit or a too-wide table shows up now
 
 
+def sample_fields(available: dict[str, dict[str, str]]) -> dict[str, dict[str, str]]:
+    """Exactly the tokens a real render offers (``available``), filled with sample values.
+
+    The keys come from ``available``, which is ``customer_fields``, the very call a download makes
+    (plugins' fields included), so every token the edit page lists passes the check and the sample
+    cannot drift from a real render; ``SAMPLE`` only lends realistic values to the keys it knows.
+    """
+    return {
+        group: {key: SAMPLE.get(group, {}).get(key, STAND_IN) for key in values}
+        for group, values in available.items()
+    }
+
+
+def preview(body: str, fields: dict[str, dict[str, str]]) -> Markup:
+    """The template filled with ``fields`` as its PDF will show it, as HTML for the edit page.
+
+    Written from the blocks the PDF is made of, so the administrator's page carries none of the
+    template's own markup (a script, an image, an event attribute) and promises nothing the PDF lacks.
+    Raises ``TemplateCheckError`` like ``render``.
+    """
+    return write_preview(read_blocks(str(render(body, fields))))
+
+
 def render(body: str, fields: dict[str, dict[str, str]]) -> Markup:
-    """The template filled with ``fields`` (each value escaped); raises ``TemplateCheckError`` on failure."""
+    """The template filled with ``fields`` (each value escaped), within the render budget.
+
+    Raises ``TemplateCheckError`` for any failure, a spent budget included, so a save is refused with
+    the reason and a download answers with the apology page instead of holding a worker.
+    """
+    env = environment()
     try:
-        html = environment().from_string(body).render(**fields)
+        html = "".join(_within_budget(env, env.from_string(body).generate(**fields)))
     except TemplateError as error:
         raise TemplateCheckError(str(error.message or error)) from error
-    except (ArithmeticError, TypeError, ValueError, LookupError, RecursionError) as error:
-        raise TemplateCheckError(str(error)) from error
-    if len(html) > MAX_OUTPUT:
-        raise TemplateCheckError("The template produces more than 1,000,000 characters.")
+    except (ArithmeticError, TypeError, ValueError, LookupError, RecursionError, MemoryError) as error:
+        raise TemplateCheckError(str(error) or type(error).__name__) from error
     return Markup(html)  # noqa: S704  (autoescaped by the sandbox)
+
+
+def _within_budget(env: BudgetedSandbox, pieces: Iterator[str]) -> Iterator[str]:
+    """The output as it is made, stopped once it is longer than a template may make."""
+    written = 0
+    for piece in pieces:
+        written += len(piece)
+        env.budget.size(written)
+        yield piece
 
 
 def available_tokens(user: User) -> dict[str, dict[str, str]]:

@@ -443,12 +443,12 @@ def template_edit(template_id: int | None = None) -> str | Response:
 
 
 def _previews(template: DocumentTemplate, saved: dict[str, str], fields: dict[str, dict[str, str]]) -> dict:
-    """Each saved text filled with the administrator's own details; a broken one shows its problem."""
+    """Each saved text as its PDF shows it, filled with the admin's own details; a broken one says why."""
     bodies = {"": template.body} | saved
     previews = {}
     for code, body in bodies.items():
         try:
-            previews[code] = templating.render(body, fields)
+            previews[code] = templating.preview(body, fields)
         except templating.TemplateCheckError as problem:
             previews[code] = _("This template cannot be used: %(problem)s", problem=str(problem))
     return previews

@@ -11,7 +11,8 @@ from sqlalchemy import select
 
 from portal.plugin import User, db
 
-from . import awards, ledger
+from . import awards, grants, ledger
+from .grants import Granter, ServerOperator
 from .ledger import LedgerError
 
 loyalty_group = AppGroup("loyalty", help="Commands of the loyalty plugin.")
@@ -32,12 +33,20 @@ def reconcile_command() -> None:
 @loyalty_group.command("import-purchases")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--dry-run", is_flag=True, help="Check every row and change nothing.")
-def import_command(path: Path, dry_run: bool) -> None:
+@click.option(
+    "--by",
+    "by_email",
+    metavar="EMAIL",
+    help="The staff member the import is recorded for; their role's cap per grant applies "
+    "(without it, the administrators' cap).",
+)
+def import_command(path: Path, dry_run: bool, by_email: str | None) -> None:
     """Import purchases from a CSV with columns email, amount, reference.
 
-    Every row is checked first; if any is bad, they are all listed and nothing changes. A row whose
-    reference was imported before credits nothing again.
+    Every row is checked first, the cap per grant included; if any is bad, they are all listed and
+    nothing changes. A row whose reference was imported before credits nothing again.
     """
+    granter = _granter(by_email)
     with path.open(newline="", encoding="utf-8-sig") as handle:
         rows = list(csv.DictReader(handle))
     if len(rows) > MAX_ROWS:
@@ -46,7 +55,7 @@ def import_command(path: Path, dry_run: bool) -> None:
     with click.progressbar(list(enumerate(rows, start=2)), label="Checking rows") as bar:
         for line, row in bar:
             try:
-                good.append(_check_row(row))
+                good.append(_check_row(row, granter))
             except LedgerError as error:
                 bad.append((line, str(error)))
     for line, message in bad:
@@ -59,13 +68,23 @@ def import_command(path: Path, dry_run: bool) -> None:
     credited = 0
     with click.progressbar(good, label="Importing") as bar:
         for user_id, amount, reference in bar:
-            entry = awards.record_purchase(user_id, amount, reference, None, f"import:{reference}")
+            entry = awards.record_purchase(user_id, amount, reference, granter, f"import:{reference}")
             credited += entry is not None
     db.session.commit()
     click.echo(f"Imported {credited} purchases; {len(good) - credited} were already imported.")
 
 
-def _check_row(row: dict[str, str | None]) -> tuple[int, object, str]:
+def _granter(email: str | None) -> Granter:
+    """The staff account named by ``--by``, or the server's operator (an administrator's cap)."""
+    if email is None:
+        return ServerOperator()
+    user = db.session.scalar(select(User).where(User.email == email.strip().lower()))
+    if user is None or user.role not in ("agent", "admin"):
+        raise click.ClickException(f"{email} is not a staff member's email.")
+    return user
+
+
+def _check_row(row: dict[str, str | None], granter: Granter) -> tuple[int, object, str]:
     email = (row.get("email") or "").strip().lower()
     reference = (row.get("reference") or "").strip()
     if not email:
@@ -76,8 +95,10 @@ def _check_row(row: dict[str, str | None]) -> tuple[int, object, str]:
     if user is None or user.role != "customer":
         raise LedgerError(f"No customer with the email {email}.")
     amount = ledger.parse_amount(row.get("amount") or "")
-    if awards.purchase_points(user.id, amount) <= 0:
+    points = awards.purchase_points(user.id, amount)
+    if points <= 0:
         raise LedgerError("This purchase earns no points.")
+    grants.refuse_above_cap(points, granter.role)
     return user.id, amount, reference
 
 

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from portal.plugin import NavItem, NotificationType, Panel, Segment, User, Widget, db
 
-from . import awards, ledger, tiers
+from . import grants, ledger, tiers
 from .forms import AdjustForm, CancelForm, GoodwillForm, PurchaseForm
 from .models import Account, Redemption, Reward
 from .views import new_key
@@ -73,7 +73,7 @@ def customer_panels(customer: User, viewer: User) -> list[Panel]:
                 "purchase_form": PurchaseForm(request_key=new_key(), formdata=None),
                 "cancel_form": CancelForm(formdata=None),
                 "adjust_form": AdjustForm(request_key=new_key(), formdata=None) if viewer.is_admin else None,
-                "limit": awards.goodwill_limit(viewer.role),
+                "limit": grants.grant_limit(viewer.role),
             },
             order=40,
         )
@@ -100,7 +100,7 @@ def render_slot(slot: str, context: dict[str, Any]) -> Markup | None:
             "loyalty/goodwill_slot.html",
             form=form,
             customer_id=customer_id,
-            limit=awards.goodwill_limit(current_user.role),
+            limit=grants.grant_limit(current_user.role),
         )
     )
 

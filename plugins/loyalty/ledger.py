@@ -24,6 +24,7 @@ from sqlalchemy.exc import IntegrityError
 from portal.plugin import NotificationError, User, db, emit, get_setting, notify, utcnow
 
 from . import tiers
+from .events import PointsEarned, PointsExpired, TierChanged
 from .models import REASON_MAX, SOURCE_MAX, Account, Entry
 from .settings import MAX_POINTS
 
@@ -163,8 +164,7 @@ def credit(
     except IntegrityError:
         return None  # the same source, credited by a concurrent transaction
     emit(
-        "loyalty.points_earned",
-        {"user_id": user_id, "points": points, "kind": kind, "entry_id": entry.id},
+        PointsEarned(user_id=user_id, points=points, kind=kind, entry_id=entry.id),
         customer_id=user_id,
         actor_id=actor_id,
     )
@@ -238,30 +238,69 @@ def _consume_oldest(user_id: int, points: int) -> None:
 
 
 def expire_due(now: datetime | None = None) -> int:
-    """Expire every lot past its date, oldest first; returns how many points expired."""
+    """Expire every lot past its date, oldest first; returns how many points this run expired.
+
+    Runs may overlap (two ticks, a tick and ``portal loyalty expire``) and race redemptions, so each
+    lot's points are read under the account's lock and taken from that lot alone: a lot expires once,
+    and never takes points that were not due.
+    """
     now = now or utcnow()
     total = 0
     due = db.session.execute(
         select(Entry.id, Entry.user_id).where(Entry.remaining > 0, Entry.expires_at <= now).order_by(Entry.id)
     ).all()
     for lot_id, user_id in due:
-        lot = db.session.get(Entry, lot_id)
-        db.session.refresh(lot)
-        if lot.remaining <= 0:
-            continue
-        points = lot.remaining
-        entry = debit(
-            user_id, points, "expired", reason=_l_str("Points expired"), source=f"expire:{lot_id}", now=now
-        )
+        entry = _expire_lot(lot_id, user_id, now)
         if entry is None:
             continue
+        points = -entry.points
         total += points
-        emit(
-            "loyalty.points_expired",
-            {"user_id": user_id, "points": points, "entry_id": entry.id},
-            customer_id=user_id,
-        )
+        emit(PointsExpired(user_id=user_id, points=points, entry_id=entry.id), customer_id=user_id)
     return total
+
+
+def _expire_lot(lot_id: int, user_id: int, now: datetime) -> Entry | None:
+    """Take what is left of one lot off the balance; ``None`` when nothing is left (another run got it)."""
+    try:
+        with db.session.begin_nested():
+            # The account's lock first, as every debit takes it: no redemption consumes this lot meanwhile,
+            # and an overlapping expiry run waits here, then finds the lot empty.
+            db.session.execute(
+                update(Account)
+                .where(Account.user_id == user_id)
+                .values(updated_at=now)
+                .execution_options(synchronize_session=False)
+            )
+            points = db.session.scalar(select(Entry.remaining).where(Entry.id == lot_id)) or 0
+            if points <= 0:
+                return None
+            db.session.execute(
+                update(Entry)
+                .where(Entry.id == lot_id)
+                .values(remaining=0)
+                .execution_options(synchronize_session=False)
+            )
+            db.session.execute(
+                update(Account)
+                .where(Account.user_id == user_id)
+                .values(balance=Account.balance - points)
+                .execution_options(synchronize_session=False)
+            )
+            entry = Entry(
+                user_id=user_id,
+                kind="expired",
+                points=-points,
+                remaining=0,
+                reason=_l_str("Points expired"),
+                source=f"expire:{lot_id}",
+                created_at=now,
+            )
+            db.session.add(entry)
+            db.session.flush()
+    except IntegrityError:
+        return None  # this lot's expiry, written by a concurrent transaction
+    db.session.expire_all()
+    return entry
 
 
 def _l_str(text: str) -> str:
@@ -285,7 +324,24 @@ def remind_expiring(now: datetime | None = None) -> int:
         )
         .group_by(Entry.user_id)
     ).all()
+    reminded = 0
     for user_id, points, first in rows:
+        # Claim the reminder before sending it: of two overlapping runs, one changes these rows.
+        claimed = db.session.execute(
+            update(Entry)
+            .where(
+                Entry.user_id == user_id,
+                Entry.remaining > 0,
+                Entry.expires_at <= horizon,
+                Entry.expires_at > now,
+                Entry.reminded.is_(False),
+            )
+            .values(reminded=True)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        if not claimed:
+            continue
+        reminded += 1
         user = db.session.get(User, user_id)
         if user is not None:
             _notify(
@@ -298,13 +354,7 @@ def remind_expiring(now: datetime | None = None) -> int:
                 ),
                 url="/loyalty/",
             )
-        db.session.execute(
-            update(Entry)
-            .where(Entry.user_id == user_id, Entry.remaining > 0, Entry.expires_at <= horizon)
-            .values(reminded=True)
-            .execution_options(synchronize_session=False)
-        )
-    return len(rows)
+    return reminded
 
 
 def expiring_soon(user_id: int, now: datetime | None = None) -> tuple[int, datetime | None]:
@@ -320,19 +370,31 @@ def expiring_soon(user_id: int, now: datetime | None = None) -> tuple[int, datet
 
 
 def refresh_tier(user_id: int, actor_id: int | None = None) -> str:
-    """Recompute the customer's tier; on a change notify them and emit ``loyalty.tier_changed``."""
+    """Recompute the customer's tier and return it; a move is told to the customer once."""
+    return _move_tier(user_id, actor_id)[0]
+
+
+def _move_tier(user_id: int, actor_id: int | None = None) -> tuple[str, bool]:
+    """The tier now, and whether this call moved it (then notify and emit ``loyalty.tier_changed``).
+
+    The move is one UPDATE conditional on the tier just read, so of two overlapping refreshes (two
+    credits at once, the daily pass beside a credit) only one tells the customer.
+    """
     acct = account(user_id)
     new = tiers.tier_for_points(tiers.earned_last_year(user_id)).code
-    old = acct.tier
+    old = db.session.scalar(select(Account.tier).where(Account.user_id == user_id))
     if new == old:
-        return new
-    acct.tier = new
-    emit(
-        "loyalty.tier_changed",
-        {"user_id": user_id, "from": old, "to": new},
-        customer_id=user_id,
-        actor_id=actor_id,
-    )
+        return new, False
+    moved = db.session.execute(
+        update(Account)
+        .where(Account.user_id == user_id, Account.tier == old)
+        .values(tier=new)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    db.session.expire(acct, ["tier"])
+    if moved != 1:
+        return acct.tier, False
+    emit(TierChanged(user_id=user_id, old_tier=old, new_tier=new), customer_id=user_id, actor_id=actor_id)
     user = db.session.get(User, user_id)
     if user is not None and user.role == "customer":
         _notify(
@@ -341,16 +403,13 @@ def refresh_tier(user_id: int, actor_id: int | None = None) -> str:
             title=_l("Your loyalty tier is now %(tier)s", tier=tiers.NAMES[new]),
             url="/loyalty/",
         )
-    return new
+    return new, True
 
 
 def refresh_all_tiers() -> int:
-    """The daily pass: tiers follow the rolling 12 months even without new points."""
-    changed = 0
-    for user_id, old in db.session.execute(select(Account.user_id, Account.tier)).all():
-        if refresh_tier(user_id) != old:
-            changed += 1
-    return changed
+    """The daily pass: tiers follow the rolling 12 months even without new points; returns how many moved."""
+    user_ids = db.session.scalars(select(Account.user_id)).all()
+    return sum(_move_tier(user_id)[1] for user_id in user_ids)
 
 
 def reconcile() -> list[tuple[int, int, int]]:

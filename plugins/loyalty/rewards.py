@@ -11,6 +11,7 @@ from sqlalchemy import func, or_, select, update
 from portal.plugin import Page, User, db, emit, keyset_page, utcnow
 
 from . import ledger, tiers
+from .events import RedemptionCancelled, RewardRedeemed
 from .ledger import LedgerError
 from .models import Account, Redemption, Reward
 
@@ -107,8 +108,7 @@ def redeem(user_id: int, reward_id: int, request_key: str) -> Redemption:
         db.session.add(redemption)
         db.session.flush()
     emit(
-        "loyalty.reward_redeemed",
-        {"user_id": user_id, "reward_id": reward.id, "redemption_id": redemption.id, "points": reward.cost},
+        RewardRedeemed(user_id=user_id, reward_id=reward.id, redemption_id=redemption.id, points=reward.cost),
         customer_id=user_id,
         actor_id=user_id,
     )
@@ -134,12 +134,10 @@ def cancel(redemption: Redemption, actor_id: int) -> bool:
         source=f"cancel:{redemption.id}",
     )
     db.session.execute(update(Reward).where(Reward.id == redemption.reward_id).values(stock=Reward.stock + 1))
-    emit(
-        "loyalty.redemption_cancelled",
-        {"user_id": redemption.user_id, "redemption_id": redemption.id, "points": redemption.points},
-        customer_id=redemption.user_id,
-        actor_id=actor_id,
+    cancelled = RedemptionCancelled(
+        user_id=redemption.user_id, redemption_id=redemption.id, points=redemption.points
     )
+    emit(cancelled, customer_id=redemption.user_id, actor_id=actor_id)
     db.session.expire_all()
     return True
 

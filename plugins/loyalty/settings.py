@@ -18,6 +18,7 @@ def _points(key: str, label: object, default: int, help: object = "") -> Setting
 def plugin_settings() -> list[Setting]:
     """Every setting of the plugin, in the order the settings page shows them."""
     off = _l("0 turns this award off.")
+    grants = _l("For goodwill, recorded and imported purchases and balance adjustments alike.")
     return [
         Setting(
             key="points_per_unit",
@@ -32,8 +33,8 @@ def plugin_settings() -> list[Setting]:
         _points("points_survey_completed", _l("Points for completing a survey"), 20, off),
         _points("points_email_verified", _l("Points for verifying an email address"), 50, off),
         _points("points_registered", _l("Points for registering"), 0, off),
-        _points("goodwill_limit_agent", _l("Most goodwill points an agent may grant at once"), 200),
-        _points("goodwill_limit_admin", _l("Most goodwill points an administrator may grant at once"), 5000),
+        _points("grant_limit_agent", _l("Most points an agent may grant at once"), 500, grants),
+        _points("grant_limit_admin", _l("Most points an administrator may grant at once"), 5000, grants),
         Setting(
             key="expiry_months",
             label=_l("Points expire after (months)"),

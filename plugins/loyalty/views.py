@@ -25,7 +25,7 @@ from portal.plugin import (
     render_widget,
 )
 
-from . import awards, images, ledger, rewards, tiers
+from . import awards, grants, images, ledger, rewards, tiers
 from .forms import AdjustForm, CancelForm, GoodwillForm, PurchaseForm, RedeemForm, RewardForm
 from .ledger import LedgerError
 from .models import Entry, Redemption, Reward
@@ -362,7 +362,7 @@ def purchase(user_id: int):
     source = f"purchase:{reference}" if reference else f"purchase-key:{form.request_key.data}"
     try:
         amount = ledger.parse_amount(form.amount.data)
-        entry = awards.record_purchase(person.id, amount, reference, current_user.id, source)
+        entry = awards.record_purchase(person.id, amount, reference, current_user, source)
     except LedgerError as error:
         db.session.rollback()
         flash(str(error), "error")
@@ -399,7 +399,7 @@ def cancel_redemption(redemption_id: int):
 @staff_bp.route("/customers/<int(max=2147483647):user_id>/adjust", methods=["POST"])
 @admin
 def adjust(user_id: int):
-    """An administrator corrects a balance up or down, with a reason; never below zero."""
+    """An administrator corrects a balance up or down, with a reason; never below zero, up within the cap."""
     person = _customer_or_404(user_id)
     form = AdjustForm()
     if not form.validate_on_submit():
@@ -410,15 +410,13 @@ def adjust(user_id: int):
     source = f"adjust:{form.request_key.data}"
     try:
         points = ledger.parse_points(raw[1:] if taking else raw)
-        change = ledger.debit if taking else ledger.credit
-        entry = change(
-            person.id,
-            points,
-            "adjusted",
-            reason=form.reason.data.strip(),
-            actor_id=current_user.id,
-            source=source,
-        )
+        reason = form.reason.data.strip()
+        if taking:
+            entry = ledger.debit(
+                person.id, points, "adjusted", reason=reason, actor_id=current_user.id, source=source
+            )
+        else:
+            entry = grants.staff_credit(person.id, points, "adjusted", reason, current_user, source)
     except LedgerError as error:
         db.session.rollback()
         flash(str(error), "error")

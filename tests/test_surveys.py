@@ -12,10 +12,12 @@ from sqlalchemy import func, insert, select
 
 from plugins.surveys import hooks, service
 from plugins.surveys.models import Answer, Contact, Invitation, Question, Response, Survey
+from plugins.tickets.events import TicketRated, TicketResolved
 from portal.accounts.models import User
 from portal.events import StoredEvent
-from portal.plugin import db, emit, utcnow
+from portal.plugin import DomainEvent, db, utcnow
 from portal.testing import TEST_PASSWORD, link_in, log_in, post_form, read_outbox, statements_run
+from portal.testing.events import emit_as_owner
 
 pytestmark = pytest.mark.plugins("surveys")
 
@@ -73,9 +75,9 @@ def events_named(app: Flask, name: str) -> list[StoredEvent]:
         return list(rows)
 
 
-def emit_event(app: Flask, name: str, payload: dict, customer_id: int) -> int:
+def emit_event(app: Flask, event: DomainEvent, customer_id: int) -> int:
     with app.app_context():
-        event = emit(name, payload, customer_id=customer_id)
+        event = emit_as_owner(event, customer_id=customer_id)
         db.session.commit()
         return event.id
 
@@ -91,7 +93,7 @@ def test_resolved_ticket_sends_csat_invitation_answer_shows_on_ticket(app, clien
     assert "Published" in page and "tickets.resolved" in page
 
     customer = make_user("customer", email="csat@example.com")
-    emit_event(app, "tickets.resolved", {"ticket_id": 41, "customer_id": customer.id}, customer.id)
+    emit_event(app, TicketResolved(ticket_id=41, customer_id=customer.id), customer.id)
     # Not before the delay (2 hours in the template)...
     assert send_due(app) == 0
     assert send_due(app, hours=3) == 1
@@ -135,9 +137,9 @@ def test_rated_ticket_counts_as_asked_and_handlers_are_idempotent(app, make_user
     create_survey(app, "csat_ticket", trigger_delay_hours=0)
     rater = make_user("customer")
     other = make_user("customer")
-    rated = emit_event(app, "tickets.rated", {"ticket_id": 7, "customer_id": rater.id, "rating": 5}, rater.id)
-    emit_event(app, "tickets.resolved", {"ticket_id": 7, "customer_id": rater.id}, rater.id)
-    emit_event(app, "tickets.resolved", {"ticket_id": 8, "customer_id": other.id}, other.id)
+    rated = emit_event(app, TicketRated(ticket_id=7, customer_id=rater.id, rating=5, comment=""), rater.id)
+    emit_event(app, TicketResolved(ticket_id=7, customer_id=rater.id), rater.id)
+    emit_event(app, TicketResolved(ticket_id=8, customer_id=other.id), other.id)
     with app.app_context():
         # The same events delivered again record nothing twice.
         for stored in db.session.scalars(select(StoredEvent)).all():
@@ -302,10 +304,12 @@ def test_anonymous_survey_leaks_no_identity(app, client, make_user, login_as):
     csat, comment = question_ids(app, survey_id)
     post_form(client, f"/surveys/{survey_id}/", {f"q{csat}": "2", f"q{comment}": "Slow", "action": "submit"})
     completed = events_named(app, "surveys.completed")
-    assert [(e.payload, e.customer_id) for e in completed] == [({"survey_id": survey_id}, None)]
     with app.app_context():
         row = db.session.scalars(select(Response)).one()
         assert row.customer_id is None and row.subject is None
+        assert [(e.payload, e.customer_id) for e in completed] == [
+            ({"survey_id": survey_id, "response_id": row.id, "customer_id": None}, None)
+        ]
     admin = make_user("admin")
     client2 = app.test_client()
     log_in(client2, admin.email, TEST_PASSWORD)
@@ -422,7 +426,7 @@ def test_results_come_from_aggregate_queries(app, client, login_as):
     assert "Reason 2199" in texts.get_data(as_text=True) and "More answers" in texts.get_data(as_text=True)
     filtered = client.get(f"/staff/surveys/{survey_id}/results?start=2000-01-01&end=2000-01-02")
     assert "Responses: 0" in filtered.get_data(as_text=True)
-    assert client.get(f"/staff/surveys/{survey_id}/results?start=nonsense").status_code == 200
+    assert client.get(f"/staff/surveys/{survey_id}/results?start=nonsense").status_code == 400
 
 
 def test_results_page_query_budget_does_not_grow(app, client, login_as):
@@ -523,3 +527,41 @@ def test_dashboard_tile_counts_waiting_surveys(app, client, login_as):
     tile = client.get("/surveys/widget", headers={"HX-Request": "true"}).get_data(as_text=True)
     assert "1 survey is waiting for you." in tile and "<html" not in tile
     assert "/surveys/widget" in client.get("/dashboard").get_data(as_text=True)
+
+
+# --- extremes in links: an answer and a message, never a 500 ------------------------------------------
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ("end=9999-12-31", "Please choose a date from 1970-01-01 to 2999-12-31."),
+        ("start=0001-01-01", "Please choose a date from 1970-01-01 to 2999-12-31."),
+        ("start=2026-02-31", "Dates are written as YYYY-MM-DD."),
+        ("end=2026-01-011", "Dates are written as YYYY-MM-DD."),
+        ("start=nonsense", "Dates are written as YYYY-MM-DD."),
+        ("start=2026-05-01&end=2026-04-01", "The start date must not be after the end date."),
+    ],
+)
+def test_results_refuse_dates_out_of_range_with_a_message(app, client, login_as, query, message):
+    survey_id = create_survey(app, "nps")
+    login_as("agent")
+    page = client.get(f"/staff/surveys/{survey_id}/results?{query}")
+    assert page.status_code == 400
+    html = page.get_data(as_text=True)
+    assert message in html
+    # What was typed stays in the filter, to be corrected.
+    typed = query.split("&")[0].split("=")[1]
+    assert f'value="{typed}"' in html
+    assert "Responses:" not in html, "no figures are shown for a filter that could not be applied"
+
+
+def test_results_accept_the_last_day_of_the_range(app, client, login_as):
+    survey_id = create_survey(app, "nps")
+    login_as("agent")
+    page = client.get(f"/staff/surveys/{survey_id}/results?start=1970-01-01&end=2999-12-31")
+    assert page.status_code == 200 and "Responses: 0" in page.get_data(as_text=True)
+
+
+def test_a_survey_number_too_big_for_the_database_is_not_found(app, client, login_as):
+    login_as("customer")
+    assert client.get("/surveys/99999999999999999999999/").status_code == 404
+    assert client.get("/surveys/2147483648/").status_code == 404

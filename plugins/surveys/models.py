@@ -135,10 +135,17 @@ class Response(db.Model):
 
 
 class Answer(db.Model):
-    """One answer value: a number (scale, yes = 1, option index) or a text; one row per option chosen."""
+    """One answer value: a number (scale, yes = 1, option index) or a text; one row per option chosen.
+
+    ``slot`` is 0, or the option's index for a multiple-choice question, so the database itself holds
+    one answer per question (one per option chosen) whatever requests race to store them.
+    """
 
     __tablename__ = "surveys_answers"
-    __table_args__ = (Index("ix_surveys_answers_question_id_value", "question_id", "value"),)
+    __table_args__ = (
+        Index("ix_surveys_answers_question_id_value", "question_id", "value"),
+        UniqueConstraint("response_id", "question_id", "slot"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     response_id: Mapped[int] = mapped_column(
@@ -147,6 +154,7 @@ class Answer(db.Model):
     question_id: Mapped[int] = mapped_column(ForeignKey("surveys_questions.id", ondelete="CASCADE"))
     value: Mapped[int | None] = mapped_column()
     text: Mapped[str | None] = mapped_column(Text)
+    slot: Mapped[int] = mapped_column(default=0, server_default="0")
 
 
 class Contact(db.Model):
@@ -170,4 +178,24 @@ class OptOut(db.Model):
     customer_id: Mapped[int] = mapped_column(
         ForeignKey("portal_users.id", ondelete="CASCADE"), primary_key=True
     )
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+SALT_BYTES = 32
+
+
+class RespondentSalt(db.Model):
+    """A random value per account that keys its respondent keys, and dies with the account.
+
+    A respondent key is a keyed hash of survey, account and this salt: it finds the customer's own
+    response again while the account lives, and once the account is erased (the salt with it) no
+    later account, even one given the same id, can compute it again.
+    """
+
+    __tablename__ = "surveys_respondent_salts"
+
+    customer_id: Mapped[int] = mapped_column(
+        ForeignKey("portal_users.id", ondelete="CASCADE"), primary_key=True
+    )
+    salt: Mapped[str] = mapped_column(String(2 * SALT_BYTES))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

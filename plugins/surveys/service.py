@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import secrets
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -11,7 +12,8 @@ from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, URLSafeTimedSerializer
-from sqlalchemy import and_, delete, exists, func, insert, literal, select, update
+from sqlalchemy import Insert, and_, delete, exists, func, literal, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
 from portal.plugin import Page, User, db, in_segment, keyset_page, notify, segment_member_ids, utcnow
@@ -27,6 +29,7 @@ from .models import (
     Invitation,
     OptOut,
     Question,
+    RespondentSalt,
     Response,
     Survey,
 )
@@ -34,6 +37,12 @@ from .settings import setting
 
 INVITE_KIND = "surveys.invitation"
 BATCH = 200
+_INSERT = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}
+
+
+def _insert_new_only(table: type) -> Insert:
+    """INSERT … ON CONFLICT DO NOTHING: a row another request inserted first is left as it is."""
+    return _INSERT[db.session.get_bind().dialect.name](table).on_conflict_do_nothing()
 
 
 # --- signed links -----------------------------------------------------------------------------------
@@ -53,10 +62,88 @@ def invitation_from_token(token: str) -> int | None:
     return value if isinstance(value, int) else None
 
 
+# --- respondent keys ----------------------------------------------------------------------------------
+def _salt_of(customer_id: int) -> str | None:
+    return db.session.scalar(select(RespondentSalt.salt).where(RespondentSalt.customer_id == customer_id))
+
+
+def _salt_made_for(customer_id: int) -> str:
+    """The account's salt, made on first use; two first uses at once keep the same one."""
+    salt = _salt_of(customer_id)
+    if salt is None:
+        db.session.execute(
+            _insert_new_only(RespondentSalt).values(
+                customer_id=customer_id, salt=secrets.token_hex(32), created_at=utcnow()
+            )
+        )
+        salt = _salt_of(customer_id)
+        assert salt is not None
+    return salt
+
+
+def _key(survey_id: int, customer_id: int, salt: str) -> str:
+    # An empty salt is an account from before salts existed: its responses carry the unsalted key.
+    message = f"surveys:{survey_id}:{customer_id}" + (f":{salt}" if salt else "")
+    secret = str(current_app.secret_key).encode()
+    return hmac.new(secret, message.encode(), hashlib.sha256).hexdigest()
+
+
 def respondent_key(survey_id: int, customer_id: int) -> str:
-    """A keyed hash standing for the customer in the survey: unique, but not an identity."""
-    key = str(current_app.secret_key).encode()
-    return hmac.new(key, f"surveys:{survey_id}:{customer_id}".encode(), hashlib.sha256).hexdigest()
+    """A keyed hash standing for the customer in the survey: unique, but not an identity.
+
+    It is keyed with the app's secret and the account's own random salt, which is erased with the
+    account: a later account given the same id (SQLite reuses the highest id) gets another salt, so
+    it can never find, continue or read an erased account's anonymous draft.
+    """
+    return _key(survey_id, customer_id, _salt_made_for(customer_id))
+
+
+def respondent_keys(customer_id: int, survey_ids: list[int]) -> dict[str, int]:
+    """The customer's keys in these surveys, mapped to the survey; none for an account with no salt yet."""
+    salt = _salt_of(customer_id)
+    if salt is None:
+        return {}
+    return {_key(survey_id, customer_id, salt): survey_id for survey_id in survey_ids}
+
+
+def answered_anonymously(customer_id: int, survey_ids: list[int]) -> set[int]:
+    """Which of these anonymous surveys the customer has answered, found through their own keys.
+
+    An anonymous survey's invitation never records an answer (staff would see it); the customer's
+    list, tile and reminders ask here instead.
+    """
+    keys = respondent_keys(customer_id, survey_ids)
+    if not keys:
+        return set()
+    found = db.session.scalars(
+        select(Response.respondent).where(
+            Response.survey_id.in_(survey_ids),
+            Response.respondent.in_(list(keys)),
+            Response.submitted_at.is_not(None),
+        )
+    )
+    return {keys[respondent] for respondent in found}
+
+
+def erase_respondent(customer_id: int) -> None:
+    """Remove the customer's unsubmitted drafts, anonymous ones too, then the salt that found them.
+
+    Submitted anonymous answers stay for the results; without the salt nobody can link them to
+    anyone any more.
+    """
+    drafted = list(
+        db.session.scalars(select(Response.survey_id).where(Response.submitted_at.is_(None)).distinct())
+    )
+    keys = respondent_keys(customer_id, drafted)
+    if keys:
+        db.session.execute(
+            delete(Response).where(
+                Response.survey_id.in_(drafted),
+                Response.respondent.in_(list(keys)),
+                Response.submitted_at.is_(None),
+            )
+        )
+    db.session.execute(delete(RespondentSalt).where(RespondentSalt.customer_id == customer_id))
 
 
 # --- inviting -----------------------------------------------------------------------------------------
@@ -65,9 +152,10 @@ def opted_out(customer_id: int) -> bool:
 
 
 def set_opt_out(customer_id: int, out: bool) -> None:
-    if out and not opted_out(customer_id):
-        db.session.add(OptOut(customer_id=customer_id))
-    elif not out:
+    """Record the customer's choice; clicking twice, even at once, records it once."""
+    if out:
+        db.session.execute(_insert_new_only(OptOut).values(customer_id=customer_id, created_at=utcnow()))
+    else:
         db.session.execute(delete(OptOut).where(OptOut.customer_id == customer_id))
 
 
@@ -81,12 +169,13 @@ def invite_audience(survey: Survey) -> int:
     chosen = select(literal(survey.id), members.c[0], literal("pending"), literal(now), literal(0)).where(
         members.c[0].not_in(already)
     )
-    count = select(func.count()).select_from(Invitation).where(Invitation.survey_id == survey.id)
-    before = db.session.scalar(count) or 0
-    db.session.execute(
-        insert(Invitation).from_select(["survey_id", "customer_id", "status", "due_at", "reminders"], chosen)
+    # Publishing twice at once: the (survey, customer) key keeps one invitation each, without an error.
+    added = db.session.execute(
+        _insert_new_only(Invitation)
+        .from_select(["survey_id", "customer_id", "status", "due_at", "reminders"], chosen)
+        .execution_options(preserve_rowcount=True)
     )
-    return (db.session.scalar(count) or 0) - before
+    return added.rowcount
 
 
 def on_trigger(event_name: str, customer_id: int | None, subject: str | None, event_id: int) -> None:
@@ -163,18 +252,30 @@ def send_due_invitations(now: datetime | None = None) -> int:
         if survey is None or customer is None:
             continue
         if survey.status == "published" and survey.opens_at and now < survey.opens_at:
-            invitation.due_at = survey.opens_at
+            _move_pending(invitation.id, due_at=survey.opens_at)
             continue
         if _skip_reason(invitation, survey, now):
-            invitation.status = "skipped"
+            _move_pending(invitation.id, status="skipped")
             continue
-        invitation.status = "sent"
-        invitation.sent_at = now
+        # Only the run that moves it from pending sends it: two runs at once ask nobody twice.
+        if not _move_pending(invitation.id, status="sent", sent_at=now):
+            continue
         db.session.add(Contact(customer_id=customer.id, subject=invitation.subject, asked_at=now))
         _notify(customer, survey, invitation, reminder=False)
         events.invited(survey.id, customer.id)
         sent += 1
     return sent
+
+
+def _move_pending(invitation_id: int, **values: object) -> bool:
+    """Change a pending invitation; False when another run changed it first."""
+    moved = db.session.execute(
+        update(Invitation)
+        .where(Invitation.id == invitation_id, Invitation.status == "pending")
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    return moved.rowcount == 1
 
 
 def send_reminders(now: datetime | None = None) -> int:
@@ -197,8 +298,21 @@ def send_reminders(now: datetime | None = None) -> int:
         customer = db.session.get(User, invitation.customer_id)
         if survey is None or customer is None or not survey.is_open(now) or opted_out(customer.id):
             continue
-        invitation.reminders += 1
-        invitation.last_reminded_at = now
+        if survey.anonymous and answered_anonymously(customer.id, [survey.id]):
+            continue
+        # Counted with a compare-and-set on the number already sent: two runs at once remind once.
+        counted = db.session.execute(
+            update(Invitation)
+            .where(
+                Invitation.id == invitation.id,
+                Invitation.status == "sent",
+                Invitation.reminders == invitation.reminders,
+            )
+            .values(reminders=invitation.reminders + 1, last_reminded_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        if counted.rowcount != 1:
+            continue
         _notify(customer, survey, invitation, reminder=True)
         reminded += 1
     return reminded
@@ -246,10 +360,12 @@ def questions_of(survey_id: int) -> list[Question]:
 
 
 def find_response(survey: Survey, customer_id: int) -> Response | None:
+    """The customer's response to the survey, if they started one; writes nothing."""
+    keys = respondent_keys(customer_id, [survey.id])
+    if not keys:
+        return None
     return db.session.scalar(
-        select(Response).where(
-            Response.survey_id == survey.id, Response.respondent == respondent_key(survey.id, customer_id)
-        )
+        select(Response).where(Response.survey_id == survey.id, Response.respondent.in_(list(keys)))
     )
 
 
@@ -277,6 +393,22 @@ def get_or_start_response(survey: Survey, customer_id: int) -> Response:
         assert found is not None
         return found
     return response
+
+
+def claim_draft(response: Response) -> bool:
+    """Hold the customer's draft for this request; False when it was already sent.
+
+    An UPDATE that changes nothing still takes the row's lock on PostgreSQL and the write lock on
+    SQLite, so two tabs saving or sending at once take turns, and the later one finds the draft
+    sent. Call it before writing any answer, and roll back if it says False.
+    """
+    held = db.session.execute(
+        update(Response)
+        .where(Response.id == response.id, Response.submitted_at.is_(None))
+        .values(started_at=Response.started_at)
+        .execution_options(synchronize_session=False)
+    )
+    return held.rowcount == 1
 
 
 def saved_answers(response_id: int) -> dict[int, list[Answer]]:
@@ -342,7 +474,8 @@ def save_answers(response: Response, questions: list[Question], form: dict[str, 
         if parsed.text is not None:
             db.session.add(Answer(response_id=response.id, question_id=question.id, text=parsed.text))
         for value in parsed.values:
-            db.session.add(Answer(response_id=response.id, question_id=question.id, value=value))
+            slot = value if question.kind == "multiple" else 0
+            db.session.add(Answer(response_id=response.id, question_id=question.id, value=value, slot=slot))
     db.session.flush()
     return errors
 
@@ -355,7 +488,11 @@ def missing_required(response: Response, questions: list[Question]) -> list[Ques
 
 
 def submit(survey: Survey, response: Response, customer_id: int) -> bool:
-    """Mark the response submitted once; only the request that did it emits surveys.completed."""
+    """Mark the response submitted once; only the request that did it emits surveys.completed.
+
+    The invitation of a survey that is not anonymous becomes "answered". An anonymous survey's stays
+    as it was, so nothing staff can see says whether, or when, this customer answered it.
+    """
     now = utcnow()
     done = db.session.execute(
         update(Response)
@@ -365,12 +502,13 @@ def submit(survey: Survey, response: Response, customer_id: int) -> bool:
     )
     if done.rowcount != 1:
         return False
-    db.session.execute(
-        update(Invitation)
-        .where(Invitation.survey_id == survey.id, Invitation.customer_id == customer_id)
-        .values(status="answered")
-    )
-    events.completed(survey.id, customer_id, survey.anonymous)
+    if not survey.anonymous:
+        db.session.execute(
+            update(Invitation)
+            .where(Invitation.survey_id == survey.id, Invitation.customer_id == customer_id)
+            .values(status="answered")
+        )
+    events.completed(survey.id, response.id, customer_id, survey.anonymous)
     return True
 
 
@@ -486,14 +624,23 @@ def _labels(question: Question) -> list[str]:
 
 
 def text_answers(survey: Survey, question_id: int, before: str | None, limit: int = 20) -> Page:
-    """The text answers to one question of submitted responses, newest first, a page at a time."""
-    where = _submitted(survey.id, None, None, None)
-    query = (
-        select(Answer.id, Answer.text)
-        .join(Response, Response.id == Answer.response_id)
-        .where(where, Answer.question_id == question_id, Answer.text.is_not(None))
+    """The text answers to one question of submitted responses, a page at a time; rows have ``.text``.
+
+    Newest first, unless the survey is anonymous: then in the order of the respondent keys, a keyed
+    hash, so the list is stable but says nothing about who answered when.
+    """
+    where = and_(
+        _submitted(survey.id, None, None, None), Answer.question_id == question_id, Answer.text.is_not(None)
     )
-    return keyset_page(query, [Answer.id], cursor=before, size=limit, descending=True, scalars=False)
+    if survey.anonymous:
+        query = select(Response.respondent, Answer.text).join(Answer, Answer.response_id == Response.id)
+        return keyset_page(
+            query.where(where), [Response.respondent], cursor=before, size=limit, scalars=False
+        )
+    query = select(Answer.id, Answer.text).join(Response, Response.id == Answer.response_id)
+    return keyset_page(
+        query.where(where), [Answer.id], cursor=before, size=limit, descending=True, scalars=False
+    )
 
 
 def ticket_csat(ticket_id: object) -> tuple[int, str | None] | None:

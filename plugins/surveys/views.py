@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterator
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
+from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, stream_with_context, url_for
 from flask import Response as FlaskResponse
@@ -17,6 +16,7 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 from portal.plugin import (
     User,
     agent,
+    csv_lines,
     customer,
     db,
     is_htmx_request,
@@ -40,6 +40,7 @@ bp = Blueprint(
 staff_bp = Blueprint("surveys_staff", __name__, url_prefix="/staff/surveys", template_folder="templates")
 
 PAGE = 20
+EXPORT_BATCH = 500
 
 
 # --- customers -------------------------------------------------------------------------------------
@@ -61,7 +62,10 @@ def index() -> str:
         scalars=False,
     )
     now = utcnow()
-    waiting = [(inv, survey) for inv, survey in page.items if survey.is_open(now)]
+    answered = service.answered_anonymously(current_user.id, [s.id for _i, s in page.items if s.anonymous])
+    waiting = [
+        (inv, survey) for inv, survey in page.items if survey.is_open(now) and survey.id not in answered
+    ]
     return render_template(
         "surveys/index.html",
         waiting=waiting,
@@ -75,17 +79,18 @@ def index() -> str:
 @customer
 def widget() -> str:
     """The dashboard tile: how many surveys are waiting for the customer."""
-    waiting = db.session.scalar(
-        select(func.count())
-        .select_from(Invitation)
-        .join(Survey, Survey.id == Invitation.survey_id)
+    invited = db.session.execute(
+        select(Survey.id, Survey.anonymous)
+        .join(Invitation, Invitation.survey_id == Survey.id)
         .where(
             Invitation.customer_id == current_user.id,
             Invitation.status == "sent",
             Survey.status == "published",
         )
-    )
-    return render_widget("surveys/widget.html", title=_("Surveys"), waiting=waiting or 0)
+    ).all()
+    answered = service.answered_anonymously(current_user.id, [sid for sid, anonymous in invited if anonymous])
+    waiting = len([sid for sid, _anonymous in invited if sid not in answered])
+    return render_widget("surveys/widget.html", title=_("Surveys"), waiting=waiting)
 
 
 @bp.route("/opt-out", methods=["POST"])
@@ -163,6 +168,9 @@ def take(survey_id: int) -> str | WerkzeugResponse | tuple[str, int]:
         if not form.validate_on_submit():
             abort(400)
         response = service.get_or_start_response(survey, current_user.id)
+        if not service.claim_draft(response):
+            db.session.rollback()  # another tab sent the answers while this one waited its turn
+            return redirect(url_for("surveys.thanks", survey_id=survey.id))
         submitted = {f"q{q.id}": request.form.getlist(f"q{q.id}") for q in shown}
         raw = {q.id: submitted[f"q{q.id}"] for q in shown}
         errors = service.save_answers(response, shown, submitted)
@@ -170,8 +178,11 @@ def take(survey_id: int) -> str | WerkzeugResponse | tuple[str, int]:
         if not errors and action == "submit":
             missing = service.missing_required(response, questions)
             if not missing:
-                service.submit(survey, response, current_user.id)
-                db.session.commit()
+                # A refused submit keeps nothing this request wrote: the answers sent first stand.
+                if service.submit(survey, response, current_user.id):
+                    db.session.commit()
+                else:
+                    db.session.rollback()
                 return redirect(url_for("surveys.thanks", survey_id=survey.id))
             for question in missing:
                 errors[question.id] = _("Please answer this question.")
@@ -217,7 +228,8 @@ def autosave(survey_id: int) -> tuple[str, int]:
     if not form.validate_on_submit():
         abort(400)
     response = service.get_or_start_response(survey, current_user.id)
-    if response.submitted_at is not None:
+    if not service.claim_draft(response):
+        db.session.rollback()
         return render_template("surveys/saved.html", message=_("Your answers were already sent.")), 409
     questions = service.questions_of(survey.id)
     shown = [q for q in questions if f"q{q.id}" in request.form or str(q.id) in request.form.getlist("shown")]
@@ -420,40 +432,67 @@ def change_status(survey_id: int, change: str) -> WerkzeugResponse:
     return redirect(url_for("surveys_staff.edit", survey_id=survey.id))
 
 
-def _date_filter() -> tuple[datetime | None, datetime | None, dict[str, str]]:
-    values: dict[str, str] = {}
-    parsed: list[datetime | None] = []
-    for name in ("start", "end"):
-        raw = (request.args.get(name) or "")[:10]
+# Results can be filtered to days in this range: wide enough for any survey, and far from the limits of
+# Python's dates (9999-12-31 plus the one day an end date includes would overflow) and the databases'.
+FIRST_DAY = date(1970, 1, 1)
+LAST_DAY = date(2999, 12, 31)
+DATE_TEXT_MAX = 10
+
+
+class DateFilter:
+    """The results page's From and To, as typed, checked: the period to count, or what is wrong."""
+
+    def __init__(self, start: str, end: str) -> None:
+        self.typed = {"start": start[:100], "end": end[:100]}
+        self.errors: dict[str, str] = {}
+        days = {name: self._day(name, text) for name, text in self.typed.items()}
+        if not self.errors and days["start"] and days["end"] and days["start"] > days["end"]:
+            self.errors["start"] = _("The start date must not be after the end date.")
+        self.start = datetime.combine(days["start"], datetime.min.time()) if days["start"] else None
+        # The end day is included: count until the start of the day after it.
+        self.end = (
+            datetime.combine(days["end"] + timedelta(days=1), datetime.min.time()) if days["end"] else None
+        )
+
+    def _day(self, name: str, text: str) -> date | None:
+        if not text:
+            return None
         try:
-            day = datetime.strptime(raw, "%Y-%m-%d") if raw else None
+            day = datetime.strptime(text, "%Y-%m-%d").date() if len(text) == DATE_TEXT_MAX else None
         except ValueError:
-            flash(_("Dates are written as YYYY-MM-DD."), "error")
             day = None
-        if day:
-            values[name] = raw
-        parsed.append(day + timedelta(days=1) if day and name == "end" else day)
-    return parsed[0], parsed[1], values
+        if day is None:
+            self.errors[name] = _("Dates are written as YYYY-MM-DD.")
+            return None
+        if not FIRST_DAY <= day <= LAST_DAY:
+            self.errors[name] = _(
+                "Please choose a date from %(first)s to %(last)s.",
+                first=FIRST_DAY.isoformat(),
+                last=LAST_DAY.isoformat(),
+            )
+            return None
+        return day
 
 
 @staff_bp.route("/<int:survey_id>/results")
 @agent
-def results(survey_id: int) -> str:
+def results(survey_id: int) -> str | tuple[str, int]:
+    """The survey's figures for a period and (unless anonymous) a segment; a bad date is said, not guessed."""
     survey = _staff_survey(survey_id)
-    start, end, dates = _date_filter()
+    dates = DateFilter(request.args.get("start") or "", request.args.get("end") or "")
     segment = (request.args.get("segment") or "")[:200] or None
     if segment and segment_by_key(segment) is None:
         segment = None
-    data = service.results(survey, start, end, segment)
-    return render_template(
+    page = render_template(
         "surveys/staff_results.html",
         survey=survey,
-        data=data,
+        data=None if dates.errors else service.results(survey, dates.start, dates.end, segment),
         dates=dates,
         segment=segment,
         segments=[] if survey.anonymous else audience_choices()[1:],
         text_kinds=TEXT_KINDS,
     )
+    return (page, 400) if dates.errors else page
 
 
 @staff_bp.route("/<int:survey_id>/questions/<int:question_id>/answers")
@@ -473,65 +512,70 @@ def text_answers(survey_id: int, question_id: int) -> str:
 @staff_bp.route("/<int:survey_id>/export.csv")
 @agent
 def export(survey_id: int) -> FlaskResponse:
-    """Every submitted response as a CSV row; an anonymous survey's export has no identity column."""
+    """Every submitted response as a CSV row, every cell guarded against spreadsheet formulas.
+
+    An anonymous survey's export has no identity and no date, and lists responses in the order of
+    their respondent keys, so neither a column nor the row order says who answered when.
+    """
     survey = _staff_survey(survey_id)
     questions = service.questions_of(survey.id)
 
-    def rows() -> Iterator[str]:
-        buffer = io.StringIO()
-        writer = csv.writer(buffer)
-        head = (
-            ["submitted"] if survey.anonymous else ["response", "customer_id", "customer_email", "submitted"]
-        )
-        writer.writerow(head + [_csv_safe(q.text) for q in questions])
-        last = 0
-        while True:
-            query = (
-                select(Response.id, Response.submitted_at, User.id, User.email)
-                .outerjoin(User, User.id == Response.customer_id)
-                .where(
-                    Response.survey_id == survey.id, Response.submitted_at.is_not(None), Response.id > last
-                )
-                .order_by(Response.id)
-                .limit(500)
-            )
-            batch = db.session.execute(query).all()
-            if not batch:
-                break
-            last = batch[-1][0]
-            answers: dict[int, dict[int, list[str]]] = {}
-            for response_id, question_id, value, text in db.session.execute(
-                select(Answer.response_id, Answer.question_id, Answer.value, Answer.text)
-                .where(Answer.response_id.in_([row[0] for row in batch]))
-                .order_by(Answer.id)
-            ):
-                answers.setdefault(response_id, {}).setdefault(question_id, []).append(
-                    text if text is not None else str(value)
-                )
-            for response_id, submitted_at, customer_id, email in batch:
-                mine = answers.get(response_id, {})
-                cells = [_cell(q, mine.get(q.id, [])) for q in questions]
+    def rows() -> Iterator[list[object]]:
+        named = [] if survey.anonymous else ["response", "customer_id", "customer_email", "submitted"]
+        yield named + [q.text for q in questions]
+        for batch in _submitted_batches(survey):
+            answers = _answers_of([row.id for row in batch])
+            for row in batch:
+                cells = [_cell(q, answers.get(row.id, {}).get(q.id, [])) for q in questions]
                 if survey.anonymous:
-                    writer.writerow([submitted_at.date().isoformat(), *cells])
+                    yield cells
                 else:
-                    writer.writerow(
-                        [response_id, customer_id or "", email or "", submitted_at.isoformat(), *cells]
-                    )
-            yield buffer.getvalue()
-            buffer.seek(0)
-            buffer.truncate()
-        yield buffer.getvalue()
+                    yield [
+                        row.id,
+                        row.customer_id or "",
+                        row.email or "",
+                        row.submitted_at.isoformat(),
+                        *cells,
+                    ]
 
     return FlaskResponse(
-        stream_with_context(rows()),
+        stream_with_context(csv_lines(rows())),
         mimetype="text/csv",
         headers={"Content-Disposition": f'attachment; filename="survey-{survey.id}.csv"'},
     )
 
 
-def _csv_safe(text: str) -> str:
-    """Spreadsheets run cells that start with = + - @ as formulas; a quote keeps them text."""
-    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
+def _submitted_batches(survey: Survey) -> Iterator[list[Any]]:
+    """The submitted responses, a batch at a time: by id, or an anonymous survey's by respondent key."""
+    query = (
+        select(
+            Response.id, Response.respondent, Response.submitted_at, User.id.label("customer_id"), User.email
+        )
+        .outerjoin(User, User.id == Response.customer_id)
+        .where(Response.survey_id == survey.id, Response.submitted_at.is_not(None))
+    )
+    order = Response.respondent if survey.anonymous else Response.id
+    cursor = None
+    while True:
+        page = keyset_page(query, [order], cursor=cursor, size=EXPORT_BATCH, scalars=False)
+        if page.items:
+            yield page.items
+        if page.next_cursor is None:
+            return
+        cursor = page.next_cursor
+
+
+def _answers_of(response_ids: list[int]) -> dict[int, dict[int, list[str]]]:
+    answers: dict[int, dict[int, list[str]]] = {}
+    for response_id, question_id, value, text in db.session.execute(
+        select(Answer.response_id, Answer.question_id, Answer.value, Answer.text)
+        .where(Answer.response_id.in_(response_ids))
+        .order_by(Answer.id)
+    ):
+        answers.setdefault(response_id, {}).setdefault(question_id, []).append(
+            text if text is not None else str(value)
+        )
+    return answers
 
 
 def _cell(question: Question, values: list[str]) -> str:
@@ -540,4 +584,4 @@ def _cell(question: Question, values: list[str]) -> str:
         values = [options[int(v)] if v.isdigit() and int(v) < len(options) else v for v in values]
     elif question.kind == "yesno":
         values = [_("Yes") if v == "1" else _("No") for v in values]
-    return _csv_safe("; ".join(values))
+    return "; ".join(values)

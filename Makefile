@@ -9,6 +9,9 @@ TEST_STAMP := $(VENV)/.test-installed
 HTMX := static/vendor/htmx.min.js
 FONT := static/vendor/fonts/Vazirmatn-Regular.ttf
 CHROMIUM ?= /usr/bin/chromium
+# Test processes: most of a test's time is spent waiting on databases and browsers, so more than the
+# two cores CI has still pays.
+TEST_WORKERS ?= 4
 
 .PHONY: run test setup lint format translations browser clean
 
@@ -20,7 +23,7 @@ run: setup
 test: setup $(TEST_STAMP) browser
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 setup: $(RUN_STAMP) $(HTMX) $(FONT) translations
 

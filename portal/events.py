@@ -2,11 +2,11 @@
 
 ``emit`` takes an instance of a declared event kind (portal/event_types.py) and refuses one its caller
 does not own. It adds the event and one delivery row per enabled plugin that handles events to the
-caller's transaction, plus a ``core.deliver_event`` job. After the commit the job hands the event to each of
-those plugins' ``portal_handle_event``. A delivery is claimed, handled and marked delivered in one
+caller's transaction, each with its ``core.deliver_event`` job. After the commit each job hands the event
+to its plugin's ``portal_handle_event``. A delivery is claimed, handled and marked delivered in one
 transaction, so the handler's own writes and the mark commit together: an event delivered twice, or
-after a crash, has one effect. A handler that raises leaves its delivery failed, with the error, and
-``portal tick`` tries it again with backoff; administrators see it at /staff/operations.
+after a crash, has one effect. A handler that raises fails its job, which is retried as every job is
+(``RETRY_POLICY``); administrators see it with the other failed jobs at /staff/operations.
 """
 
 from __future__ import annotations
@@ -16,29 +16,20 @@ import dataclasses
 import logging
 import sys
 from dataclasses import dataclass
-from datetime import datetime, timedelta
-from typing import Any, Literal
+from datetime import datetime
+from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, String, Text, UniqueConstraint, select, update
+from sqlalchemy import JSON, ForeignKey, String, UniqueConstraint, select, update
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.database import db, utcnow
 from portal.event_types import EVENT_NAME_MAX, DomainEvent, check_emitter, declared_events
-from portal.jobs import backoff, describe_error, enqueue, json_copy, task
+from portal.jobs import PLUGIN_NAME_MAX, PluginSwitchedOffError, enqueue, json_copy, run_job_now, task
 from portal.plugin_manager import plugin_host
 
 log = logging.getLogger(__name__)
 
-PLUGIN_NAME_MAX = 64
 DELIVER_TASK = "core.deliver_event"
-MAX_DELIVERY_ATTEMPTS = 10
-DELIVERY_RETRY_BASE = timedelta(minutes=1)
-DELIVERY_RETRY_CAP = timedelta(hours=6)
-# A delivery still waiting this long after it was handed out is handed out again by ``portal tick``.
-REDELIVER_AFTER = timedelta(minutes=5)
-DELIVERY_STATUSES = ("pending", "delivered", "failed")
-
-Outcome = Literal["delivered", "failed", "skipped"]
 
 
 @dataclass(frozen=True)
@@ -95,21 +86,19 @@ class StoredEvent(db.Model):
 
 
 class EventDelivery(db.Model):
-    """One event for one plugin: whether that plugin's handler has run it, and how the tries went."""
+    """One event for one plugin: the job that carries it, and whether that plugin's handler has run it.
+
+    Tries, backoff, errors and giving up are the job's (``portal_jobs``); this row is the exactly-once
+    mark, set in the handler's own transaction.
+    """
 
     __tablename__ = "portal_event_deliveries"
-    __table_args__ = (
-        UniqueConstraint("event_id", "plugin"),
-        CheckConstraint("status IN ('pending', 'delivered', 'failed')", name="status"),
-    )
+    __table_args__ = (UniqueConstraint("event_id", "plugin"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     event_id: Mapped[int] = mapped_column(ForeignKey("portal_events.id", ondelete="CASCADE"))
     plugin: Mapped[str] = mapped_column(String(PLUGIN_NAME_MAX))
-    status: Mapped[str] = mapped_column(String(16), default="pending", index=True)
-    attempts: Mapped[int] = mapped_column(default=0)
-    last_error: Mapped[str | None] = mapped_column(Text)
-    next_attempt_at: Mapped[datetime | None] = mapped_column(index=True)
+    job_id: Mapped[int | None] = mapped_column(ForeignKey("portal_jobs.id", ondelete="SET NULL"), index=True)
     delivered_at: Mapped[datetime | None] = mapped_column()
 
     event: Mapped[StoredEvent] = relationship(lazy="joined", innerjoin=True)
@@ -147,136 +136,63 @@ def record_event(event: DomainEvent, customer_id: int | None = None, actor_id: i
     )
     db.session.add(stored)
     db.session.flush()
-    recipients = sorted(handling_plugins() & plugin_host().enabled())
-    for plugin in recipients:
-        db.session.add(
-            EventDelivery(
-                event_id=stored.id,
-                plugin=plugin,
-                status="pending",
-                attempts=0,
-                next_attempt_at=now + REDELIVER_AFTER,
-            )
-        )
-    if recipients:
-        enqueue(DELIVER_TASK, event_id=stored.id)
+    for plugin in sorted(handling_plugins() & plugin_host().enabled()):
+        job_id = enqueue(DELIVER_TASK, event_id=stored.id, plugin=plugin)
+        db.session.add(EventDelivery(event_id=stored.id, plugin=plugin, job_id=job_id))
     return stored.as_event()
 
 
 @task(DELIVER_TASK)
-def deliver_event(event_id: int, plugins: list[str] | None = None) -> None:
-    """Hand one stored event to each plugin still waiting for it (or only to ``plugins``).
+def deliver_event(event_id: int, plugin: str) -> None:
+    """The job of one delivery: hand the stored event to ``plugin`` unless it already has it.
 
-    Each plugin's delivery is its own transaction with its own outcome, so one broken handler neither
-    blocks nor repeats the others. A plugin switched off since the event was emitted keeps its
-    delivery pending until it is switched on again.
+    Each plugin's delivery is its own job, so one broken handler neither blocks nor repeats the
+    others, and it is retried, given up and retried by hand as every job is. A plugin switched off
+    since the event was emitted makes the job wait (``PluginSwitchedOffError``) until it is switched on.
     """
     stored = db.session.get(StoredEvent, event_id)
     if stored is None:
         return
-    query = select(EventDelivery.plugin).where(
-        EventDelivery.event_id == event_id, EventDelivery.status != "delivered"
-    )
-    if plugins is not None:
-        query = query.where(EventDelivery.plugin.in_(plugins))
-    waiting = db.session.scalars(query.order_by(EventDelivery.plugin)).all()
-    reachable = handling_plugins() & plugin_host().enabled()
-    for plugin in waiting:
-        if plugin in reachable:
-            deliver(stored.as_event(), plugin)
+    if plugin not in plugin_host().enabled():
+        raise PluginSwitchedOffError(plugin)
+    if plugin in handling_plugins():
+        deliver(stored.as_event(), plugin)
 
 
-def deliver(event: Event, plugin: str) -> Outcome:
+def deliver(event: Event, plugin: str) -> bool:
     """Run one plugin's handler for ``event`` unless it already ran: exactly one effect, however often called.
 
     The delivery row is claimed with a conditional UPDATE (a row lock on PostgreSQL, the write lock on
     SQLite) that marks it delivered; the handler runs in the same transaction, and both commit
-    together or not at all. A concurrent or repeated call finds it delivered and does nothing.
+    together or not at all. A concurrent or repeated call finds it delivered, does nothing and
+    returns ``False``. A handler's error rolls both back and is raised, for the job to retry.
     """
-    mine = (EventDelivery.event_id == event.id, EventDelivery.plugin == plugin)
     claimed = db.session.execute(
         update(EventDelivery)
-        .where(*mine, EventDelivery.status != "delivered")
-        .values(
-            status="delivered",
-            attempts=EventDelivery.attempts + 1,
-            delivered_at=utcnow(),
-            next_attempt_at=None,
-            last_error=None,
+        .where(
+            EventDelivery.event_id == event.id,
+            EventDelivery.plugin == plugin,
+            EventDelivery.delivered_at.is_(None),
         )
+        .values(delivered_at=utcnow())
         .execution_options(synchronize_session=False)
     ).rowcount
     if not claimed:
         db.session.rollback()
-        return "skipped"
+        return False
     host = plugin_host()
     handler = host.subset_caller("portal_handle_event", frozenset(host.installed) - {plugin})
     try:
         handler(event=event)
         db.session.commit()
-    except Exception as error:
+    except Exception:
         db.session.rollback()
-        log.exception("The %s plugin failed to handle event %s (%s).", plugin, event.id, event.name)
-        _record_failure(event.id, plugin, describe_error(error))
-        return "failed"
-    return "delivered"
+        log.warning("The %s plugin failed to handle event %s (%s).", plugin, event.id, event.name)
+        raise
+    return True
 
 
-def _record_failure(event_id: int, plugin: str, error_text: str) -> None:
-    mine = (EventDelivery.event_id == event_id, EventDelivery.plugin == plugin)
-    failed = db.session.execute(
-        update(EventDelivery)
-        .where(*mine, EventDelivery.status != "delivered")
-        .values(status="failed", attempts=EventDelivery.attempts + 1, last_error=error_text)
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    if failed:
-        attempts = db.session.scalar(select(EventDelivery.attempts).where(*mine)) or 0
-        retry_at = None
-        if attempts < MAX_DELIVERY_ATTEMPTS:
-            retry_at = utcnow() + backoff(attempts, DELIVERY_RETRY_BASE, DELIVERY_RETRY_CAP)
-        db.session.execute(
-            update(EventDelivery)
-            .where(*mine)
-            .values(next_attempt_at=retry_at)
-            .execution_options(synchronize_session=False)
-        )
-    db.session.commit()
-
-
-# --- What ``portal tick``, ``portal events replay`` and administrators do ------------------------
-
-
-def redispatch_due_deliveries(now: datetime, limit: int = 1000) -> int:
-    """Queue a delivery job for each delivery that is due again: a retry, or one lost after the commit.
-
-    Only deliveries to enabled plugins are taken, each with a conditional UPDATE of its
-    ``next_attempt_at``, so two ticks at once queue it once. The caller commits.
-    """
-    reachable = handling_plugins() & plugin_host().enabled()
-    due = (
-        EventDelivery.status != "delivered",
-        EventDelivery.next_attempt_at <= now,
-        EventDelivery.plugin.in_(reachable),
-    )
-    rows = db.session.execute(
-        select(EventDelivery.id, EventDelivery.event_id, EventDelivery.plugin)
-        .where(*due)
-        .order_by(EventDelivery.id)
-        .limit(limit)
-    ).all()
-    queued = 0
-    for delivery_id, event_id, plugin in rows:
-        taken = db.session.execute(
-            update(EventDelivery)
-            .where(EventDelivery.id == delivery_id, *due)
-            .values(next_attempt_at=now + REDELIVER_AFTER)
-            .execution_options(synchronize_session=False)
-        ).rowcount
-        if taken:
-            enqueue(DELIVER_TASK, event_id=event_id, plugins=[plugin])
-            queued += 1
-    return queued
+# --- What ``portal events replay`` does ------------------------------------------------------------
 
 
 @dataclass
@@ -291,55 +207,56 @@ class ReplayReport:
 def replay_undelivered(batch: int = 200) -> ReplayReport:
     """Deliver, here and now, every delivery not yet delivered, failed ones included, whatever their backoff.
 
-    For an operator after an outage or a fixed handler. Deliveries to plugins that are switched off
-    wait (and are counted as waiting); one delivered meanwhile by a worker is not repeated.
+    For an operator after an outage or a fixed handler: each delivery's job runs now (a failed one
+    gets one more attempt). Deliveries to plugins that are switched off wait (and are counted as
+    waiting); one delivered meanwhile, or whose job a worker is running, is not repeated.
     """
     report = ReplayReport()
-    reachable = handling_plugins() & plugin_host().enabled()
+    enabled = plugin_host().enabled()
     after = 0
     while True:
         rows = db.session.execute(
-            select(EventDelivery.id, EventDelivery.event_id, EventDelivery.plugin)
-            .where(EventDelivery.status != "delivered", EventDelivery.id > after)
+            select(EventDelivery.id, EventDelivery.event_id, EventDelivery.plugin, EventDelivery.job_id)
+            .where(EventDelivery.delivered_at.is_(None), EventDelivery.id > after)
             .order_by(EventDelivery.id)
             .limit(batch)
         ).all()
         if not rows:
             return report
-        for delivery_id, event_id, plugin in rows:
+        for delivery_id, event_id, plugin, job_id in rows:
             after = delivery_id
-            if plugin not in reachable:
+            if plugin not in enabled:
                 report.waiting += 1
                 continue
-            stored = db.session.get(StoredEvent, event_id)
-            outcome = deliver(stored.as_event(), plugin) if stored is not None else "skipped"
-            if outcome == "delivered":
+            if job_id is None:
+                job_id = _new_delivery_job(delivery_id, event_id, plugin)
+            if not run_job_now(job_id):
+                continue
+            delivered = db.session.scalar(
+                select(EventDelivery.delivered_at).where(EventDelivery.id == delivery_id)
+            )
+            if delivered is not None:
                 report.delivered += 1
-            elif outcome == "failed":
+            else:
                 report.failed += 1
 
 
-def retry_delivery(delivery_id: int) -> bool:
-    """An administrator's "try again now" for a failed delivery; ``False`` when there is none to retry.
-
-    The attempt count goes on. The caller commits; the delivery job goes out after that.
-    """
-    delivery = db.session.get(EventDelivery, delivery_id)
-    if delivery is None or delivery.status != "failed":
-        return False
-    delivery.next_attempt_at = utcnow() + REDELIVER_AFTER
-    enqueue(DELIVER_TASK, event_id=delivery.event_id, plugins=[delivery.plugin])
-    return True
-
-
-def failed_deliveries(before: int | None, limit: int) -> list[EventDelivery]:
-    """Failed deliveries (retrying or given up), newest first, ``limit`` at a time below the id ``before``."""
-    query = (
-        select(EventDelivery)
-        .where(EventDelivery.status == "failed")
-        .order_by(EventDelivery.id.desc())
-        .limit(limit)
+def _new_delivery_job(delivery_id: int, event_id: int, plugin: str) -> int:
+    """A job for a delivery that has none (its job row was deleted by hand), committed at once."""
+    job_id = enqueue(DELIVER_TASK, event_id=event_id, plugin=plugin)
+    db.session.execute(
+        update(EventDelivery)
+        .where(EventDelivery.id == delivery_id)
+        .values(job_id=job_id)
+        .execution_options(synchronize_session=False)
     )
-    if before:
-        query = query.where(EventDelivery.id < before)
-    return list(db.session.scalars(query))
+    db.session.commit()
+    return job_id
+
+
+def deliveries_of_jobs(job_ids: list[int]) -> dict[int, EventDelivery]:
+    """The delivery each of these jobs carries (other tasks' jobs have none), so lists can name the event."""
+    if not job_ids:
+        return {}
+    rows = db.session.scalars(select(EventDelivery).where(EventDelivery.job_id.in_(job_ids)))
+    return {row.job_id: row for row in rows if row.job_id is not None}

@@ -3,9 +3,11 @@
 A job is a row in ``portal_jobs`` added in the caller's transaction, so work is promised only when the
 change that asked for it commits. After the commit the job is dispatched: by default it runs in the
 same process once the request (or app context) ends; with ``PORTAL_REDIS_URL`` its id goes to an RQ
-queue and ``portal worker`` runs it. Either way a job is claimed with one conditional UPDATE, so a job
-dispatched twice runs once. A job that raises is retried with backoff (``portal tick`` dispatches it
-again) and after its last attempt it waits, failed, for an administrator.
+queue and ``portal worker`` runs it. Either way a job is claimed with one conditional UPDATE (a lease,
+portal/leases.py), so a job dispatched twice runs once. A job that raises is retried with backoff
+(``portal tick`` dispatches it again) and after its last attempt it waits, failed, for an
+administrator. Event deliveries are jobs too (``core.deliver_event``), so ``RETRY_POLICY`` is the one
+retry policy of all background work.
 """
 
 from __future__ import annotations
@@ -27,20 +29,17 @@ from sqlalchemy import JSON, CheckConstraint, String, Text, and_, event, or_, se
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from portal.database import db, utcnow
+from portal.leases import RUNNING_LEASE, lease_free, lease_lost, release_lease, take_lease
 
 log = logging.getLogger(__name__)
 
 TASK_NAME = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$")
 TASK_NAME_MAX = 200
 ARGUMENTS_MAX_BYTES = 64 * 1024
-DEFAULT_MAX_ATTEMPTS = 5
-RETRY_BASE = timedelta(minutes=1)
-RETRY_CAP = timedelta(hours=1)
+PLUGIN_NAME_MAX = 64
 # A dispatched job that has not started by then is taken as lost (a crash after the commit, Redis
 # down) and ``portal tick`` dispatches it again; the claim makes a second dispatch harmless.
 DISPATCH_LEASE = timedelta(minutes=5)
-# A job still running after this is taken as lost with its worker; tasks must finish well within it.
-RUNNING_LEASE = timedelta(minutes=30)
 # A worker whose clock runs a little behind the web server's still takes a job queued just now.
 CLOCK_SKEW = timedelta(seconds=30)
 # In-process dispatch runs at most this many jobs at the end of one unit of work (jobs queued by
@@ -54,6 +53,39 @@ _PENDING = "portal_jobs_pending"  # job ids added in the open transaction: dropp
 _READY = "portal_jobs_ready"  # job ids whose transaction committed: to run or hand to RQ
 
 TaskFunction = TypeVar("TaskFunction", bound=Callable[..., Any])
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How often failing work is tried and how long it waits in between: one policy for all background work.
+
+    Waits double from ``base`` up to ``cap``, so a broken service is not hammered and an outage of a
+    working day (mail server, a plugin's remote API) is bridged before anything gives up.
+    """
+
+    max_attempts: int
+    base: timedelta
+    cap: timedelta
+
+    def delay(self, attempt: int) -> timedelta:
+        """How long to wait after failed attempt number ``attempt`` (1 for the first) before the next."""
+        return min(self.base * 2 ** max(attempt - 1, 0), self.cap)
+
+
+# 10 tries, waiting 1, 2, 4 … 256 minutes: about eight and a half hours from first to last.
+RETRY_POLICY = RetryPolicy(max_attempts=10, base=timedelta(minutes=1), cap=timedelta(hours=6))
+
+
+class PluginSwitchedOffError(Exception):
+    """Raised by a task whose work belongs to a plugin that is switched off: the job waits for it.
+
+    The job does not use up an attempt; ``portal tick`` queues it again once an administrator
+    switches the plugin back on.
+    """
+
+    def __init__(self, plugin: str) -> None:
+        super().__init__(f"The plugin {plugin!r} is switched off.")
+        self.plugin = plugin
 
 
 @dataclass(frozen=True)
@@ -81,9 +113,11 @@ class Job(db.Model):
     arguments: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     status: Mapped[str] = mapped_column(String(16), default="queued", index=True)
     attempts: Mapped[int] = mapped_column(default=0)
-    max_attempts: Mapped[int] = mapped_column(default=DEFAULT_MAX_ATTEMPTS)
+    max_attempts: Mapped[int] = mapped_column(default=RETRY_POLICY.max_attempts)
     run_after: Mapped[datetime] = mapped_column(default=utcnow)
     locked_until: Mapped[datetime | None] = mapped_column()
+    # The plugin this job waits for (see PluginSwitchedOffError); set, the job is not dispatched.
+    waiting_for: Mapped[str | None] = mapped_column(String(PLUGIN_NAME_MAX), index=True)
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column()
@@ -117,11 +151,6 @@ def json_copy(value: dict[str, Any], what: str) -> dict[str, Any]:
     return json.loads(text)
 
 
-def backoff(attempt: int, base: timedelta, cap: timedelta) -> timedelta:
-    """How long to wait before the next try: doubling from ``base``, so a broken service is not hammered."""
-    return min(base * 2 ** max(attempt - 1, 0), cap)
-
-
 def describe_error(error: BaseException) -> str:
     """The error as an administrator reads it: one summary line, then the end of the traceback."""
     summary = f"{type(error).__name__}: {error}"[:1000]
@@ -129,11 +158,13 @@ def describe_error(error: BaseException) -> str:
     return f"{summary}\n\n{trace[-3000:]}"
 
 
-def task(name: str, max_attempts: int = DEFAULT_MAX_ATTEMPTS) -> Callable[[TaskFunction], TaskFunction]:
+def task(name: str, max_attempts: int = RETRY_POLICY.max_attempts) -> Callable[[TaskFunction], TaskFunction]:
     """Register a function as the task ``name``, so ``enqueue(name, ...)`` can run it in any process.
 
     A job names its task instead of pointing at a function, so a job stored today still runs after a
     deploy moved the code. The function is returned unchanged and can still be called directly.
+    ``max_attempts`` lets a task give up sooner (or later) than ``RETRY_POLICY``; its waits are the
+    policy's all the same.
     """
     check_name(name, "task", TASK_NAME_MAX, TASK_NAME)
     if max_attempts < 1:
@@ -300,29 +331,36 @@ def run_job(job_id: int) -> None:
     task may commit its own work; whatever it leaves uncommitted commits with the "done" mark.
     """
     now = utcnow()
-    claimed = db.session.execute(
-        update(Job)
-        .where(Job.id == job_id, Job.status == "queued", Job.run_after <= now + CLOCK_SKEW)
-        .values(status="running", attempts=Job.attempts + 1, locked_until=now + RUNNING_LEASE)
-        .execution_options(synchronize_session=False)
-    ).rowcount
+    claimed = take_lease(
+        Job,
+        Job.id == job_id,
+        Job.status == "queued",
+        Job.waiting_for.is_(None),
+        Job.run_after <= now + CLOCK_SKEW,
+        held_until=Job.locked_until,
+        now=now,
+        length=RUNNING_LEASE,
+        status="running",
+        attempts=Job.attempts + 1,
+    )
     db.session.commit()
     if not claimed:
         return
     task_name, arguments, attempt = db.session.execute(
         select(Job.task, Job.arguments, Job.attempts).where(Job.id == job_id)
     ).one()
+    mine = (Job.id == job_id, Job.status == "running", Job.attempts == attempt)
     try:
         known = _TASKS.get(task_name)
         if known is None:
             raise LookupError(f"No task named {task_name!r} is registered in this process.")
         known.function(**arguments)
-        db.session.execute(
-            update(Job)
-            .where(Job.id == job_id, Job.status == "running", Job.attempts == attempt)
-            .values(status="done", finished_at=utcnow(), locked_until=None)
-            .execution_options(synchronize_session=False)
-        )
+        release_lease(Job, *mine, held_until=Job.locked_until, status="done", finished_at=utcnow())
+        db.session.commit()
+    except PluginSwitchedOffError as switched_off:
+        db.session.rollback()
+        values = {"status": "queued", "attempts": attempt - 1, "waiting_for": switched_off.plugin}
+        release_lease(Job, *mine, held_until=Job.locked_until, **values)
         db.session.commit()
     except Exception as error:
         db.session.rollback()
@@ -338,13 +376,9 @@ def _record_failure(job_id: int, attempt: int, error_text: str) -> None:
     if attempt >= row.max_attempts:
         outcome: dict[str, Any] = {"status": "failed", "finished_at": now}
     else:
-        outcome = {"status": "queued", "run_after": now + backoff(attempt, RETRY_BASE, RETRY_CAP)}
-    db.session.execute(
-        update(Job)
-        .where(Job.id == job_id, Job.status == "running", Job.attempts == attempt)
-        .values(last_error=error_text, locked_until=None, **outcome)
-        .execution_options(synchronize_session=False)
-    )
+        outcome = {"status": "queued", "run_after": now + RETRY_POLICY.delay(attempt)}
+    mine = (Job.id == job_id, Job.status == "running", Job.attempts == attempt)
+    release_lease(Job, *mine, held_until=Job.locked_until, last_error=error_text, **outcome)
     db.session.commit()
 
 
@@ -356,7 +390,7 @@ def recover_lost_jobs(now: datetime) -> int:
 
     A job that has used all its attempts is marked failed instead, for an administrator to see.
     """
-    lost = and_(Job.status == "running", Job.locked_until < now)
+    lost = and_(Job.status == "running", lease_lost(Job.locked_until, now))
     gave_up = db.session.execute(
         update(Job)
         .where(lost, Job.attempts >= Job.max_attempts)
@@ -379,21 +413,54 @@ def redispatch_due_jobs(now: datetime, limit: int = 1000) -> int:
     Each job is taken with a conditional UPDATE of its dispatch lease, so two ticks at once dispatch it
     once. The caller commits; the jobs go out after that commit.
     """
-    not_out = or_(Job.locked_until.is_(None), Job.locked_until < now)
-    due = and_(Job.status == "queued", Job.run_after <= now, not_out)
+    due = and_(
+        Job.status == "queued",
+        Job.waiting_for.is_(None),
+        Job.run_after <= now,
+        lease_free(Job.locked_until, now),
+    )
     job_ids = db.session.scalars(select(Job.id).where(due).order_by(Job.id).limit(limit)).all()
     dispatched = 0
     for job_id in job_ids:
-        taken = db.session.execute(
-            update(Job)
-            .where(Job.id == job_id, due)
-            .values(locked_until=now + DISPATCH_LEASE)
-            .execution_options(synchronize_session=False)
-        ).rowcount
-        if taken:
+        if take_lease(
+            Job, Job.id == job_id, due, held_until=Job.locked_until, now=now, length=DISPATCH_LEASE
+        ):
             _dispatch_after_commit(job_id)
             dispatched += 1
     return dispatched
+
+
+def wake_jobs_waiting_for(plugins: frozenset[str], now: datetime) -> int:
+    """Make the jobs waiting for any of ``plugins`` (now switched on) due again; count them.
+
+    ``redispatch_due_jobs`` sends them out. The caller commits.
+    """
+    if not plugins:
+        return 0
+    return db.session.execute(
+        update(Job)
+        .where(Job.status == "queued", Job.waiting_for.in_(sorted(plugins)))
+        .values(waiting_for=None, run_after=now, locked_until=None)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+
+
+def run_job_now(job_id: int) -> bool:
+    """Run a queued or failed job here and now, whatever its backoff; ``False`` if running, done or gone.
+
+    For an operator replaying work after an outage or a fix. A failed job gets one more attempt.
+    """
+    now = utcnow()
+    ready = db.session.execute(
+        update(Job)
+        .where(Job.id == job_id, Job.status.in_(("queued", "failed")))
+        .values(status="queued", run_after=now, waiting_for=None, finished_at=None)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    db.session.commit()
+    if ready:
+        run_job(job_id)
+    return bool(ready)
 
 
 def retry_job(job_id: int) -> bool:
@@ -405,7 +472,13 @@ def retry_job(job_id: int) -> bool:
     retried = db.session.execute(
         update(Job)
         .where(Job.id == job_id, _troubled())
-        .values(status="queued", run_after=now, locked_until=now + DISPATCH_LEASE, finished_at=None)
+        .values(
+            status="queued",
+            run_after=now,
+            locked_until=now + DISPATCH_LEASE,
+            finished_at=None,
+            waiting_for=None,
+        )
         .execution_options(synchronize_session=False)
     ).rowcount
     if retried:

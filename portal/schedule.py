@@ -1,9 +1,10 @@
 """Scheduled work: what ``portal tick`` does each time cron or a systemd timer calls it.
 
-A tick first re-dispatches what is due again (jobs lost after a commit or by a dead worker, retries
-of jobs and of event deliveries), then runs each enabled plugin's scheduled task that is due. A task
-is claimed with one conditional UPDATE of its row in ``portal_schedule_runs`` (a lease), so ticks
-that overlap, on one machine or several, run each due task once.
+A tick first re-dispatches what is due again (jobs lost after a commit or by a dead worker, retries,
+event deliveries waiting for a plugin switched on again), then runs each enabled plugin's scheduled
+task that is due. A task is claimed by taking the lease on its row in ``portal_schedule_runs`` (the
+same lease as a running job's, portal/leases.py), so ticks that overlap, on one machine or several,
+run each due task once.
 """
 
 from __future__ import annotations
@@ -14,22 +15,19 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import String, or_, select, update
+from sqlalchemy import String, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, mapped_column
 
 from portal.database import db, utcnow
-from portal.events import redispatch_due_deliveries
-from portal.jobs import dispatch_ready_jobs, recover_lost_jobs, redispatch_due_jobs
+from portal.jobs import dispatch_ready_jobs, recover_lost_jobs, redispatch_due_jobs, wake_jobs_waiting_for
+from portal.leases import RUNNING_LEASE, lease_free, release_lease, take_lease
 from portal.plugin_manager import PluginError, plugin_host
 
 log = logging.getLogger(__name__)
 
 SCHEDULE_NAME = re.compile(r"^[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*$")
 SCHEDULE_NAME_MAX = 100
-# A task still marked running after this is taken as lost with its tick; keep scheduled functions
-# short and queue jobs for long work.
-SCHEDULE_LEASE = timedelta(minutes=30)
 _INSERT = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}
 
 
@@ -62,8 +60,8 @@ class TickReport:
     """What one tick did, for its output and its exit status."""
 
     recovered_jobs: int = 0
+    woken_jobs: int = 0
     redispatched_jobs: int = 0
-    redispatched_deliveries: int = 0
     ran: list[str] = field(default_factory=list)
     failed: list[str] = field(default_factory=list)
 
@@ -93,7 +91,7 @@ def run_tick() -> TickReport:
     report = TickReport()
     now = utcnow()
     report.recovered_jobs = recover_lost_jobs(now)
-    report.redispatched_deliveries = redispatch_due_deliveries(now)
+    report.woken_jobs = wake_jobs_waiting_for(plugin_host().enabled(), now)
     report.redispatched_jobs = redispatch_due_jobs(now)
     db.session.commit()
     dispatch_ready_jobs()
@@ -117,18 +115,18 @@ def _ensure_rows(names: list[str]) -> None:
 
 def _claim(item: ScheduledTask) -> bool:
     now = utcnow()
-    claimed = db.session.execute(
-        update(ScheduleRun)
-        .where(
-            ScheduleRun.name == item.name,
-            or_(ScheduleRun.locked_until.is_(None), ScheduleRun.locked_until < now),
-            or_(ScheduleRun.last_started_at.is_(None), ScheduleRun.last_started_at <= now - item.every),
-        )
-        .values(last_started_at=now, locked_until=now + SCHEDULE_LEASE)
-        .execution_options(synchronize_session=False)
-    ).rowcount
+    claimed = take_lease(
+        ScheduleRun,
+        ScheduleRun.name == item.name,
+        lease_free(ScheduleRun.locked_until, now),
+        or_(ScheduleRun.last_started_at.is_(None), ScheduleRun.last_started_at <= now - item.every),
+        held_until=ScheduleRun.locked_until,
+        now=now,
+        length=RUNNING_LEASE,
+        last_started_at=now,
+    )
     db.session.commit()
-    return claimed == 1
+    return claimed
 
 
 def _run(item: ScheduledTask) -> bool:
@@ -140,12 +138,7 @@ def _run(item: ScheduledTask) -> bool:
     except Exception:
         db.session.rollback()
         log.exception("Scheduled task %s failed; it runs again when it is next due.", item.name)
-    db.session.execute(
-        update(ScheduleRun)
-        .where(ScheduleRun.name == item.name)
-        .values(locked_until=None, **finished)
-        .execution_options(synchronize_session=False)
-    )
+    release_lease(ScheduleRun, ScheduleRun.name == item.name, held_until=ScheduleRun.locked_until, **finished)
     db.session.commit()
     dispatch_ready_jobs()
     return bool(finished)

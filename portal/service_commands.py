@@ -14,7 +14,7 @@ from rq import SimpleWorker
 from portal.database import db
 from portal.event_reference import render_event_reference
 from portal.event_types import CORE, declared_events, in_package
-from portal.events import MAX_DELIVERY_ATTEMPTS, failed_deliveries, replay_undelivered
+from portal.events import deliveries_of_jobs, replay_undelivered
 from portal.jobs import Job, dispatch_ready_jobs, job_queue, retry_job, troubled_jobs
 from portal.plugin_manager import PluginError, plugin_host
 from portal.schedule import run_tick
@@ -60,8 +60,8 @@ def tick() -> None:
     except PluginError as error:
         raise click.ClickException(str(error)) from error
     click.echo(
-        f"Recovered {report.recovered_jobs} lost jobs; dispatched {report.redispatched_jobs} jobs and "
-        f"{report.redispatched_deliveries} event deliveries again."
+        f"Recovered {report.recovered_jobs} lost jobs; woke {report.woken_jobs} jobs whose plugin is on "
+        f"again; dispatched {report.redispatched_jobs} jobs again."
     )
     for name in report.ran:
         click.echo(f"Ran {name}.")
@@ -127,52 +127,32 @@ def jobs_group() -> None:
 
 @jobs_group.command("list-failed")
 @click.option("--before", type=int, help="Show jobs older than this id (the next page).")
-@click.option(
-    "--deliveries-before", type=int, help="Show event deliveries older than this id (the next page)."
-)
 @with_appcontext
-def list_failed(before: int | None, deliveries_before: int | None) -> None:
-    """List failed jobs and event deliveries, and those waiting for a retry, newest first.
+def list_failed(before: int | None) -> None:
+    """List failed jobs, event deliveries included, and those waiting for a retry, newest first.
 
-    The same two lists as /staff/operations, so an operator in a shell sees every piece of background
-    work that went wrong; ``portal jobs retry ID`` and ``portal events replay`` run them again.
+    The same list as /staff/operations, so an operator in a shell sees every piece of background work
+    that went wrong; ``portal jobs retry ID`` and ``portal events replay`` run them again.
     """
-    if before is not None or deliveries_before is None:
-        _list_failed_jobs(before)
-    if deliveries_before is not None or before is None:
-        _list_failed_deliveries(deliveries_before)
-
-
-def _list_failed_jobs(before: int | None) -> None:
     jobs = troubled_jobs(before, LIST_PAGE_SIZE + 1)
     if not jobs:
         click.echo("No failed jobs.")
-    for job in jobs[:LIST_PAGE_SIZE]:
-        state = "failed" if job.status == "failed" else f"retry after {job.run_after:%Y-%m-%d %H:%M} UTC"
-        summary = _summary(job.last_error)
-        click.echo(f"{job.id:>8}  {job.task:<30} {job.attempts}/{job.max_attempts}  {state}  {summary}")
+    shown = jobs[:LIST_PAGE_SIZE]
+    deliveries = deliveries_of_jobs([job.id for job in shown])
+    for job in shown:
+        delivery = deliveries.get(job.id)
+        what = f"{delivery.event.name} -> {delivery.plugin}" if delivery else job.task
+        if job.status == "failed":
+            state = "failed"
+        elif job.waiting_for:
+            state = f"waits for the plugin {job.waiting_for}"
+        else:
+            state = f"retry after {job.run_after:%Y-%m-%d %H:%M} UTC"
+        click.echo(
+            f"{job.id:>8}  {what:<40} {job.attempts}/{job.max_attempts}  {state}  {_summary(job.last_error)}"
+        )
     if len(jobs) > LIST_PAGE_SIZE:
         click.echo(f"More: portal jobs list-failed --before {jobs[LIST_PAGE_SIZE - 1].id}")
-
-
-def _list_failed_deliveries(before: int | None) -> None:
-    deliveries = failed_deliveries(before, LIST_PAGE_SIZE + 1)
-    if not deliveries:
-        click.echo("No failed event deliveries.")
-        return
-    click.echo("Failed event deliveries (event, plugin, attempts, state, error):")
-    for delivery in deliveries[:LIST_PAGE_SIZE]:
-        state = (
-            f"retry after {delivery.next_attempt_at:%Y-%m-%d %H:%M} UTC"
-            if delivery.next_attempt_at
-            else "failed"
-        )
-        click.echo(
-            f"{delivery.id:>8}  {delivery.event.name:<30} {delivery.plugin:<16} "
-            f"{delivery.attempts}/{MAX_DELIVERY_ATTEMPTS}  {state}  {_summary(delivery.last_error)}"
-        )
-    if len(deliveries) > LIST_PAGE_SIZE:
-        click.echo(f"More: portal jobs list-failed --deliveries-before {deliveries[LIST_PAGE_SIZE - 1].id}")
 
 
 def _summary(error: str | None) -> str:

@@ -10,9 +10,12 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
+import flask_migrate
 import pytest
+import sqlalchemy as sa
 from flask import Blueprint, Flask, abort, request
 from portal_example_plugin import event_log
 from portal_example_plugin.event_log import received_ids
@@ -23,10 +26,10 @@ from sqlalchemy.engine import Engine
 
 from portal import create_app
 from portal.access import public
-from portal.database import db
+from portal.database import db, utcnow
 from portal.event_types import declared_events
 from portal.events import EventDelivery, StoredEvent, deliver_event
-from portal.jobs import Job, run_job
+from portal.jobs import RETRY_POLICY, Job, enqueue, run_job, task
 from portal.staff.plugin_switch import switch_plugin
 from portal.testing import post_form
 
@@ -44,12 +47,27 @@ def received(app: Flask) -> list[int]:
         return received_ids()
 
 
-def delivery_of(app: Flask, event_id: int) -> EventDelivery | None:
+@dataclass(frozen=True)
+class Delivery:
+    """One plugin's delivery as an administrator sees it: its job's state, or "delivered"."""
+
+    id: int
+    plugin: str
+    job_id: int
+    status: str  # delivered, queued, waiting (for its plugin), running or failed
+    attempts: int
+    last_error: str | None
+    run_after: datetime
+
+
+def delivery_of(app: Flask, event_id: int) -> Delivery | None:
     with app.app_context():
         row = db.session.scalar(select(EventDelivery).where(EventDelivery.event_id == event_id))
-        if row is not None:
-            db.session.expunge(row)
-        return row
+        if row is None:
+            return None
+        job = db.session.get(Job, row.job_id)
+        status = "delivered" if row.delivered_at else "waiting" if job.waiting_for else job.status
+        return Delivery(row.id, row.plugin, job.id, status, job.attempts, job.last_error, job.run_after)
 
 
 def count(app: Flask, model: type) -> int:
@@ -58,12 +76,12 @@ def count(app: Flask, model: type) -> int:
 
 
 def time_passes(app: Flask, delta: timedelta) -> None:
-    """Move every delivery's retry time back by ``delta``, as if that much time had gone by."""
+    """Move every job's clocks back by ``delta``, as if that much time had gone by."""
     with app.app_context():  # in Python: SQLite cannot subtract an interval from a stored date
-        for delivery in db.session.scalars(
-            select(EventDelivery).where(EventDelivery.next_attempt_at.is_not(None))
-        ):
-            delivery.next_attempt_at -= delta
+        for job in db.session.scalars(select(Job)):
+            job.run_after -= delta
+            if job.locked_until is not None:
+                job.locked_until -= delta
         db.session.commit()
 
 
@@ -111,18 +129,20 @@ def test_event_for_a_plugin_switched_off_before_delivery_waits_until_it_is_on(ap
         db.session.commit()
         switch_plugin("example", False, actor_id=None)
     assert received(app) == []
-    assert delivery_of(app, event.id).status == "pending"
+    waiting = delivery_of(app, event.id)
+    assert (waiting.status, waiting.attempts) == ("waiting", 0), "waiting uses up no attempt"
 
-    time_passes(app, timedelta(hours=1))
+    time_passes(app, timedelta(days=2))
     runner = app.test_cli_runner()
     assert runner.invoke(args=["tick"]).exit_code == 0
     assert received(app) == [], "a switched-off plugin's hooks are left out, ticks included"
+    assert delivery_of(app, event.id).status == "waiting"
 
     with app.app_context():
         switch_plugin("example", True, actor_id=None)
-    time_passes(app, timedelta(hours=1))
-    assert runner.invoke(args=["tick"]).exit_code == 0
+    assert "woke 1 jobs" in runner.invoke(args=["tick"]).output
     assert received(app) == [event.id]
+    assert (delivery_of(app, event.id).status, delivery_of(app, event.id).attempts) == ("delivered", 1)
 
 
 def test_portal_event_types_declares_what_a_plugin_may_emit_and_handlers_receive_typed(app):
@@ -207,15 +227,15 @@ def test_handler_that_raises_keeps_the_event_for_a_retry_an_admin_can_see(app, c
     break_handler(monkeypatch)
     event_id = emit_and_commit(app)
     delivery = delivery_of(app, event_id)
-    assert (delivery.status, delivery.attempts) == ("failed", 1)
+    assert (delivery.status, delivery.attempts) == ("queued", 1), "a retry is scheduled"
     assert "RuntimeError: the notes ledger is offline" in delivery.last_error
-    assert delivery.next_attempt_at is not None, "a retry is scheduled"
     assert received(app) == []
 
     login_as("admin")
     page = client.get("/staff/operations/").get_data(as_text=True)
-    assert "example.note_added" in page and "the notes ledger is offline" in page
-    assert f'action="/staff/operations/deliveries/{delivery.id}/retry"' in page
+    row = page.split(f'id="job-{delivery.job_id}"')[1].split("</tr>")[0]
+    assert "example.note_added" in row and "example" in row and "the notes ledger is offline" in row
+    assert f'action="/staff/operations/jobs/{delivery.job_id}/retry"' in row
 
     runner = app.test_cli_runner()
     assert runner.invoke(args=["tick"]).exit_code == 0
@@ -258,23 +278,24 @@ def test_delivery_gives_up_after_its_last_attempt(app, monkeypatch):
         time_passes(app, timedelta(hours=7))
         assert runner.invoke(args=["tick"]).exit_code == 0
     delivery = delivery_of(app, event_id)
-    assert (delivery.status, delivery.attempts, delivery.next_attempt_at) == ("failed", 10, None)
+    assert (delivery.status, delivery.attempts) == ("failed", RETRY_POLICY.max_attempts)
 
 
 @pytest.mark.plugins("example")
 def test_admin_retries_a_failed_delivery_from_the_operations_page(app, client, login_as, monkeypatch):
     break_handler(monkeypatch)
     event_id = emit_and_commit(app)
-    delivery_id = delivery_of(app, event_id).id
+    job_id = delivery_of(app, event_id).job_id
     monkeypatch.undo()
 
     login_as("admin")
-    response = post_form(client, f"/staff/operations/deliveries/{delivery_id}/retry", {})
+    response = post_form(client, f"/staff/operations/jobs/{job_id}/retry", {})
     assert response.status_code == 302
     assert received(app) == [event_id]
-    assert post_form(client, f"/staff/operations/deliveries/{delivery_id}/retry", {}).status_code == 404
-    assert post_form(client, "/staff/operations/deliveries/999999/retry", {}).status_code == 404
-    assert client.post(f"/staff/operations/deliveries/{delivery_id}/retry").status_code == 400, "CSRF"
+    assert delivery_of(app, event_id).status == "delivered"
+    assert post_form(client, f"/staff/operations/jobs/{job_id}/retry", {}).status_code == 404
+    assert post_form(client, "/staff/operations/jobs/999999/retry", {}).status_code == 404
+    assert client.post(f"/staff/operations/jobs/{job_id}/retry").status_code == 400, "CSRF"
 
 
 @pytest.mark.plugins("example")
@@ -282,7 +303,7 @@ def test_admin_retries_a_failed_delivery_from_the_operations_page(app, client, l
 def test_only_administrators_see_the_operations_page(client, login_as, role):
     login_as(role)
     assert client.get("/staff/operations/").status_code == 403
-    assert post_form(client, "/staff/operations/deliveries/1/retry", {}).status_code == 403
+    assert post_form(client, "/staff/operations/jobs/1/retry", {}).status_code == 403
 
 
 # --- Exactly once --------------------------------------------------------------------------------
@@ -293,13 +314,13 @@ def test_the_same_event_delivered_twice_has_one_effect(app):
     with app.app_context():
         event = note_added(7)
         db.session.commit()
-        deliver_event(event.id)
-        deliver_event(event.id)
+        deliver_event(event.id, "example")
+        deliver_event(event.id, "example")
         job_id = db.session.scalar(select(Job.id))
     assert received(app) == [event.id], "the job queued by emit found it delivered"
     with app.app_context():
         run_job(job_id)
-        deliver_event(event.id)
+        deliver_event(event.id, "example")
     assert received(app) == [event.id]
     assert delivery_of(app, event.id).attempts == 1
 
@@ -334,7 +355,7 @@ def test_two_workers_delivering_the_same_event_at_once_have_one_effect(app, app_
                 try:
                     with worker.app_context():
                         start.wait()
-                        deliver_event(event.id)
+                        deliver_event(event.id, "example")
                 except BaseException as error:
                     errors.append(error)
 
@@ -354,7 +375,7 @@ def test_two_workers_delivering_the_same_event_at_once_have_one_effect(app, app_
 def test_with_redis_an_event_waits_for_the_worker_then_arrives_once(redis_queue, app):
     event_id = emit_and_commit(app)
     assert received(app) == [], "the request does not wait for delivery"
-    assert delivery_of(app, event_id).status == "pending"
+    assert delivery_of(app, event_id).status == "queued"
     assert redis_queue.count == 1
 
     runner = app.test_cli_runner()
@@ -368,3 +389,197 @@ def test_with_redis_an_event_waits_for_the_worker_then_arrives_once(redis_queue,
     redis_queue.enqueue("portal.jobs.run_queued_job", job_id)  # the same job handed out twice
     assert runner.invoke(args=["worker", "--burst"]).exit_code == 0
     assert received(app) == [event_id]
+
+
+# --- One retry policy for all background work ----------------------------------------------------
+
+
+@task("tests.always_fails")
+def always_fails() -> None:
+    raise RuntimeError("the remote service is down")
+
+
+def waits_in_minutes(app: Flask, job_ids: list[int]) -> list[tuple[str, int, int]]:
+    """Each job's state, attempts and how long it waits before its next try."""
+    with app.app_context():
+        now = utcnow()
+        jobs = [db.session.get(Job, job_id) for job_id in job_ids]
+        return [
+            (
+                job.status,
+                job.attempts,
+                round((job.run_after - now).total_seconds() / 60) if job.status == "queued" else 0,
+            )
+            for job in jobs
+        ]
+
+
+@pytest.mark.plugins("example")
+def test_a_failing_handler_and_a_failing_job_back_off_alike_and_give_up_at_the_same_attempt(app, monkeypatch):
+    break_handler(monkeypatch)
+    delivery_job = delivery_of(app, emit_and_commit(app)).job_id
+    with app.app_context():
+        other_job = enqueue("tests.always_fails")
+        db.session.commit()
+    runner = app.test_cli_runner()
+    history = []
+    for _ in range(RETRY_POLICY.max_attempts + 2):
+        delivery_state, job_state = waits_in_minutes(app, [delivery_job, other_job])
+        assert delivery_state == job_state, f"after {len(history)} ticks"
+        history.append(job_state)
+        time_passes(app, RETRY_POLICY.cap + timedelta(hours=1))
+        assert runner.invoke(args=["tick"]).exit_code == 0
+    assert [waited for _, _, waited in history[:4]] == [1, 2, 4, 8], "waits double from one minute"
+    assert history[-1] == ("failed", RETRY_POLICY.max_attempts, 0)
+    assert history[RETRY_POLICY.max_attempts - 1][:2] == ("failed", RETRY_POLICY.max_attempts)
+
+
+# --- The migration that made deliveries jobs ----------------------------------------------------
+
+old_events = sa.table(
+    "portal_events",
+    sa.column("id", sa.Integer()),
+    sa.column("name", sa.String()),
+    sa.column("payload", sa.JSON()),
+    sa.column("created_at", sa.DateTime()),
+)
+old_deliveries = sa.table(
+    "portal_event_deliveries",
+    sa.column("event_id", sa.Integer()),
+    sa.column("plugin", sa.String()),
+    sa.column("status", sa.String()),
+    sa.column("attempts", sa.Integer()),
+    sa.column("last_error", sa.Text()),
+    sa.column("next_attempt_at", sa.DateTime()),
+    sa.column("delivered_at", sa.DateTime()),
+)
+old_jobs = sa.table(
+    "portal_jobs",
+    sa.column("task", sa.String()),
+    sa.column("arguments", sa.JSON()),
+    sa.column("status", sa.String()),
+    sa.column("attempts", sa.Integer()),
+    sa.column("max_attempts", sa.Integer()),
+    sa.column("run_after", sa.DateTime()),
+    sa.column("created_at", sa.DateTime()),
+)
+plugin_states = sa.table(
+    "portal_plugin_states",
+    sa.column("name", sa.String()),
+    sa.column("enabled", sa.Boolean()),
+    sa.column("changed_at", sa.DateTime()),
+)
+
+
+@pytest.mark.plugins("example")
+def test_core_0008_carries_every_undelivered_delivery_over_as_a_job(app):
+    now = utcnow()
+    with app.app_context():
+        flask_migrate.downgrade(revision="core_0007")
+        with db.engine.begin() as connection:
+            connection.execute(
+                sa.insert(old_events),
+                [
+                    {
+                        "id": number,
+                        "name": "example.note_added",
+                        "payload": {"note_id": number, "tags": []},
+                        "created_at": now - timedelta(hours=1),
+                    }
+                    for number in (1, 2, 3, 4)
+                ],
+            )
+            delivery = {"plugin": "example", "last_error": None, "delivered_at": None}
+            connection.execute(
+                sa.insert(old_deliveries),
+                [
+                    {
+                        **delivery,
+                        "event_id": 1,
+                        "status": "pending",
+                        "attempts": 0,
+                        "next_attempt_at": now + timedelta(minutes=5),
+                    },
+                    {
+                        **delivery,
+                        "event_id": 2,
+                        "status": "failed",
+                        "attempts": 3,
+                        "last_error": "OSError: down",
+                        "next_attempt_at": now + timedelta(minutes=4),
+                    },
+                    {
+                        **delivery,
+                        "event_id": 3,
+                        "status": "failed",
+                        "attempts": 10,
+                        "last_error": "OSError: gone",
+                        "next_attempt_at": None,
+                    },
+                    {
+                        **delivery,
+                        "event_id": 4,
+                        "status": "delivered",
+                        "attempts": 1,
+                        "next_attempt_at": None,
+                        "delivered_at": now,
+                    },
+                    {
+                        **delivery,
+                        "event_id": 1,
+                        "plugin": "loyalty",
+                        "status": "pending",
+                        "attempts": 0,
+                        "next_attempt_at": now + timedelta(minutes=5),
+                    },
+                ],
+            )
+            connection.execute(
+                sa.insert(old_jobs).values(
+                    task="core.deliver_event",
+                    arguments={"event_id": 1},
+                    status="queued",
+                    attempts=0,
+                    max_attempts=5,
+                    run_after=now,
+                    created_at=now,
+                )
+            )
+            connection.execute(sa.insert(plugin_states).values(name="loyalty", enabled=False, changed_at=now))
+        flask_migrate.upgrade(revision="heads")
+
+    carried = {}
+    with app.app_context():
+        for row in db.session.scalars(select(EventDelivery)):
+            job = db.session.get(Job, row.job_id) if row.job_id else None
+            carried[(row.event_id, row.plugin)] = (
+                job and (job.task, job.arguments, job.status, job.attempts, job.last_error, job.waiting_for),
+                row.delivered_at is not None,
+            )
+        assert db.session.scalar(select(func.count()).select_from(Job)) == 4, (
+            "the old all-plugins job is gone"
+        )
+    deliver = "core.deliver_event"
+    assert carried == {
+        (1, "example"): ((deliver, {"event_id": 1, "plugin": "example"}, "queued", 0, None, None), False),
+        (2, "example"): (
+            (deliver, {"event_id": 2, "plugin": "example"}, "queued", 3, "OSError: down", None),
+            False,
+        ),
+        (3, "example"): (
+            (deliver, {"event_id": 3, "plugin": "example"}, "failed", 10, "OSError: gone", None),
+            False,
+        ),
+        (4, "example"): (None, True),
+        (1, "loyalty"): (
+            (deliver, {"event_id": 1, "plugin": "loyalty"}, "queued", 0, None, "loyalty"),
+            False,
+        ),
+    }
+
+    time_passes(app, timedelta(minutes=10))
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["tick"]).exit_code == 0
+    assert received(app) == [1, 2], "the pending and the retrying deliveries arrive"
+    listing = runner.invoke(args=["jobs", "list-failed"]).output
+    assert "example.note_added -> example" in listing and "10/10  failed" in listing, listing

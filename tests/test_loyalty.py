@@ -135,7 +135,7 @@ def test_events_award_points_once_per_event(app, make_user):
         event_id = event.id
     # Delivered after the commit at the end of the context; a second delivery awards nothing.
     with app.app_context():
-        deliver_event(event_id)
+        deliver_event(event_id, "loyalty")
         again = Event(
             id=event_id,
             name="tickets.rated",

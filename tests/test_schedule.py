@@ -21,12 +21,12 @@ from portal_example_plugin import heartbeat
 from portal_example_plugin.event_log import received_ids
 from portal_example_plugin.events import note_added
 from portal_example_plugin.heartbeat import count_beats
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from portal import create_app
-from portal.database import db
-from portal.events import EventDelivery
+from portal.database import db, utcnow
 from portal.jobs import Job
+from portal.leases import RUNNING_LEASE
 from portal.plugin import ScheduledTask
 from portal.schedule import ScheduleRun, run_tick
 
@@ -97,8 +97,6 @@ def test_two_ticks_at_the_same_time_do_each_piece_of_work_once(app, app_config, 
         db.session.commit()
         db.session.remove()  # the process died before delivering the event
     with app.app_context():  # …long enough ago that a tick takes it up again
-        for delivery in db.session.scalars(select(EventDelivery)):
-            delivery.next_attempt_at -= timedelta(hours=1)
         for job in db.session.scalars(select(Job)):
             job.locked_until -= timedelta(hours=1)
         db.session.commit()
@@ -187,3 +185,23 @@ def test_a_badly_named_scheduled_task_stops_the_tick_with_a_clear_message(app, m
     result = app.test_cli_runner().invoke(args=["tick"])
     assert result.exit_code == 1
     assert "scheduled task names must start with 'example.'" in result.output
+
+
+@pytest.mark.plugins("example")
+def test_a_task_whose_tick_died_runs_again_once_the_running_lease_of_jobs_runs_out(app):
+    tick(app)
+    with app.app_context():  # a tick took the heartbeat again an hour later and died running it
+        db.session.execute(
+            update(ScheduleRun)
+            .where(ScheduleRun.name == "example.heartbeat")
+            .values(last_started_at=utcnow(), locked_until=utcnow() + RUNNING_LEASE)
+        )
+        db.session.commit()
+    time_passes(app, heartbeat.EVERY)
+    assert "Ran" not in tick(app), "the lease holds while it lasts, though the task is due"
+    with app.app_context():
+        run = db.session.get(ScheduleRun, "example.heartbeat")
+        run.locked_until -= RUNNING_LEASE + timedelta(minutes=1)
+        db.session.commit()
+    assert "Ran example.heartbeat." in tick(app)
+    assert beats(app) == 2

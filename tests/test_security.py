@@ -242,7 +242,6 @@ def test_the_sqlite_upgrade_to_autoincrement_keeps_every_account_and_what_it_own
     [
         ("GET", "/staff/customers/{}"),
         ("POST", "/staff/operations/jobs/{}/retry"),
-        ("POST", "/staff/operations/deliveries/{}/retry"),
         ("GET", "/notifications/{}/open"),
     ],
 )

@@ -44,7 +44,9 @@ class Entry(db.Model):
     points: Mapped[int]
     remaining: Mapped[int] = mapped_column(default=0)
     reason: Mapped[str] = mapped_column(String(REASON_MAX), default="")
-    actor_id: Mapped[int | None] = mapped_column(ForeignKey("portal_users.id", ondelete="SET NULL"))
+    actor_id: Mapped[int | None] = mapped_column(
+        ForeignKey("portal_users.id", ondelete="SET NULL"), index=True
+    )
     source: Mapped[str | None] = mapped_column(String(SOURCE_MAX), unique=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime | None] = mapped_column(index=True)

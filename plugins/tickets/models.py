@@ -41,16 +41,16 @@ class Ticket(db.Model):
     priority: Mapped[str] = mapped_column(String(16), default="normal")
     status: Mapped[str] = mapped_column(String(16), default="new")
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("portal_users.id", ondelete="SET NULL"))
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
     first_response_due: Mapped[datetime] = mapped_column()
     resolution_due: Mapped[datetime] = mapped_column()
     first_response_at: Mapped[datetime | None] = mapped_column()
-    resolved_at: Mapped[datetime | None] = mapped_column()
+    resolved_at: Mapped[datetime | None] = mapped_column(index=True)
     closed_at: Mapped[datetime | None] = mapped_column()
     rating: Mapped[int | None] = mapped_column()
     rating_comment: Mapped[str | None] = mapped_column(String(COMMENT_MAX))
-    rated_at: Mapped[datetime | None] = mapped_column()
+    rated_at: Mapped[datetime | None] = mapped_column(index=True)
     # The new-ticket form's one-time key: the same form sent twice (double click, retry) opens one ticket.
     request_token: Mapped[str | None] = mapped_column(String(TOKEN_MAX))
 
@@ -82,7 +82,9 @@ class Message(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets_tickets.id", ondelete="CASCADE"))
-    author_id: Mapped[int | None] = mapped_column(ForeignKey("portal_users.id", ondelete="SET NULL"))
+    author_id: Mapped[int | None] = mapped_column(
+        ForeignKey("portal_users.id", ondelete="SET NULL"), index=True
+    )
     from_staff: Mapped[bool] = mapped_column(default=False, server_default=false())
     # Never shown to the customer: not on the page, in mail, export, notifications or search.
     internal: Mapped[bool] = mapped_column(default=False, server_default=false())

@@ -1,4 +1,4 @@
-"""The administrator's view of background work: failed jobs and event deliveries, with a retry button."""
+"""The administrator's view of background work: failed jobs (event deliveries too), with a retry button."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from portal.access import admin
 from portal.database import db
-from portal.events import EventDelivery, failed_deliveries, retry_delivery
+from portal.events import deliveries_of_jobs
 from portal.jobs import Job, retry_job, troubled_jobs
 from portal.paging import page_link_id
 from portal.schedule import last_runs
@@ -22,25 +22,19 @@ PAGE_SIZE = 25
 @bp.route("/")
 @admin
 def index():
-    """Failed jobs and deliveries (each list paged on its own), what is waiting, and the scheduled runs."""
+    """Failed and retrying jobs (event deliveries named by their event), what is waiting, and the schedule."""
     jobs_before = page_link_id(request.args.get("jobs_before"))
-    deliveries_before = page_link_id(request.args.get("deliveries_before"))
     jobs = troubled_jobs(jobs_before, PAGE_SIZE + 1)
-    deliveries = failed_deliveries(deliveries_before, PAGE_SIZE + 1)
-    waiting_jobs = db.session.scalar(select(func.count()).select_from(Job).where(Job.status == "queued"))
-    waiting_deliveries = db.session.scalar(
-        select(func.count()).select_from(EventDelivery).where(EventDelivery.status == "pending")
-    )
+    waiting = db.session.execute(
+        select(func.count(), func.count(Job.waiting_for)).select_from(Job).where(Job.status == "queued")
+    ).one()
     return render_template(
         "staff/operations/index.html",
         jobs=jobs[:PAGE_SIZE],
+        deliveries=deliveries_of_jobs([job.id for job in jobs[:PAGE_SIZE]]),
         next_jobs=jobs[PAGE_SIZE - 1].id if len(jobs) > PAGE_SIZE else None,
-        deliveries=deliveries[:PAGE_SIZE],
-        next_deliveries=deliveries[PAGE_SIZE - 1].id if len(deliveries) > PAGE_SIZE else None,
-        jobs_before=jobs_before,
-        deliveries_before=deliveries_before,
-        waiting_jobs=waiting_jobs,
-        waiting_deliveries=waiting_deliveries,
+        waiting_jobs=waiting[0],
+        waiting_for_plugins=waiting[1],
         runs=last_runs(),
         form=FlaskForm(),
     )
@@ -49,24 +43,11 @@ def index():
 @bp.route("/jobs/<int:job_id>/retry", methods=["POST"])
 @admin
 def retry_failed_job(job_id: int):
-    """Queue a failed job again now; a job that is not failed (or gone) answers 404."""
+    """Queue a failed job (or event delivery) again now; a job that is not failed (or gone) answers 404."""
     if not FlaskForm().validate_on_submit():
         abort(400)
     if not retry_job(job_id):
         abort(404)
     db.session.commit()
     flash(_("Job %(id)d runs again now.", id=job_id), "success")
-    return redirect(url_for("operations.index"))
-
-
-@bp.route("/deliveries/<int:delivery_id>/retry", methods=["POST"])
-@admin
-def retry_failed_delivery(delivery_id: int):
-    """Deliver a failed event delivery again now; one that is not failed (or gone) answers 404."""
-    if not FlaskForm().validate_on_submit():
-        abort(400)
-    if not retry_delivery(delivery_id):
-        abort(404)
-    db.session.commit()
-    flash(_("The event is being delivered again."), "success")
     return redirect(url_for("operations.index"))

@@ -37,7 +37,7 @@ from portal.jobs import init_jobs
 from portal.notifications import views as notification_views
 from portal.notifications.service import unread_counter
 from portal.organizations import views as organization_views
-from portal.plugin_manager import PluginHost, plugin_host, sorted_nav
+from portal.plugin_manager import LazyNav, PluginHost, plugin_host
 from portal.security_headers import install_security_headers
 from portal.service_commands import SERVICE_COMMANDS
 from portal.settings import load_declared_settings
@@ -145,14 +145,11 @@ def _install_template_helpers(app: Flask) -> None:
     @app.context_processor
     def portal_context() -> dict[str, Any]:
         user = current_user if has_request_context() and current_user.is_authenticated else None
-        host = plugin_host()
-        staff_nav = []
-        if user is not None and user.is_staff:
-            staff_nav = sorted_nav(host.hook.portal_staff_nav_items(user=user))
+        is_staff = user is not None and user.is_staff
         return {
             "portal_name": app.config["PORTAL_NAME"],
-            "nav_items": sorted_nav(host.hook.portal_nav_items(user=user)),
-            "staff_nav_items": staff_nav,
+            "nav_items": LazyNav("portal_nav_items", user),
+            "staff_nav_items": LazyNav("portal_staff_nav_items", user) if is_staff else (),
             "text_direction": text_direction(),
             "language": str(get_locale() or app.config["PORTAL_DEFAULT_LANGUAGE"]),
             "slot": render_slot,

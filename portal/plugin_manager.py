@@ -7,24 +7,27 @@ every worker process sees it at its next request without a restart.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from importlib.metadata import entry_points
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 import pluggy
-from flask import Blueprint, Flask, abort, current_app, g, has_request_context, request
+from flask import Blueprint, Flask, abort, current_app, request
 from sqlalchemy import select
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from portal import hookspecs
 from portal.access import declared_access
 from portal.database import db
+from portal.unit_of_work import forget, remembered
 
 if TYPE_CHECKING:
     from portal.accounts.models import User
 
 ENTRY_POINT_GROUP = "portal.plugins"
+SWITCHES = "portal_plugin_switches"  # the unit of work's name for the enabled plugins
 
 
 class PluginError(RuntimeError):
@@ -144,16 +147,16 @@ class PluginHost:
         return frozenset(name for name in self.installed if switches.get(name, name in configured))
 
     def enabled(self) -> frozenset[str]:
-        """The plugins enabled for this request (read once per request) or for this CLI call."""
-        if has_request_context():
-            if "portal_enabled_plugins" not in g:
-                g.portal_enabled_plugins = self.compute_enabled(self.stored_switches())
-            return g.portal_enabled_plugins
-        return self.compute_enabled(self.stored_switches())
+        """The plugins enabled in this unit of work (a request, a job, a tick), read once per unit.
 
-    def forget_request_state(self) -> None:
-        """Drop this request's cached view of the switches, after an administrator changes one."""
-        g.pop("portal_enabled_plugins", None)
+        Every hook call asks, so reading the switches each time would cost a query per call; keeping
+        them per unit, never per process, lets a switch reach every worker at its next unit.
+        """
+        return remembered(SWITCHES, lambda: self.compute_enabled(self.stored_switches()))
+
+    def forget_switches(self) -> None:
+        """Read the switches again in this unit of work, because it has just changed one."""
+        forget(SWITCHES)
 
     def is_enabled(self, name: str) -> bool:
         return name in self.enabled()
@@ -231,5 +234,30 @@ def sorted_nav(items: list[list[Any]]) -> list[Any]:
     return sorted(flat, key=lambda item: (item.order, str(item.label)))
 
 
-def nav_for(user: User | None) -> list[Any]:
-    return sorted_nav(plugin_host().hook.portal_nav_items(user=user))
+class LazyNav:
+    """Navigation items for templates, asked of the plugins only when a template shows them.
+
+    Every template render runs the context processors, mails and htmx fragments too, though only
+    the layout shows navigation; so the hook runs on the first loop over the items, once per render.
+    """
+
+    def __init__(self, hook_name: str, user: User | None) -> None:
+        self._hook_name = hook_name
+        self._user = user
+        self._items: list[Any] | None = None
+
+    def items(self) -> list[Any]:
+        """The items, ordered as the reader sees them; the plugins are asked the first time only."""
+        if self._items is None:
+            hook = getattr(plugin_host().hook, self._hook_name)
+            self._items = sorted_nav(hook(user=self._user))
+        return self._items
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self.items())
+
+    def __len__(self) -> int:
+        return len(self.items())
+
+    def __bool__(self) -> bool:
+        return bool(self.items())

@@ -3,8 +3,8 @@
 A plugin declares its settings, each with a type and a default, through ``portal_plugin_settings``;
 an administrator changes them at /staff/settings. Only values an administrator chose are stored
 (table ``portal_settings``), so a plugin's new default reaches every portal where nobody chose
-otherwise. Values are read at most once per request per plugin and never kept longer, so a change
-reaches every worker process at its next request.
+otherwise. Values are read at most once per plugin per unit of work (a request, a job, a tick) and never
+kept longer, so a change reaches every worker process at its next request, job or tick.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any, Literal
 
-from flask import Flask, current_app, g, has_request_context
+from flask import Flask, current_app
 from flask_babel import gettext as _
 from sqlalchemy import JSON, ForeignKey, String, select
 from sqlalchemy.orm import Mapped, mapped_column
@@ -25,6 +25,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from portal import audit
 from portal.database import db, utcnow
 from portal.plugin_manager import PluginError, plugin_host
+from portal.unit_of_work import forget, remembered
 
 log = logging.getLogger(__name__)
 
@@ -249,13 +250,16 @@ def declared_setting(plugin: str, key: str) -> Setting:
 
 
 def stored_values(plugin: str) -> dict[str, Any]:
-    """The plugin's stored values as JSON, read once per request (and fresh outside a request)."""
-    if has_request_context():
-        cache = g.setdefault("portal_settings", {})
-        if plugin not in cache:
-            cache[plugin] = _read_stored(plugin)
-        return cache[plugin]
-    return _read_stored(plugin)
+    """The plugin's stored values as JSON, read once per unit of work (a request, a job, a tick).
+
+    Plugin code reads settings inside loops (a tier per account, a cap per grant), so each read
+    going to the database would cost a query per item; a unit keeps what it read until it ends.
+    """
+    return remembered(_unit_name(plugin), lambda: _read_stored(plugin))
+
+
+def _unit_name(plugin: str) -> tuple[str, str]:
+    return ("portal_settings", plugin)
 
 
 def _read_stored(plugin: str) -> dict[str, Any]:
@@ -266,8 +270,7 @@ def _read_stored(plugin: str) -> dict[str, Any]:
 
 
 def _forget(plugin: str) -> None:
-    if has_request_context():
-        g.get("portal_settings", {}).pop(plugin, None)
+    forget(_unit_name(plugin))
 
 
 def get_setting(plugin: str, key: str) -> Any:

@@ -9,7 +9,7 @@ from portal.plugin_state import PluginState
 
 
 def switch_plugin(name: str, enabled: bool, actor_id: int | None) -> None:
-    """Record the administrator's choice; every worker applies it at its next request."""
+    """Record the administrator's choice; this unit of work sees it at once, every worker at its next."""
     host = plugin_host()
     if name not in host.installed:
         raise PluginError(f"No plugin named {name!r} is installed.")
@@ -22,3 +22,4 @@ def switch_plugin(name: str, enabled: bool, actor_id: int | None) -> None:
     state.changed_by_id = actor_id
     audit.record("plugin_enabled" if enabled else "plugin_disabled", actor_id=actor_id, plugin=name)
     db.session.commit()
+    host.forget_switches()

@@ -69,7 +69,6 @@ def switch(name: str):
         abort(400)
     enable = request.form.get("enabled") == "1"
     switch_plugin(name, enable, current_user.id)
-    host.forget_request_state()
     if enable:
         flash(_("The %(name)s plugin is now on.", name=name), "success")
     else:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from babel import Locale
 from flask import current_app, has_request_context, request
-from flask_babel import get_locale
+from flask_babel import get_locale, gettext
 from flask_login import current_user
 
 
@@ -32,3 +32,14 @@ def text_direction() -> str:
     """'rtl' for Persian and other right-to-left languages, so the layout mirrors."""
     locale: Locale | None = get_locale()
     return locale.text_direction if locale is not None else "ltr"
+
+
+def gettext_or_source(text: str, **values: object) -> str:
+    """``text`` translated inside a request; as written, with ``values`` filled in, outside one.
+
+    Code that also runs in commands, ticks and event handlers (ledger reasons, demo data) has no
+    person whose language to use there, so it keeps the source text.
+    """
+    if has_request_context():
+        return gettext(text, **values)
+    return text % values if values else text

@@ -4,6 +4,10 @@ A page link carries a cursor, the ordering keys of the last row on the page as s
 page asks for the rows after those keys, so rows arriving while someone pages shift nothing, and the
 database seeks straight to the start of the page however deep it is. One extra row is fetched to
 know whether there is a next page at all.
+
+Paging back works the same way in the other direction: the previous page's cursor names the first
+row shown, marked with a leading ``~``, and asks for the rows just before it. Following "next" and
+then "previous" shows the page one started from.
 """
 
 from __future__ import annotations
@@ -24,16 +28,22 @@ from portal.database import db
 SEPARATOR = "_"
 # A longer cursor is not one this module wrote; refusing it also keeps int() away from huge digits.
 MAX_CURSOR_LENGTH = 1000
+# Starts a cursor that pages backwards. No integer or date starts with it, and text escapes it.
+BACKWARDS = "~"
+# The largest value of a BIGINT column; an INTEGER column stops at ID_MAX.
+BIGINT_MAX = 2**63 - 1
 
 Key: TypeAlias = ColumnElement[Any] | InstrumentedAttribute[Any]
 
 
 @dataclass(frozen=True)
 class Page:
-    """One page of results and the cursor for the page after it (``None`` on the last page)."""
+    """One page of results, the cursor for the page after it (``None`` on the last page) and the
+    cursor for the page before it (``None`` on the first page)."""
 
     items: list[Any]
     next_cursor: str | None
+    previous_cursor: str | None = None
 
 
 def keyset_page(
@@ -46,13 +56,19 @@ def keyset_page(
     values: Callable[[Any], Sequence[Any]] | None = None,
     scalars: bool = True,
 ) -> Page:
-    """The page of ``query`` after ``cursor``, in the order of ``keys``, with the next page's cursor.
+    """The page of ``query`` at ``cursor``, in the order of ``keys``, with the cursors of its neighbours.
 
     ``keys`` are the ordering expressions, all in one direction, the last one unique (the id) so no
-    two rows tie. The helper replaces any ORDER BY and LIMIT of ``query``. A cursor that is
-    malformed, of the wrong length or out of range for its column means the first page: page links
-    are typed and shared by people, and a broken one should not be an error. Integer keys must not
-    be negative (ids, costs, counts), so that a stray ``-1`` in a link also means the first page.
+    two rows tie: ``[Ticket.due, Ticket.id]`` pages by due date, ties in id order. The helper
+    replaces any ORDER BY and LIMIT of ``query``. ``cursor`` is a page's ``next_cursor`` or
+    ``previous_cursor``, or ``None`` for the first page. A cursor that is malformed, of the wrong
+    length or out of range for its column means the first page: page links are typed and shared by
+    people, and a broken one should not be an error (a list that would rather say so checks the link
+    with ``read_cursor`` first). Integer keys must not be negative (ids, costs, counts), so that a
+    stray ``-1`` in a link also means the first page.
+
+    Each page is one query of ``size + 1`` rows. The previous page is offered whenever the page was
+    reached through a cursor; had the rows before it all been deleted since, that page is empty.
 
     ``values(row)`` gives a result row's key values. By default each key is read from the row by its
     name, from the key's entity when the row holds several (``select(Ticket, User.name)`` with
@@ -60,18 +76,33 @@ def keyset_page(
     """
     if not keys:
         raise ValueError("keyset_page needs at least one ordering key")
-    decoders = [_decoder(key) for key in keys]
-    order = [key.desc() if descending else key.asc() for key in keys]
+    position = read_cursor(cursor, keys)
+    backwards = position is not None and position.backwards
+    # Backwards, the rows just before the cursor are fetched in reverse order, then put right again.
+    reverse = descending != backwards
+    order = [key.desc() if reverse else key.asc() for key in keys]
     query = query.order_by(None).order_by(*order).limit(size + 1)
-    after = decode_cursor(cursor, decoders)
-    if after is not None:
-        query = query.where(_beyond(keys, after, descending))
+    if position is not None:
+        query = query.where(_beyond(keys, position.values, reverse))
     rows = list(db.session.scalars(query) if scalars else db.session.execute(query))
-    if len(rows) <= size:
-        return Page(items=rows, next_cursor=None)
-    last = rows[size - 1]
-    shown = values(last) if values is not None else [_read(last, key) for key in keys]
-    return Page(items=rows[:size], next_cursor=encode_cursor(shown))
+    more = len(rows) > size
+    items = rows[:size]
+    if backwards:
+        items.reverse()
+    if not items:
+        return Page(items=[], next_cursor=None)
+
+    def key_values(row: Any) -> Sequence[Any]:
+        return values(row) if values is not None else [_read(row, key) for key in keys]
+
+    # Forwards, a cursor means rows were left behind; backwards, the page came from a later one.
+    has_next = backwards or more
+    has_previous = more if backwards else position is not None
+    return Page(
+        items=items,
+        next_cursor=encode_cursor(key_values(items[-1])) if has_next else None,
+        previous_cursor=encode_cursor(key_values(items[0]), backwards=True) if has_previous else None,
+    )
 
 
 def _beyond(keys: Sequence[Key], after: list[Any], descending: bool) -> ColumnElement[bool]:
@@ -113,13 +144,41 @@ def page_link_id(raw: str | None) -> int | None:
     return value if 0 < value <= ID_MAX else None
 
 
-def encode_cursor(values: Sequence[Any]) -> str:
+@dataclass(frozen=True)
+class CursorPosition:
+    """What a cursor names: the key values of a row, and whether the page wanted ends there."""
+
+    values: list[Any]
+    backwards: bool
+
+
+def read_cursor(cursor: str | None, keys: Sequence[Key]) -> CursorPosition | None:
+    """Where a cursor for ``keys`` points, or ``None`` when it names no position properly.
+
+    ``keyset_page`` treats ``None`` as the first page; a list that answers a broken link with an
+    error instead (the staff customer list does) calls this to tell a broken link from none.
+    """
+    if not cursor or len(cursor) > MAX_CURSOR_LENGTH:
+        return None
+    backwards = cursor.startswith(BACKWARDS)
+    parts = cursor.removeprefix(BACKWARDS).split(SEPARATOR)
+    if len(parts) != len(keys):
+        return None
+    try:
+        values = [_decoder(key)(part) for key, part in zip(keys, parts, strict=True)]
+    except ValueError:
+        return None
+    return CursorPosition(values=values, backwards=backwards)
+
+
+def encode_cursor(values: Sequence[Any], *, backwards: bool = False) -> str:
     """The cursor text for a row's key values: a single integer key is just that integer.
 
-    A cursor too long to be read back would send the next link to the first page again, a loop;
-    so that fails here, loudly, instead.
+    ``backwards`` makes the cursor of the page that ends just before the row. A cursor too long to
+    be read back would send the next link to the first page again, a loop; so that fails here,
+    loudly, instead.
     """
-    cursor = SEPARATOR.join(_encode_part(value) for value in values)
+    cursor = (BACKWARDS if backwards else "") + SEPARATOR.join(_encode_part(value) for value in values)
     if len(cursor) > MAX_CURSOR_LENGTH:
         raise ValueError(f"a keyset cursor is at most {MAX_CURSOR_LENGTH} characters")
     return cursor
@@ -135,30 +194,19 @@ def _encode_part(value: Any) -> str:
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, str):
-        return value.replace("%", "%25").replace(SEPARATOR, "%5F")
+        return value.replace("%", "%25").replace(SEPARATOR, "%5F").replace(BACKWARDS, "%7E")
     raise TypeError(f"keyset_page cannot put a {type(value).__name__} in a cursor")
-
-
-def decode_cursor(cursor: str | None, decoders: Sequence[Callable[[str], Any]]) -> list[Any] | None:
-    """The key values a cursor names, or ``None`` for the first page when it names none properly."""
-    if not cursor or len(cursor) > MAX_CURSOR_LENGTH:
-        return None
-    parts = cursor.split(SEPARATOR)
-    if len(parts) != len(decoders):
-        return None
-    try:
-        return [decode(part) for decode, part in zip(decoders, parts, strict=True)]
-    except ValueError:
-        return None
 
 
 def _decoder(key: Key) -> Callable[[str], Any]:
     """How to read the key's part of a cursor back, by the key's SQL type; raises ValueError if bad."""
     sql_type = key.type
     if isinstance(sql_type, Integer):
-        # A BIGINT column takes 64-bit values; an INTEGER, as ids are, 32-bit ones.
-        largest = 2**63 - 1 if isinstance(sql_type, BigInteger) else 2**31 - 1
-        return lambda part: _integer(part, largest)
+        # A BIGINT column takes 64-bit values; an INTEGER, as ids are, 32-bit ones. Ids start at 1,
+        # so a 0 in a link names no row and is as broken as a -1.
+        largest = BIGINT_MAX if isinstance(sql_type, BigInteger) else ID_MAX
+        smallest = 1 if getattr(key, "primary_key", False) else 0
+        return lambda part: _integer(part, smallest, largest)
     if isinstance(sql_type, String):
         return _text
     python_type = sql_type.python_type
@@ -169,11 +217,11 @@ def _decoder(key: Key) -> Callable[[str], Any]:
     raise TypeError(f"keyset_page cannot page by a key of type {sql_type!r}")
 
 
-def _integer(part: str, largest: int) -> int:
+def _integer(part: str, smallest: int, largest: int) -> int:
     if not (part.isascii() and part.isdigit()) or len(part) > 19:
         raise ValueError(part)
     value = int(part)
-    if value > largest:
+    if not smallest <= value <= largest:
         raise ValueError(part)
     return value
 
@@ -186,4 +234,4 @@ def _datetime(part: str, *, aware: bool) -> datetime:
 
 
 def _text(part: str) -> str:
-    return part.replace("%5F", SEPARATOR).replace("%25", "%")
+    return part.replace("%7E", BACKWARDS).replace("%5F", SEPARATOR).replace("%25", "%")

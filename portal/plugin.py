@@ -18,10 +18,11 @@ from portal.database import db, utcnow
 from portal.event_types import DomainEvent, EventContractError
 from portal.events import Event, emit
 from portal.htmx import is_htmx_request
+from portal.i18n import gettext_or_source
 from portal.jobs import enqueue, task
 from portal.notifications.service import NotificationError, notify
 from portal.organizations.scope import Scope, scope_for
-from portal.paging import Page, keyset_page, page_link_id
+from portal.paging import Page, keyset_page, page_link_id, read_cursor
 from portal.schedule import ScheduledTask
 from portal.segments import Segment, all_segments, in_segment, segment_by_key, segment_member_ids
 from portal.settings import Setting, SettingValueError, get_setting, set_setting
@@ -35,7 +36,7 @@ from portal.storage import (
     discard_unless_committed,
     storage,
 )
-from portal.urls import external_url
+from portal.urls import external_url, local_path
 
 hookimpl = pluggy.HookimplMarker("portal")
 
@@ -81,13 +82,16 @@ __all__ = [
     "enqueue",
     "external_url",
     "get_setting",
+    "gettext_or_source",
     "hookimpl",
     "in_segment",
     "is_htmx_request",
     "keyset_page",
+    "local_path",
     "notify",
     "page_link_id",
     "public",
+    "read_cursor",
     "record_audit_event",
     "render_widget",
     "scope_for",

@@ -17,6 +17,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, false, select
 
 from portal.accounts.models import User
+from portal.converters import ID_MAX
 from portal.database import db
 from portal.organizations.models import Membership, Organization
 from portal.plugin_manager import PluginError, plugin_host
@@ -93,7 +94,7 @@ def segment_by_key(key: str) -> Segment | None:
         number = key.removeprefix(ORGANIZATION_PREFIX)
         if not (number.isascii() and number.isdigit()) or len(number) > 10:
             return None
-        organization = db.session.get(Organization, int(number)) if int(number) < 2**31 else None
+        organization = db.session.get(Organization, int(number)) if int(number) <= ID_MAX else None
         return _organization_segment(organization.id, organization.name) if organization else None
     return next((segment for segment in _plugin_segments() if segment.key == key), None)
 

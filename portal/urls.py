@@ -1,4 +1,4 @@
-"""Absolute links for mail and notifications, also from jobs and scheduled tasks."""
+"""Links: absolute ones for mail and notifications (also from jobs and ticks), and local-path checks."""
 
 from __future__ import annotations
 
@@ -21,3 +21,23 @@ def external_url(endpoint: str, **values: Any) -> str:
         base.netloc, script_name=base.path or "/", url_scheme=base.scheme or "https"
     )
     return adapter.build(endpoint, values, force_external=True)
+
+
+def local_path(target: str | None) -> str | None:
+    """``target`` if it is a path on this portal (``/tickets/12``), else ``None``.
+
+    Whatever a link or a plugin hands over as a place to send someone (``?next=``, a "back" field, a
+    notification's url) goes through here, so no one is sent to another site. Browsers read ``//host``
+    and ``/\\host`` as links to ``host`` and drop tabs and newlines inside a URL, so those are refused
+    along with anything that does not start with ``/`` or that names a scheme or a host.
+    """
+    if (
+        not target
+        or not target.startswith("/")
+        or target.startswith("//")
+        or "\\" in target
+        or any(char.isspace() or ord(char) < 32 or ord(char) == 127 for char in target)
+    ):
+        return None
+    parts = urlsplit(target)
+    return target if not parts.scheme and not parts.netloc else None

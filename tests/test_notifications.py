@@ -296,7 +296,24 @@ def test_list_pages_newest_first_without_repeating(app, client, login_as):
     assert "Older notifications" not in second
 
 
-@pytest.mark.parametrize("before", ["99999999999999999999", "-5", "0", "soon"])
+def test_newer_link_goes_back_to_the_page_before(app, client, login_as):
+    user = login_as()
+    for number in range(1, 2 * PAGE_SIZE + 4):
+        send(app, user.id, title=f"Notice number {number:02d}")
+    first = client.get("/notifications").get_data(as_text=True)
+    assert "Newer notifications" not in first, "the newest page has nothing newer"
+    second = client.get(re.search(r'href="([^"]+)">Older notifications', first).group(1)).get_data(
+        as_text=True
+    )
+    back = client.get(re.search(r'href="([^"]+)">Newer notifications', second).group(1)).get_data(
+        as_text=True
+    )
+    shown = re.compile(r"Notice number (\d+)")
+    assert shown.findall(back) == shown.findall(first), "older then newer is the first page again"
+    assert "Newer notifications" not in back and "Older notifications" in back
+
+
+@pytest.mark.parametrize("before", ["99999999999999999999", "-5", "0", "soon", "~", "~soon", "~-5"])
 def test_a_cursor_that_cannot_be_an_id_shows_the_first_page(app, client, login_as, before):
     user = login_as()
     send(app, user.id, title="The only one")

@@ -6,6 +6,7 @@ open the link in the invitee's own browser session, and check what each of them 
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -420,6 +421,49 @@ def test_member_list_is_paged(app, client, manager):
     assert "Member 25" in second and "Member 29" in second and "Sara Ahmadi" in second
     assert "Member 24" not in second
     assert page(client, "/organization/?after=99999999999999999999")  # a silly anchor is ignored
+
+
+def test_member_list_pages_back_to_the_page_before(app, client, manager):
+    org = organization_id(app, "Parsian Trading")
+    with app.app_context():
+        from portal.accounts.models import User
+
+        for number in range(30):
+            # Every name the same, so only the id orders them: a tie on the first key of (name, id).
+            user = User(email=f"m{number:02d}@example.com", name="Same Name", password_hash="x")
+            db.session.add(user)
+            db.session.flush()
+            db.session.add(Membership(user_id=user.id, organization_id=org, role="member"))
+        db.session.commit()
+    first = page(client)
+    assert 'rel="prev"' not in first, "the first page has no page before it"
+    after = re.search(r'href="/organization/\?after=(\d+)" rel="next"', first).group(1)
+    second = page(client, f"/organization/?after={after}")
+    before = re.search(r'href="/organization/\?before=(\d+)" rel="prev">Previous page', second).group(1)
+    back = page(client, f"/organization/?before={before}")
+    emails = re.compile(r"<td>([^<]+@[^<]+)</td>")
+    assert len(emails.findall(first)) == 25
+    assert emails.findall(back) == emails.findall(first), "next then previous is the first page again"
+    assert not set(emails.findall(second)) & set(emails.findall(first))
+    assert 'rel="prev"' not in back
+    broken = page(client, "/organization/?before=abc")
+    assert emails.findall(broken) == emails.findall(first), "a broken link is the first page"
+
+
+def test_staff_organization_list_pages_back(app, client, login_as):
+    with app.app_context():
+        for number in range(30):
+            db.session.add(Organization(name=f"Company {number:02d}", kind="company"))
+        db.session.commit()
+    login_as("agent")
+    first = page(client, "/staff/organizations/")
+    after = re.search(r'/staff/organizations/\?after=(\d+)" rel="next"', first).group(1)
+    second = page(client, f"/staff/organizations/?after={after}")
+    assert "Company 25" in second and "Company 24" not in second
+    before = re.search(r'/staff/organizations/\?before=(\d+)" rel="prev"', second).group(1)
+    back = page(client, f"/staff/organizations/?before={before}")
+    assert "Company 00" in back and "Company 24" in back and "Company 25" not in back
+    assert 'rel="prev"' not in back and 'rel="next"' in back
 
 
 # --- staff ----------------------------------------------------------------------------------------

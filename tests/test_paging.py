@@ -11,7 +11,7 @@ from sqlalchemy import select, text
 
 from portal.audit import AuditEvent
 from portal.database import db
-from portal.paging import Page, _beyond, encode_cursor, keyset_page, page_link_id
+from portal.paging import Page, _beyond, encode_cursor, keyset_page, page_link_id, read_cursor
 
 START = datetime(2026, 1, 31, 9, 30, 0, 250000)
 
@@ -21,7 +21,7 @@ def events(app: Flask) -> Iterator[list[int]]:
     """Twelve audit events in an app context, in four groups of three with the same kind and time."""
     with app.app_context():
         rows = [
-            AuditEvent(kind=f"kind_{group}%5F", created_at=START + timedelta(hours=group))
+            AuditEvent(kind=f"~kind_{group}%5F", created_at=START + timedelta(hours=group))
             for group in (2, 0, 3, 1)
             for _ in range(3)
         ]
@@ -68,8 +68,10 @@ def test_compound_text_key_with_ties_skips_and_repeats_nothing(events, descendin
     pages = every_page([AuditEvent.kind, AuditEvent.id], size=size, descending=descending)
     expected = db.session.scalars(select(AuditEvent.id).order_by(AuditEvent.kind, AuditEvent.id)).all()
     assert ids(pages) == (list(reversed(expected)) if descending else list(expected))
-    # The kind holds the separator and an escape; both survive the round trip through the cursor.
-    assert all(event.kind.endswith("%5F") for page in pages for event in page.items)
+    # The kind holds the separator, an escape and the backwards mark; all survive the cursor.
+    assert all(
+        event.kind.startswith("~") and event.kind.endswith("%5F") for page in pages for event in page.items
+    )
 
 
 @pytest.mark.parametrize("descending", [False, True])
@@ -101,6 +103,67 @@ def test_values_reads_keys_the_helper_cannot_name(events):
     assert page.next_cursor == str(sorted(events)[4] + 1000)
 
 
+def every_page_back(last: Page, keys, size: int, **options) -> list[Page]:
+    """From ``last``, the pages reached by following "previous" links, in list order."""
+    pages = [last]
+    while pages[0].previous_cursor is not None:
+        assert len(pages) < 20, "the cursor does not move back"
+        cursor = pages[0].previous_cursor
+        pages.insert(0, keyset_page(select(AuditEvent), keys, cursor=cursor, size=size, **options))
+    return pages
+
+
+KEY_SETS = {
+    "id": [AuditEvent.id],
+    "kind, id": [AuditEvent.kind, AuditEvent.id],
+    "time, id": [AuditEvent.created_at, AuditEvent.id],
+}
+
+
+@pytest.mark.parametrize("keys", KEY_SETS.values(), ids=KEY_SETS.keys())
+@pytest.mark.parametrize("descending", [False, True])
+@pytest.mark.parametrize("size", [1, 4, 5])
+def test_previous_links_walk_back_through_the_same_pages(events, keys, descending, size):
+    forward = every_page(keys, size=size, descending=descending)
+    back = every_page_back(forward[-1], keys, size=size, descending=descending)
+    assert [ids([page]) for page in back] == [ids([page]) for page in forward]
+    assert forward[0].previous_cursor is None, "the first page has nothing before it"
+    assert back[0].previous_cursor is None
+    assert all(page.next_cursor for page in back[:-1]), "every page walked back to links onwards again"
+
+
+@pytest.mark.parametrize("keys", KEY_SETS.values(), ids=KEY_SETS.keys())
+@pytest.mark.parametrize("descending", [False, True])
+def test_next_then_previous_gives_the_same_page(events, keys, descending):
+    first = keyset_page(select(AuditEvent), keys, cursor=None, size=5, descending=descending)
+    second = keyset_page(select(AuditEvent), keys, cursor=first.next_cursor, size=5, descending=descending)
+    again = keyset_page(
+        select(AuditEvent), keys, cursor=second.previous_cursor, size=5, descending=descending
+    )
+    assert [event.id for event in again.items] == [event.id for event in first.items]
+    assert again.next_cursor == first.next_cursor
+    assert again.previous_cursor is None
+    onwards = keyset_page(select(AuditEvent), keys, cursor=again.next_cursor, size=5, descending=descending)
+    assert [event.id for event in onwards.items] == [event.id for event in second.items]
+
+
+def test_a_previous_link_after_rows_arrived_still_shows_the_rows_just_before(events, app):
+    first = keyset_page(select(AuditEvent), [AuditEvent.id], cursor=None, size=5, descending=True)
+    second = keyset_page(
+        select(AuditEvent), [AuditEvent.id], cursor=first.next_cursor, size=5, descending=True
+    )
+    db.session.add(AuditEvent(kind="newer", created_at=START))
+    db.session.commit()
+    back = keyset_page(
+        select(AuditEvent), [AuditEvent.id], cursor=second.previous_cursor, size=5, descending=True
+    )
+    assert [event.id for event in back.items] == [event.id for event in first.items]
+    newest = keyset_page(
+        select(AuditEvent), [AuditEvent.id], cursor=back.previous_cursor, size=5, descending=True
+    )
+    assert [event.kind for event in newest.items] == ["newer"], "the row that arrived is one page back"
+
+
 def test_an_empty_result_is_one_empty_last_page(app):
     with app.app_context():
         page = keyset_page(select(AuditEvent), [AuditEvent.id], cursor="5", size=5)
@@ -115,6 +178,8 @@ def test_an_empty_result_is_one_empty_last_page(app):
         "12abc",
         "1_000",  # int() would read this as a thousand
         "-5",
+        "0",  # ids start at 1
+        "~0",
         "+5",
         " 5",
         "٣",  # a digit, but not an ASCII one
@@ -122,6 +187,11 @@ def test_an_empty_result_is_one_empty_last_page(app):
         "9" * 40,
         "1" * 2000,
         "2026-01-31T09:30:00_5_6",  # too many parts
+        "~",  # backwards from nowhere
+        "~~5",
+        "~-5",
+        "~" + str(2**31),
+        "5~",
     ],
 )
 def test_a_malformed_cursor_means_the_first_page(events, cursor):
@@ -138,6 +208,8 @@ def test_a_malformed_cursor_means_the_first_page(events, cursor):
         "2026-01-01T00:00:00_" + str(2**31),
         "2026-01-01T00:00:00_-1",
         "yesterday_5",
+        "~2026-01-01T00:00:00",
+        "~yesterday_5",
     ],
 )
 def test_a_malformed_compound_cursor_means_the_first_page(events, cursor):
@@ -151,10 +223,21 @@ def test_cursor_encoding_is_plain_text():
     assert encode_cursor([123]) == "123"
     assert encode_cursor([150, 7]) == "150_7"
     assert encode_cursor([datetime(2026, 1, 31, 9, 30), 7]) == "2026-01-31T09:30:00_7"
+    assert encode_cursor([150, 7], backwards=True) == "~150_7"
+    assert encode_cursor(["~a_b%", 7]) == "%7Ea%5Fb%25_7", "text never reads as a mark or a separator"
     with pytest.raises(ValueError):
         encode_cursor([-1])
     with pytest.raises(ValueError):
         encode_cursor(["x" * 1000, 1])
+
+
+def test_read_cursor_tells_a_broken_link_from_a_position(app):
+    keys = [AuditEvent.created_at, AuditEvent.id]
+    assert read_cursor("2026-01-31T09:30:00_7", keys).values == [datetime(2026, 1, 31, 9, 30), 7]
+    assert read_cursor("~2026-01-31T09:30:00_7", keys).backwards
+    assert not read_cursor("2026-01-31T09:30:00_7", keys).backwards
+    for broken in (None, "", "7", "~", "2026-01-31T09:30:00_" + str(2**31), "x" * 2000):
+        assert read_cursor(broken, keys) is None
 
 
 @pytest.mark.parametrize("backend", ["sqlite"])

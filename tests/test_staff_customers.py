@@ -18,6 +18,7 @@ from portal.testing import statements_run
 
 ROW_LINK = re.compile(r'<th scope="row"><a href="/staff/customers/(\d+)">')
 OLDER_LINK = re.compile(r'<a href="([^"]+)" rel="next">')
+NEWER_LINK = re.compile(r'<a href="([^"]+)" rel="prev">')
 JOINED = datetime(2026, 3, 1, 12, 0, 0)
 
 
@@ -120,6 +121,9 @@ def test_role_filter_lists_customers_unless_asked_otherwise(client, login_as, ma
         ("before=" + "1" * 61, "That page link is broken."),
         ("before=2026-01-01T00:00:00_2147483648", "That page link is broken."),
         ("before=2026-01-01T00:00:00_123456789012345678", "That page link is broken."),
+        ("before=~", "That page link is broken."),
+        ("before=~2026-01-01T00:00:00", "That page link is broken."),
+        ("before=~~2026-01-01T00:00:00_5", "That page link is broken."),
     ],
 )
 def test_bad_list_input_gets_a_clear_message(client, login_as, query, message):
@@ -140,6 +144,21 @@ def test_older_pages_follow_the_cursor_without_duplicates_or_gaps(app, client, l
     assert OLDER_LINK.search(second) is None, "the last page has no older link"
     assert len(listed_ids(first)) == 50
     assert listed_ids(first) + listed_ids(second) == expected_order(app, ids)
+
+
+def test_newer_link_goes_back_to_the_page_before(app, client, login_as):
+    login_as("agent")
+    ids = seed(app, 120)  # three share each join time: ties on the first key of (joined, id)
+    pages = [client.get("/staff/customers/").get_data(as_text=True)]
+    assert NEWER_LINK.search(pages[0]) is None, "the newest page has no newer link"
+    for _ in range(2):
+        pages.append(client.get(unescape(OLDER_LINK.search(pages[-1]).group(1))).get_data(as_text=True))
+    assert [len(listed_ids(page)) for page in pages] == [50, 50, 20]
+    back = [client.get(unescape(NEWER_LINK.search(pages[2]).group(1))).get_data(as_text=True)]
+    back.insert(0, client.get(unescape(NEWER_LINK.search(back[0]).group(1))).get_data(as_text=True))
+    assert [listed_ids(page) for page in back] == [listed_ids(page) for page in pages[:2]]
+    assert NEWER_LINK.search(back[0]) is None, "back on the newest page"
+    assert [row for page in pages for row in listed_ids(page)] == expected_order(app, ids)
 
 
 def test_list_runs_the_same_statements_for_few_or_many_customers(app, client, login_as):

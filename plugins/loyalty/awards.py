@@ -4,10 +4,8 @@ from __future__ import annotations
 
 from decimal import ROUND_FLOOR, Decimal
 
-from flask import has_request_context
-from flask_babel import gettext
-
 from portal.plugin import Event, User, db, get_setting
+from portal.plugin import gettext_or_source as _
 
 from . import grants, ledger, tiers
 from .grants import Granter
@@ -21,13 +19,6 @@ EVENT_AWARDS = {
     "core.email_verified": ("points_email_verified", "Verified an email address"),
     "core.registered": ("points_registered", "Joined the portal"),
 }
-
-
-def _(text: str, **values: object) -> str:
-    """gettext inside a request; the source text outside one (CLI, ticks, event handlers)."""
-    if has_request_context():
-        return gettext(text, **values)
-    return text % values if values else text
 
 
 def award_source(event: Event) -> str:

@@ -15,13 +15,12 @@ from contextlib import suppress
 from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
-from flask import has_request_context
-from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from portal.plugin import NotificationError, User, db, emit, get_setting, notify, utcnow
+from portal.plugin import gettext_or_source as _
 
 from . import tiers
 from .events import PointsEarned, PointsExpired, TierChanged
@@ -36,13 +35,6 @@ def _notify(user: User, kind: str, **fields: object) -> None:
     """notify(), also from ticks and event handlers; the ledger change stands if the kind is off."""
     with suppress(NotificationError):
         notify(user, kind, **fields)
-
-
-def _(text: str, **values: object) -> str:
-    """gettext inside a request; the source text outside one (CLI, ticks, event handlers)."""
-    if has_request_context():
-        return gettext(text, **values)
-    return text % values if values else text
 
 
 class LedgerError(ValueError):

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import secrets
 
-from flask import has_request_context
-from flask_babel import gettext
 from sqlalchemy import func, or_, select, update
 
 from portal.plugin import Page, User, db, emit, keyset_page, utcnow
+from portal.plugin import gettext_or_source as _
 
 from . import ledger, tiers
 from .events import RedemptionCancelled, RewardRedeemed
@@ -16,13 +15,6 @@ from .ledger import LedgerError
 from .models import Account, Redemption, Reward
 
 VOUCHER_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
-
-
-def _(text: str, **values: object) -> str:
-    """gettext inside a request; the source text outside one (CLI, ticks, event handlers)."""
-    if has_request_context():
-        return gettext(text, **values)
-    return text % values if values else text
 
 
 def new_voucher_code() -> str:

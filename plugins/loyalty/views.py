@@ -21,6 +21,7 @@ from portal.plugin import (
     discard_unless_committed,
     is_htmx_request,
     keyset_page,
+    local_path,
     record_audit_event,
     render_widget,
 )
@@ -124,7 +125,7 @@ def catalogue() -> str:
     )
 
 
-@bp.route("/rewards/<int(max=2147483647):reward_id>/image")
+@bp.route("/rewards/<int:reward_id>/image")
 @customer
 def reward_image(reward_id: int) -> Response:
     """A reward's picture for those who may see the reward: staff any, customers the catalogue's."""
@@ -132,7 +133,7 @@ def reward_image(reward_id: int) -> Response:
     return images.response(reward.image_key, reward.title)
 
 
-@bp.route("/rewards/<int(max=2147483647):reward_id>/redeem", methods=["POST"])
+@bp.route("/rewards/<int:reward_id>/redeem", methods=["POST"])
 @customer
 def redeem(reward_id: int) -> Response | tuple[str, int]:
     """Spend points on a reward. With htmx the card shows the voucher in place; without, the vouchers page."""
@@ -204,7 +205,7 @@ def _customer_or_404(user_id: int) -> User:
 
 
 def _back(user_id: int, target: str | None = None):
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+    if local_path(target):
         return redirect(target, 303)
     return redirect(url_for("staff_customers.show", user_id=user_id), 303)
 
@@ -243,7 +244,7 @@ def reward_new() -> str | Response:
     return _reward_form(Reward(stock=0, per_customer_limit=0, min_tier="bronze", active=True), created=True)
 
 
-@staff_bp.route("/rewards/<int(max=2147483647):reward_id>", methods=["GET", "POST"])
+@staff_bp.route("/rewards/<int:reward_id>", methods=["GET", "POST"])
 @admin
 def reward_edit(reward_id: int) -> str | Response:
     """An administrator changes a reward, its image included."""
@@ -312,7 +313,7 @@ def _as_form_data(reward: Reward) -> object:
     return data
 
 
-@staff_bp.route("/customers/<int(max=2147483647):user_id>/goodwill", methods=["POST"])
+@staff_bp.route("/customers/<int:user_id>/goodwill", methods=["POST"])
 @agent
 def goodwill(user_id: int):
     """Goodwill points with a reason, from the 360° page or a ticket; within the role's per-grant limit."""
@@ -349,7 +350,7 @@ def goodwill(user_id: int):
     return _back(person.id, form.next.data)
 
 
-@staff_bp.route("/customers/<int(max=2147483647):user_id>/purchase", methods=["POST"])
+@staff_bp.route("/customers/<int:user_id>/purchase", methods=["POST"])
 @agent
 def purchase(user_id: int):
     """Record a purchase: points per currency unit × the customer's tier multiplier."""
@@ -375,7 +376,7 @@ def purchase(user_id: int):
     return _back(person.id)
 
 
-@staff_bp.route("/redemptions/<int(max=2147483647):redemption_id>/cancel", methods=["POST"])
+@staff_bp.route("/redemptions/<int:redemption_id>/cancel", methods=["POST"])
 @agent
 def cancel_redemption(redemption_id: int):
     """Cancel a voucher: the points go back to the customer as a reversal."""
@@ -396,7 +397,7 @@ def cancel_redemption(redemption_id: int):
     return _back(redemption.user_id)
 
 
-@staff_bp.route("/customers/<int(max=2147483647):user_id>/adjust", methods=["POST"])
+@staff_bp.route("/customers/<int:user_id>/adjust", methods=["POST"])
 @admin
 def adjust(user_id: int):
     """An administrator corrects a balance up or down, with a reason; never below zero, up within the cap."""

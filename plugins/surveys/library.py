@@ -2,17 +2,11 @@
 
 from __future__ import annotations
 
-from flask import has_request_context
-from flask_babel import gettext
+from portal.plugin import gettext_or_source as _
 
 from .models import Question, Survey
 
 TEMPLATE_NAMES = ("nps", "csat_ticket", "acsi", "blank")
-
-
-def _(text: str) -> str:
-    """Translated in a request (the staff member's language); as written outside one (``portal demo``)."""
-    return gettext(text) if has_request_context() else text
 
 
 def template_labels() -> list[tuple[str, str]]:

@@ -6,8 +6,6 @@ the address's owner gets an email instead.
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from flask import Blueprint, Flask, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_limiter import Limiter
@@ -27,6 +25,7 @@ from portal.events import emit
 from portal.jobs import enqueue
 from portal.passwords import hash_password, needs_rehash, verify_password
 from portal.tokens import ExpiredTokenError, InvalidTokenError, fingerprint, read_token
+from portal.urls import local_path
 
 bp = Blueprint("auth", __name__)
 
@@ -58,14 +57,6 @@ def install_rate_limits(app: Flask, limiter: Limiter) -> None:
         _login_failure_limit, key_func=_login_attempt_key, methods=["POST"], deduct_when=_login_failed
     )
     app.view_functions["auth.login"] = failures(app.view_functions["auth.login"])
-
-
-def safe_next_url(target: str | None) -> str | None:
-    """Only follow a ``next`` that stays on this site, so a link cannot send people elsewhere."""
-    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
-        return None
-    parts = urlsplit(target)
-    return target if not parts.scheme and not parts.netloc else None
 
 
 @bp.route("/register", methods=["GET", "POST"])
@@ -193,7 +184,7 @@ def login():
             return render_template("auth/login.html", form=form), 200
         if needs_rehash(user.password_hash):
             user.password_hash = hash_password(form.password.data)
-        next_url = safe_next_url(request.args.get("next"))
+        next_url = local_path(request.args.get("next"))
         session.clear()
         login_user(user, remember=form.remember.data)
         user.last_login_at = utcnow()

@@ -10,7 +10,6 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from flask_babel import force_locale
@@ -28,9 +27,10 @@ from portal.notifications.models import (
     Notification,
     NotificationPreference,
 )
-from portal.paging import keyset_page
+from portal.paging import Page, keyset_page
 from portal.plugin_manager import PluginError, plugin_host
-from portal.urls import external_url
+from portal.unit_of_work import remembered
+from portal.urls import external_url, local_path
 
 if TYPE_CHECKING:
     from flask_babel import LazyString
@@ -50,8 +50,6 @@ CORE_NOTIFICATION_TYPES = [
 ]
 KIND_PATTERN = re.compile(r"[a-z0-9_]+(?:\.[a-z0-9_]+)+")
 PAGE_SIZE = 20
-# The largest id an INTEGER column holds; a bigger one in a URL can only be a typo or a probe.
-MAX_ID = 2**31 - 1
 _PENDING_EMAILS = "portal_notifications.pending_emails"
 _COMMITTED_EMAILS = "portal_notifications.committed_emails"
 
@@ -68,8 +66,14 @@ def declared_types() -> dict[str, NotificationType]:
 
     A switched-off plugin's kinds are left out, so its notifications can be neither sent nor chosen.
     A kind must be named ``<owner>.<what>`` after the plugin (or ``core``) that declares it, so two
-    plugins cannot claim the same kind; a plugin breaking that rule fails loudly.
+    plugins cannot claim the same kind; a plugin breaking that rule fails loudly. Collected once per
+    unit of work and set of enabled plugins, since ``notify`` asks for every notification it makes.
     """
+    enabled = plugin_host().enabled()
+    return dict(remembered(("portal_notification_types", enabled), _collect_types))
+
+
+def _collect_types() -> dict[str, NotificationType]:
     answers = [(CORE_OWNER, CORE_NOTIFICATION_TYPES)]
     answers += plugin_host().call_each("portal_notification_types")
     found: dict[str, NotificationType] = {}
@@ -149,16 +153,10 @@ def _check_length(name: str, value: str, limit: int) -> None:
 def _check_local_path(url: str) -> None:
     """Only a path on this portal: no other site, and nothing a browser would read as another site.
 
-    Browsers treat ``//host`` and ``/\\host`` as links to ``host``, and drop tabs and newlines inside
-    a URL, so those are refused as well as anything not starting with ``/``.
+    ``portal.urls.local_path`` says what that excludes and why.
     """
     _check_length("url", url, URL_MAX)
-    if (
-        not url.startswith("/")
-        or url.startswith("//")
-        or "\\" in url
-        or any(char.isspace() or ord(char) < 32 or ord(char) == 127 for char in url)
-    ):
+    if local_path(url) is None:
         raise NotificationError(
             f"A notification's url must be a path inside the portal such as '/tickets/12', not {url!r}."
         )
@@ -198,23 +196,13 @@ def save_email_choices(user_id: int, kinds: list[str], emailed: set[str]) -> Non
 # --- Reading and marking, always for one account --------------------------------------------------
 
 
-@dataclass(frozen=True)
-class NotificationPage:
-    """One page of a person's notifications, newest first, and where the next (older) page starts."""
-
-    items: list[Notification]
-    next_before: str | None
-
-
-def notifications_page(user_id: int, before: int | None = None) -> NotificationPage:
-    """The account's notifications older than id ``before`` (the newest when ``None``), a page at a time.
+def notifications_page(user_id: int, cursor: str | None = None) -> Page:
+    """The account's notifications, newest first, the page at ``cursor`` (the newest when ``None``).
 
     Keyset pagination: a new notification arriving while someone pages does not shift the pages.
     """
     query = select(Notification).where(Notification.user_id == user_id)
-    cursor = None if before is None else str(before)
-    page = keyset_page(query, [Notification.id], cursor=cursor, size=PAGE_SIZE, descending=True)
-    return NotificationPage(items=page.items, next_before=page.next_cursor)
+    return keyset_page(query, [Notification.id], cursor=cursor, size=PAGE_SIZE, descending=True)
 
 
 def find_own(user_id: int, notification_id: int) -> Notification | None:

@@ -16,13 +16,12 @@ from portal.database import db
 from portal.notifications import service
 from portal.notifications.forms import EmailPreferencesForm
 from portal.notifications.models import Notification
-from portal.paging import page_link_id
+from portal.paging import read_cursor
 from portal.plugin import is_htmx_request
 
 bp = Blueprint("notifications", __name__)
 
-# Ids in URLs stop at the largest INTEGER, so a longer number is a 404, not a database error.
-NOTIFICATION_ID = f"<int(max={service.MAX_ID}):notification_id>"
+NOTIFICATION_ID = "<int:notification_id>"
 
 
 @bp.route("/notifications")
@@ -31,9 +30,7 @@ def index() -> str:
     """The person's notifications, newest first and unread ones marked, a page at a time."""
     before = _before_argument()
     page = service.notifications_page(current_user.id, before)
-    return render_template(
-        "notifications/index.html", notifications=page.items, next_before=page.next_before, before=before
-    )
+    return render_template("notifications/index.html", notifications=page.items, page=page, before=before)
 
 
 @bp.route(f"/notifications/{NOTIFICATION_ID}/read", methods=["POST"])
@@ -100,6 +97,7 @@ def _own_or_404(notification_id: int) -> Notification:
     return notification
 
 
-def _before_argument() -> int | None:
-    """The page cursor from the query string; a cursor that cannot be an id means the first page."""
-    return page_link_id(request.args.get("before"))
+def _before_argument() -> str | None:
+    """The page cursor from the query string; one that names no page means the first page."""
+    before = request.args.get("before")
+    return before if read_cursor(before, [Notification.id]) is not None else None

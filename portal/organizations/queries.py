@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -12,38 +13,74 @@ from portal.accounts.models import User
 from portal.database import db, utcnow
 from portal.organizations.invitations import pending_filter
 from portal.organizations.models import Invitation, Membership, Organization
-from portal.paging import encode_cursor, keyset_page
+from portal.paging import Page as KeysetPage
+from portal.paging import encode_cursor, keyset_page, page_link_id
 
 PAGE_SIZE = 25
-ID_MAX = 2**31 - 1  # ids are 32-bit integers on every supported database
-# The route converter for an id in a URL: a larger number is a 404, never a database error.
-ID_IN_URL = f"int(max={ID_MAX})"
+
+
+@dataclass(frozen=True)
+class Anchor:
+    """Where a page link points: a row's id, and whether the page wanted ends just before that row."""
+
+    row_id: int
+    backwards: bool = False
 
 
 @dataclass(frozen=True)
 class Page:
-    """One page of rows and the id to continue after (``None`` on the last page)."""
+    """One page of rows, the id to continue after and the id the previous page ends before.
+
+    Either is ``None`` when there is no such page.
+    """
 
     rows: list[Any]
     next_after: int | None
+    previous_before: int | None = None
+
+
+def page_anchor(args: Mapping[str, str], after: str = "after", before: str = "before") -> Anchor | None:
+    """The anchor of a page link (``?after=12`` onwards, ``?before=12`` back), ``None`` for the first page.
+
+    Links name row ids only; one that cannot name an id means the first page, as paging.page_link_id
+    says.
+    """
+    row_id = page_link_id(args.get(after))
+    if row_id is not None:
+        return Anchor(row_id)
+    row_id = page_link_id(args.get(before))
+    return None if row_id is None else Anchor(row_id, backwards=True)
+
+
+def _page(page: KeysetPage) -> Page:
+    """The organization pages' links from a keyset page: the ids of its first and last rows."""
+    return Page(
+        rows=page.items,
+        next_after=page.items[-1].id if page.next_cursor else None,
+        previous_before=page.items[0].id if page.previous_cursor else None,
+    )
 
 
 def _by_name_page(
-    query: Select[Any], name: InstrumentedAttribute[str], key: InstrumentedAttribute[int], after: int | None
+    query: Select[Any],
+    name: InstrumentedAttribute[str],
+    key: InstrumentedAttribute[int],
+    anchor: Anchor | None,
 ) -> Page:
-    """A page by name, then id, after the row with id ``after``.
+    """A page by name, then id, next to the row the anchor names.
 
     The link names only the id, never the name: a person's name has no place in URLs and the logs
     that keep them. So the name is looked up again, and a row gone since means the first page.
     """
-    anchor = None if after is None else db.session.scalar(select(name).where(key == after))
-    cursor = None if anchor is None else encode_cursor([anchor, after])
-    page = keyset_page(query, [name, key], cursor=cursor, size=PAGE_SIZE, scalars=False)
-    return Page(rows=page.items, next_after=page.items[-1].id if page.next_cursor else None)
+    anchor_name = None if anchor is None else db.session.scalar(select(name).where(key == anchor.row_id))
+    cursor = None
+    if anchor is not None and anchor_name is not None:
+        cursor = encode_cursor([anchor_name, anchor.row_id], backwards=anchor.backwards)
+    return _page(keyset_page(query, [name, key], cursor=cursor, size=PAGE_SIZE, scalars=False))
 
 
-def members_page(organization_id: int, after: int | None, managers_only: bool = False) -> Page:
-    """Members by name, then id; ``after`` is the account id the previous page ended with."""
+def members_page(organization_id: int, anchor: Anchor | None, managers_only: bool = False) -> Page:
+    """Members by name, then id; ``anchor`` is the member a page link starts from."""
     query = (
         select(User.id, User.name, User.email, Membership.role, Membership.joined_at)
         .join(Membership, Membership.user_id == User.id)
@@ -51,7 +88,7 @@ def members_page(organization_id: int, after: int | None, managers_only: bool = 
     )
     if managers_only:
         query = query.where(Membership.role == "manager")
-    return _by_name_page(query, User.name, User.id, after)
+    return _by_name_page(query, User.name, User.id, anchor)
 
 
 def member_row(organization_id: int, user_id: int) -> Row[Any] | None:
@@ -63,17 +100,17 @@ def member_row(organization_id: int, user_id: int) -> Row[Any] | None:
     ).first()
 
 
-def pending_invitations_page(organization_id: int, after: int | None) -> Page:
-    """Invitations still waiting for an answer, newest first; ``after`` is an invitation id."""
+def pending_invitations_page(organization_id: int, anchor: Anchor | None) -> Page:
+    """Invitations still waiting for an answer, newest first; ``anchor`` names an invitation."""
     query = select(
         Invitation.id, Invitation.email, Invitation.name, Invitation.created_at, Invitation.expires_at
     ).where(Invitation.organization_id == organization_id, *pending_filter(utcnow()))
-    cursor = None if after is None else str(after)
+    cursor = None if anchor is None else encode_cursor([anchor.row_id], backwards=anchor.backwards)
     page = keyset_page(query, [Invitation.id], cursor=cursor, size=PAGE_SIZE, descending=True, scalars=False)
-    return Page(rows=page.items, next_after=page.items[-1].id if page.next_cursor else None)
+    return _page(page)
 
 
-def organizations_page(search: str, after: int | None) -> Page:
+def organizations_page(search: str, anchor: Anchor | None) -> Page:
     """Organizations by name for the staff list, optionally those whose name contains ``search``."""
     members = (
         select(func.count())
@@ -91,15 +128,4 @@ def organizations_page(search: str, after: int | None) -> Page:
     if search:
         pattern = "%" + search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         query = query.where(Organization.name.ilike(pattern, escape="\\"))
-    return _by_name_page(query, Organization.name, Organization.id, after)
-
-
-def page_anchor(raw: str | None) -> int | None:
-    """The ``after`` of a page link as an id, or ``None`` when absent or not a plausible id.
-
-    Out-of-range numbers are dropped rather than sent to the database, where they would fail.
-    """
-    if raw is None or not (raw.isascii() and raw.isdigit()) or len(raw) > 10:
-        return None
-    value = int(raw)
-    return value if 0 < value <= ID_MAX else None
+    return _by_name_page(query, Organization.name, Organization.id, anchor)

@@ -17,7 +17,7 @@ from portal.database import db
 from portal.organizations import membership
 from portal.organizations.forms import AddManagerForm, SearchForm, StaffCreateOrganizationForm
 from portal.organizations.models import Organization
-from portal.organizations.queries import ID_IN_URL, members_page, organizations_page, page_anchor
+from portal.organizations.queries import members_page, organizations_page, page_anchor
 
 bp = Blueprint("organizations_staff", __name__, url_prefix="/staff/organizations")
 
@@ -33,7 +33,7 @@ def _list_page(form: StaffCreateOrganizationForm, status: int = 200):
     search = SearchForm(formdata=request.args)
     valid = search.validate()
     query = (search.q.data or "") if valid else ""
-    page = organizations_page(query, page_anchor(request.args.get("after")))
+    page = organizations_page(query, page_anchor(request.args))
     return render_template("organizations/staff_list.html", page=page, search=search, form=form), (
         400 if not valid else status
     )
@@ -76,7 +76,7 @@ def _customer_with(field: Field) -> User | None:
     return user
 
 
-@bp.route(f"/<{ID_IN_URL}:organization_id>")
+@bp.route("/<int:organization_id>")
 @agent
 def detail(organization_id: int):
     """One organization and all its members, for staff answering a customer."""
@@ -87,13 +87,13 @@ def _detail_page(organization_id: int, form: AddManagerForm, status: int = 200):
     organization = db.session.get(Organization, organization_id)
     if organization is None:
         abort(404)
-    members = members_page(organization.id, page_anchor(request.args.get("after")))
+    members = members_page(organization.id, page_anchor(request.args))
     return render_template(
         "organizations/staff_detail.html", organization=organization, members=members, form=form
     ), status
 
 
-@bp.route(f"/<{ID_IN_URL}:organization_id>/managers", methods=["POST"])
+@bp.route("/<int:organization_id>/managers", methods=["POST"])
 @agent
 def add_manager(organization_id: int):
     """Give an organization a manager, for one that lost its last or needs another."""

@@ -22,7 +22,6 @@ from portal.organizations import invitations, membership, staff_views
 from portal.organizations.forms import CreateOrganizationForm, InviteForm
 from portal.organizations.models import Membership, Organization
 from portal.organizations.queries import (
-    ID_IN_URL,
     member_row,
     members_page,
     page_anchor,
@@ -81,17 +80,19 @@ def index():
 
 def _organization_page(mine: Membership, invite_form: InviteForm | None = None, status: int = 200):
     organization = db.session.get(Organization, mine.organization_id)
-    after = page_anchor(request.args.get("after"))
+    anchor = page_anchor(request.args)
     if not mine.is_manager:
-        managers = members_page(organization.id, after, managers_only=True)
+        managers = members_page(organization.id, anchor, managers_only=True)
         return render_template(
             "organizations/member.html", organization=organization, managers=managers
         ), status
     return render_template(
         "organizations/manager.html",
         organization=organization,
-        members=members_page(organization.id, after),
-        invitations=pending_invitations_page(organization.id, page_anchor(request.args.get("invitations"))),
+        members=members_page(organization.id, anchor),
+        invitations=pending_invitations_page(
+            organization.id, page_anchor(request.args, after="invitations", before="invitations_before")
+        ),
         invite_form=invite_form or InviteForm(formdata=None),
         lifetime_days=invitations.INVITATION_LIFETIME.days,
     ), status
@@ -155,7 +156,7 @@ def _is_member(organization_id: int, email: str) -> bool:
     return found is not None
 
 
-@bp.route(f"/invitations/<{ID_IN_URL}:invitation_id>/revoke", methods=["POST"])
+@bp.route("/invitations/<int:invitation_id>/revoke", methods=["POST"])
 @customer
 def revoke_invitation(invitation_id: int):
     """Withdraw a pending invitation of the manager's own organization (404 for any other)."""
@@ -167,7 +168,7 @@ def revoke_invitation(invitation_id: int):
     return _back()
 
 
-@bp.route(f"/members/<{ID_IN_URL}:user_id>/remove", methods=["POST"])
+@bp.route("/members/<int:user_id>/remove", methods=["POST"])
 @customer
 def remove_member(user_id: int):
     """Remove a member, which ends the managers' view of their shared data at once."""
@@ -190,7 +191,7 @@ def remove_member(user_id: int):
     return _back()
 
 
-@bp.route(f"/members/<{ID_IN_URL}:user_id>/manager", methods=["POST"])
+@bp.route("/members/<int:user_id>/manager", methods=["POST"])
 @customer
 def make_manager(user_id: int):
     """Make a member a manager, for instance so the only manager can hand over and leave."""

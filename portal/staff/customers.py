@@ -7,10 +7,7 @@ agent's own account is where a colleague checks their language or last sign-in.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from datetime import datetime
-from typing import Any, NamedTuple
+from collections.abc import Callable
 
 from flask import Blueprint, abort, render_template, request
 from flask_babel import gettext as _
@@ -18,7 +15,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from markupsafe import Markup
-from sqlalchemy import Row, and_, or_, select
+from sqlalchemy import or_, select
 from wtforms import HiddenField, SearchField, SelectChoice, SelectField
 from wtforms.validators import Length, ValidationError
 
@@ -28,7 +25,7 @@ from portal.accounts.models import User
 from portal.contributions import Panel
 from portal.customer_fields import postal_address
 from portal.database import db
-from portal.paging import page_link_id
+from portal.paging import Page, keyset_page, read_cursor
 from portal.plugin_manager import plugin_host
 from portal.staff.core_panels import organization_panel, timeline_panel
 
@@ -36,7 +33,6 @@ bp = Blueprint("staff_customers", __name__, url_prefix="/staff/customers")
 
 PAGE_SIZE = 50
 SEARCH_MAX = 100
-CURSOR_MAX = 60
 ROLE_FILTERS = ("customer", "agent", "admin", "all")
 ROLE_LABELS = {"customer": _l("Customer"), "agent": _l("Agent"), "admin": _l("Administrator")}
 
@@ -44,27 +40,8 @@ ROLE_LABELS = {"customer": _l("Customer"), "agent": _l("Agent"), "admin": _l("Ad
 # --- the list --------------------------------------------------------------------------------------
 
 
-class Cursor(NamedTuple):
-    """Where a page of the list ended: the last row's join time and id (the list's sort key)."""
-
-    created_at: datetime
-    id: int
-
-    def encode(self) -> str:
-        return f"{self.created_at.isoformat()}_{self.id}"
-
-    @classmethod
-    def decode(cls, text: str) -> Cursor | None:
-        """The cursor an "older" link carried, or ``None`` if it was tampered with or cut short."""
-        stamp, _sep, ident = text.rpartition("_")
-        user_id = page_link_id(ident)
-        if len(text) > CURSOR_MAX or user_id is None:
-            return None
-        try:
-            created_at = datetime.fromisoformat(stamp)
-        except ValueError:
-            return None
-        return cls(created_at, user_id) if created_at.tzinfo is None else None
+# The list's order, newest first: join time, then id for people who joined in the same instant.
+LIST_ORDER = (User.created_at, User.id)
 
 
 def _strip(value: str | None) -> str:
@@ -101,41 +78,26 @@ class CustomerFilterForm(FlaskForm):
             raise ValidationError(_l("Choose a role from the list."))
 
     def validate_before(self, field: HiddenField) -> None:
-        if field.data and Cursor.decode(field.data) is None:
+        """Staff follow these links from the list itself, so a broken one says so instead of starting over."""
+        if field.data and read_cursor(field.data, LIST_ORDER) is None:
             raise ValidationError(_l("That page link is broken. Start again from the first page."))
 
-    @property
-    def cursor(self) -> Cursor | None:
-        return Cursor.decode(self.before.data) if self.before.data else None
 
-
-@dataclass(frozen=True)
-class CustomerPage:
-    """One page of the list, and the cursor of the next (older) page if there is one."""
-
-    rows: Sequence[Row[Any]]
-    next_cursor: Cursor | None
-
-
-def customer_page(search: str, role: str, cursor: Cursor | None) -> CustomerPage:
-    """People matching the search, newest first, one page after ``cursor``, in one statement.
+def customer_page(search: str, role: str, cursor: str | None) -> Page:
+    """People matching the search, newest first, the page at ``cursor``, in one statement.
 
     Search is a case-insensitive substring of the name or the email address (ILIKE on PostgreSQL;
     SQLite folds ASCII letters only). Only the columns the list shows are read: no password hashes
     or session tokens travel with a list.
     """
-    query = (
-        select(
-            User.id,
-            User.name,
-            User.email,
-            User.role,
-            User.email_verified_at,
-            User.created_at,
-            User.last_login_at,
-        )
-        .order_by(User.created_at.desc(), User.id.desc())
-        .limit(PAGE_SIZE + 1)
+    query = select(
+        User.id,
+        User.name,
+        User.email,
+        User.role,
+        User.email_verified_at,
+        User.created_at,
+        User.last_login_at,
     )
     if role != "all":
         query = query.where(User.role == role)
@@ -143,19 +105,7 @@ def customer_page(search: str, role: str, cursor: Cursor | None) -> CustomerPage
         query = query.where(
             or_(User.name.icontains(search, autoescape=True), User.email.icontains(search, autoescape=True))
         )
-    if cursor is not None:
-        query = query.where(
-            or_(
-                User.created_at < cursor.created_at,
-                and_(User.created_at == cursor.created_at, User.id < cursor.id),
-            )
-        )
-    rows = db.session.execute(query).all()
-    next_cursor = None
-    if len(rows) > PAGE_SIZE:
-        last = rows[PAGE_SIZE - 1]
-        next_cursor = Cursor(last.created_at, last.id)
-    return CustomerPage(rows=rows[:PAGE_SIZE], next_cursor=next_cursor)
+    return keyset_page(query, LIST_ORDER, cursor=cursor, size=PAGE_SIZE, descending=True, scalars=False)
 
 
 @bp.route("/")
@@ -165,7 +115,7 @@ def index():
     form = CustomerFilterForm(formdata=request.args)
     if not form.validate():
         return render_template("staff/customers/index.html", form=form, page=None), 400
-    page = customer_page(form.q.data, form.role.data, form.cursor)
+    page = customer_page(form.q.data, form.role.data, form.before.data or None)
     return render_template("staff/customers/index.html", form=form, page=page, role_labels=ROLE_LABELS)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from sqlalchemy import func, select
 
 from portal.accounts.models import User
@@ -12,6 +13,7 @@ from portal.database import db
 from portal.testing import (
     CSRF_META,
     TEST_PASSWORD,
+    create_user,
     csrf_token,
     link_in,
     log_in,
@@ -421,3 +423,40 @@ def test_registering_and_confirming_are_events_plugins_can_act_on(app, client):
         ("core.registered", user.id, {"user_id": user.id}),
         ("core.email_verified", user.id, {"user_id": user.id}),
     ]
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "=cmd|'/Ccalc'!a0@example.com",
+        "+plus+tag@example.com",
+        "o'brien!@example.com",
+        "a|b=c@EXAMPLE.COM",
+        "Mixed.Case@Example.Org",
+    ],
+)
+def test_whatever_address_sign_up_accepts_sign_in_accepts(app, client, typed):
+    assert _register(client, email=typed).status_code == 302
+    [mail] = read_outbox(app)
+    client.get(link_in(mail, "/verify/"))
+
+    signed_in = log_in(client, typed, TEST_PASSWORD)
+    assert signed_in.status_code == 302, signed_in.get_data(as_text=True)
+    assert "Hello, Nasrin Tehrani" in client.get("/dashboard").get_data(as_text=True)
+
+
+def test_signing_in_takes_the_address_however_it_was_cased(app, client):
+    assert _register(client, email="Nasrin.T@Example.COM").status_code == 302
+    [mail] = read_outbox(app)
+    client.get(link_in(mail, "/verify/"))
+    log_in(client, "nasrin.t@example.com", TEST_PASSWORD)
+    assert "Hello, Nasrin Tehrani" in client.get("/dashboard").get_data(as_text=True)
+
+
+def test_an_account_stored_by_any_path_keeps_the_one_spelling_sign_in_looks_up(app, client):
+    # Accounts made outside the sign-up form (the CLI, demo data, an import, a test) go through the
+    # model too: the address is kept in the spelling sign-in looks for.
+    made = create_user(app, email=" =cmd|'/Ccalc'!a0@Example.com ")
+    assert made.email == "=cmd|'/ccalc'!a0@example.com"
+    log_in(client, "=cmd|'/Ccalc'!a0@example.com", TEST_PASSWORD)
+    assert client.get("/dashboard").status_code == 200

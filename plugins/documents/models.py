@@ -78,6 +78,8 @@ class Version(db.Model):
     """One uploaded file of a document; the highest id is the one customers get."""
 
     __tablename__ = "documents_versions"
+    # Two uploads at once can never both be "version 3" (publishing.store_upload takes the number).
+    __table_args__ = (UniqueConstraint("document_id", "number"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     document_id: Mapped[int] = mapped_column(
@@ -103,7 +105,9 @@ class Download(db.Model):
     document_id: Mapped[int] = mapped_column(
         ForeignKey("documents_documents.id", ondelete="CASCADE"), index=True
     )
-    version_id: Mapped[int | None] = mapped_column(ForeignKey("documents_versions.id", ondelete="CASCADE"))
+    version_id: Mapped[int | None] = mapped_column(
+        ForeignKey("documents_versions.id", ondelete="CASCADE"), index=True
+    )
     user_id: Mapped[int] = mapped_column(ForeignKey("portal_users.id", ondelete="CASCADE"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 

@@ -11,6 +11,7 @@ from portal.plugin import (
     NotificationError,
     User,
     db,
+    discard_unless_committed,
     enqueue,
     get_setting,
     notify,
@@ -38,7 +39,11 @@ def audience_label(document: Document) -> str:
 
 
 def store_upload(upload, document: Document, actor_id: int) -> Version:
-    """Check the file by its content, keep it under a generated key and add it as the newest version."""
+    """Check the file by its content, keep it under a generated key and add it as the newest version.
+
+    The file is written first, outside any lock, and goes again if the transaction rolls back. The
+    number is then taken while holding the document: see ``_next_version_number``.
+    """
     mimetype = filetypes.detect(upload.stream)
     if mimetype is None:
         raise UploadRefusedError(
@@ -54,9 +59,8 @@ def store_upload(upload, document: Document, actor_id: int) -> Version:
         )
     except FileTooLargeError as error:
         raise UploadRefusedError(str(error)) from error
-    number = (
-        db.session.scalar(select(func.max(Version.number)).where(Version.document_id == document.id)) or 0
-    ) + 1
+    discard_unless_committed(stored.key)
+    number = _next_version_number(document)
     # Control characters never reach a header or a page; the storage cleans the rest when serving.
     cleaned = "".join(char for char in upload.filename or "" if char.isprintable())
     name = cleaned.strip()[-255:] or f"document-{document.id}"
@@ -73,6 +77,25 @@ def store_upload(upload, document: Document, actor_id: int) -> Version:
     db.session.add(version)
     db.session.flush()
     return version
+
+
+def _next_version_number(document: Document) -> int:
+    """The number the next version of ``document`` gets, held for this transaction until it ends.
+
+    Reading the highest number and adding one is only safe while nobody else adds a version in
+    between, so a no-op conditional UPDATE of the document's row comes first: PostgreSQL holds that
+    row's lock, and SQLite the database's write lock, until the commit. Uploads sent at once wait
+    here in turn and each gets the next number; the unique (document_id, number) constraint stays
+    as the backstop for any writer that skips this.
+    """
+    db.session.execute(
+        update(Document)
+        .where(Document.id == document.id)
+        .values(id=Document.id)
+        .execution_options(synchronize_session=False)
+    )
+    highest = db.session.scalar(select(func.max(Version.number)).where(Version.document_id == document.id))
+    return (highest or 0) + 1
 
 
 def publish(document: Document, actor: User) -> bool:

@@ -244,7 +244,7 @@ def _create_from_form(form: DocumentForm) -> Document | None:
     if form.audience.data == "customer":
         email = (form.customer_email.data or "").strip().lower()
         audience_customer_id = db.session.scalar(
-            select(User.id).where(func.lower(User.email) == email, User.role == "customer")
+            select(User.id).where(User.email == email, User.role == "customer")
         )
         if audience_customer_id is None:
             form.customer_email.errors.append(_("No customer has this email address."))

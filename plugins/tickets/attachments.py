@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import contextlib
 from typing import Any
 
 from flask_babel import gettext as _
 from werkzeug.datastructures import FileStorage
 
-from portal.plugin import FileTooLargeError, StorageError, db, get_setting, storage
+from portal.plugin import FileTooLargeError, StorageError, db, discard_unless_committed, get_setting, storage
 
 from .models import FILENAME_MAX, Attachment, Message
 
@@ -72,10 +71,13 @@ def check(files: list[FileStorage]) -> list[str]:
 
 
 def save(message: Message, files: list[FileStorage]) -> list[str]:
-    """Keep the files (already checked) for ``message``; returns problems, and then keeps nothing."""
+    """Keep the files (already checked) for ``message``; returns problems, and the caller rolls back.
+
+    Each stored file goes when its transaction rolls back (a problem with a later file, the same
+    form stored by another request first), so no file is left without its row.
+    """
     max_bytes = int(get_setting("tickets", "attachment_max_mb")) * 1024 * 1024
     allowed = allowed_types()
-    kept: list[str] = []
     for upload in files:
         head = upload.stream.read(512)
         upload.stream.seek(0)
@@ -85,12 +87,10 @@ def save(message: Message, files: list[FileStorage]) -> list[str]:
                 upload.stream, prefix="tickets", filename_hint=upload.filename or "", max_bytes=max_bytes
             )
         except FileTooLargeError as error:
-            _discard(kept)
             return [str(error)]
         except StorageError:
-            _discard(kept)
             return [_("We could not keep your file just now. Please try again.")]
-        kept.append(stored.key)
+        discard_unless_committed(stored.key)
         db.session.add(
             Attachment(
                 ticket_id=message.ticket_id,
@@ -102,9 +102,3 @@ def save(message: Message, files: list[FileStorage]) -> list[str]:
             )
         )
     return []
-
-
-def _discard(keys: list[str]) -> None:
-    for key in keys:
-        with contextlib.suppress(StorageError):
-            storage().delete(key)

@@ -137,15 +137,12 @@ def _visible_ticket(ticket_id: int) -> Ticket:
     return ticket
 
 
-def _file_errors(form: Any, files: list[Any], quota_of: int | None = None) -> bool:
-    """Put what is wrong with the files on the form; ``quota_of`` names the customer whose space they use.
+def _file_errors(form: Any, files: list[Any]) -> bool:
+    """Put what is wrong with the files themselves (how many, what type) on the form.
 
-    Staff files pass no customer: the quota keeps customers from filling the disk, not staff from
-    answering.
+    Whether they fit in the customer's quota is asked later, while their allowance is held.
     """
     problems = attachments.check(files)
-    if not problems and quota_of is not None and (over := limits.quota_problem(quota_of, files)):
-        problems = [over]
     if problems:
         form.files.errors = problems
     return bool(problems)
@@ -227,14 +224,20 @@ def new() -> str | Response | tuple[str, int]:
         form.token.data = _new_token()
         return render_template("tickets/new.html", form=form)
     files = attachments.uploads_from(form.files.data)
-    if not form.validate():
+    if not form.validate() or _file_errors(form, files):
         return render_template("tickets/new.html", form=form)
+    # From here to the commit no other request counts or spends this customer's allowance.
+    limits.hold_allowance(current_user.id)
     opened = service.find_opened_ticket(current_user.id, form.token.data)
     if opened is not None:
+        db.session.rollback()
         return _ticket_opened(opened.id)
-    if _file_errors(form, files, quota_of=current_user.id):
+    if over := limits.quota_problem(current_user.id, files):
+        db.session.rollback()
+        form.files.errors = [over]
         return render_template("tickets/new.html", form=form)
     if too_many := limits.creation_limit_problem(current_user.id):
+        db.session.rollback()
         form.form_errors.append(too_many)
         return render_template("tickets/new.html", form=form), 429
     return _open_ticket(form, files)
@@ -317,9 +320,9 @@ def reply(ticket_id: int) -> str | Response | tuple[str, int]:
         form.body.errors = [_("This ticket is closed. Reopen it to reply.")]
         return _reply_failed(ticket, form)
     files = attachments.uploads_from(form.files.data)
-    if not form.validate() or _file_errors(form, files, quota_of=ticket.customer_id):
+    if not form.validate() or _file_errors(form, files):
         return _reply_failed(ticket, form)
-    if problems := _store_reply(ticket, form, files):
+    if problems := _store_reply(ticket, form, files, quota_of=ticket.customer_id):
         form.files.errors = problems
         return _reply_failed(ticket, form)
     if is_htmx_request():
@@ -328,11 +331,24 @@ def reply(ticket_id: int) -> str | Response | tuple[str, int]:
     return redirect(url_for("tickets.show", ticket_id=ticket.id, _anchor="conversation"))
 
 
-def _store_reply(ticket: Ticket, form: ReplyForm, files: list[Any], *, internal: bool = False) -> list[str]:
-    """Store the reply and its files once per form token; problems with the files keep nothing."""
+def _store_reply(
+    ticket: Ticket, form: ReplyForm, files: list[Any], *, internal: bool = False, quota_of: int | None = None
+) -> list[str]:
+    """Store the reply and its files once per form token; problems with the files keep nothing.
+
+    ``quota_of`` names the customer whose attachment space the files take; their allowance is held
+    from the count to the commit, so replies sent at once cannot together pass the quota. Staff
+    files pass no customer: the quota keeps customers from filling the disk, not staff from answering.
+    """
     token = form.token.data or ""
+    if quota_of is not None:
+        limits.hold_allowance(quota_of)
     if service.find_reply(ticket, token) is not None:
+        db.session.rollback()
         return []
+    if quota_of is not None and (over := limits.quota_problem(quota_of, files)):
+        db.session.rollback()
+        return [over]
     try:
         message = service.add_reply(ticket, current_user, form.body.data, token=token, internal=internal)
         if problems := attachments.save(message, files):

@@ -7,7 +7,7 @@ from datetime import datetime
 
 from flask_login import UserMixin
 from sqlalchemy import CheckConstraint, String
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, validates
 
 from portal.database import db, utcnow
 
@@ -38,7 +38,7 @@ class User(UserMixin, db.Model):
     email: Mapped[str] = mapped_column(String(EMAIL_MAX), unique=True)
     name: Mapped[str] = mapped_column(String(NAME_MAX))
     password_hash: Mapped[str] = mapped_column(String(255))
-    role: Mapped[str] = mapped_column(String(16), default="customer")
+    role: Mapped[str] = mapped_column(String(16), default="customer", index=True)
     language: Mapped[str] = mapped_column(String(16), default="en")
     timezone: Mapped[str] = mapped_column(String(64), default="UTC")
     email_verified_at: Mapped[datetime | None] = mapped_column()
@@ -52,6 +52,12 @@ class User(UserMixin, db.Model):
     phone: Mapped[str] = mapped_column(String(PHONE_MAX), default="", server_default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     last_login_at: Mapped[datetime | None] = mapped_column()
+
+    @validates("email")
+    def _keep_one_spelling(self, _key: str, email: str) -> str:
+        """Every way an account is made or changed (sign-up, CLI, demo data, tests) stores the spelling
+        that sign-in looks up; an address stored any other way could never sign in."""
+        return normalise_email(email)
 
     def get_id(self) -> str:
         """Flask-Login keeps this in the session and remember cookie; rotating the token ends them."""

@@ -85,7 +85,7 @@ def test_survey_export_guards_the_email_answers_and_question_texts(app):
     assert export.headers["Cache-Control"] == "private, no-store"
     head, row = list(csv.reader(io.StringIO(export.get_data(as_text=True))))
     assert head[-1] == "'+Branch"
-    assert row[2] == "'=cmd|'/Ccalc'!a0@example.com"
+    assert row[2] == "'=cmd|'/ccalc'!a0@example.com"  # kept in the one spelling sign-in looks up
     assert row[-3:] == ["0", "'-2+3", "'@SUM(1)"]
     assert row[0].isdigit() and row[1] == str(attacker.id)
     for cell in head + row:

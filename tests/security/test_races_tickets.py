@@ -7,17 +7,20 @@ PORTAL_TEST_DATABASE_URL set, on PostgreSQL.
 
 from __future__ import annotations
 
+import io
 import re
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from flask import Flask
 from sqlalchemy import func, select
 
-from plugins.tickets.models import Message, Ticket
+from plugins.tickets.models import Attachment, Message, Ticket
 from portal.database import db, utcnow
 from portal.events import StoredEvent
-from portal.testing import csrf_token
+from portal.settings import set_setting
+from portal.testing import create_user, csrf_token
 from portal.testing.races import race, race_in_app, same_browser
 
 pytestmark = pytest.mark.plugins("tickets")
@@ -60,6 +63,12 @@ def post_together(client, url: str, data: dict[str, str]) -> list:
     form = {"csrf_token": csrf_token(client), **data}
     tabs = same_browser(client, ATTEMPTS)
     return race(ATTEMPTS, lambda n: tabs[n].post(url, data=form))
+
+
+def stored_files(app: Flask) -> list[str]:
+    """The keys of every file in the storage folder, whatever the database says."""
+    root = Path(app.instance_path) / "files"
+    return [path.relative_to(root).as_posix() for path in root.rglob("*") if path.is_file()]
 
 
 def assert_no_server_errors(answers: list) -> None:
@@ -152,3 +161,56 @@ def test_new_ticket_submitted_twice_at_once_opens_one_ticket(app, client, login_
     assert len(events_named(app, "tickets.created")) == 1
     # Every tab, the first and the late ones alike, lands on the one ticket.
     assert {answer.headers.get("Location") for answer in answers} == {f"/tickets/{ticket_ids[0]}"}
+
+
+def set_ticket_limits(app: Flask, **values: int) -> None:
+    admin = create_user(app, "admin")
+    with app.app_context():
+        for key, value in values.items():
+            set_setting("tickets", key, value, admin.id)
+        db.session.commit()
+
+
+def test_new_tickets_raced_past_the_hourly_limit_open_only_what_it_allows(app, client, login_as):
+    set_ticket_limits(app, tickets_per_hour=2)
+    me = login_as("customer")
+    form = {"csrf_token": csrf_token(client), "body": "Mine", "category": "problem", "priority": "normal"}
+    tabs = same_browser(client, 10)
+    answers = race(
+        10, lambda n: tabs[n].post("/tickets/new", data={**form, "subject": f"Tab {n}", "token": f"{n:032x}"})
+    )
+    assert_no_server_errors(answers)
+    with app.app_context():
+        opened = db.session.scalar(
+            select(func.count()).select_from(Ticket).where(Ticket.customer_id == me.id)
+        )
+    assert opened == 2
+    assert sorted(answer.status_code for answer in answers) == [302, 302] + [429] * 8
+    assert len(events_named(app, "tickets.created")) == 2
+
+
+def test_replies_raced_past_the_attachment_quota_store_only_what_fits(app, client, login_as, make_user):
+    set_ticket_limits(app, attachment_quota_mb=1)
+    me = login_as("customer")
+    ticket_id = make_ticket(app, me.id, make_user("agent").id, "open")
+    csrf = csrf_token(client)
+    tabs = same_browser(client, 6)
+
+    def reply_with_a_photo(n: int):
+        photo = io.BytesIO(b"\x89PNG\r\n\x1a\n" + b"\x00" * (400 * 1024))
+        data = {"csrf_token": csrf, "body": f"Photo {n}", "token": f"{n:032x}", "files": [(photo, "p.png")]}
+        return tabs[n].post(f"/tickets/{ticket_id}/reply", data=data, content_type="multipart/form-data")
+
+    answers = race(6, reply_with_a_photo)
+    assert_no_server_errors(answers)
+    with app.app_context():
+        stored = db.session.scalars(select(Attachment.storage_key)).all()
+        replies = db.session.scalar(
+            select(func.count())
+            .select_from(Message)
+            .where(Message.ticket_id == ticket_id, Message.body.like("Photo%"))
+        )
+    assert len(stored) == 2 and replies == 2
+    assert sorted(answer.status_code for answer in answers) == [302, 302] + [422] * 4
+    # Nothing of a refused reply stays behind in storage either.
+    assert sorted(stored_files(app)) == sorted(stored)

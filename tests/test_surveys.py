@@ -255,6 +255,12 @@ def test_save_as_you_go_and_double_submission(app, client, login_as):
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(Response)) == 1
     assert len(events_named(app, "surveys.completed")) == 1
+    # The last keystrokes' autosave can reach the server after the answers were sent: the browser
+    # is told so quietly (no error in its console), and the sent answers stay as they were.
+    late = post_form(client, f"/surveys/{survey_id}/autosave", {f"q{reason}": "Changed", "shown": reason})
+    assert late.status_code == 200 and "Your answers were already sent." in late.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalars(select(Answer.text).where(Answer.question_id == reason)).all() == ["Done"]
     # A second response row for the same customer is refused by the database itself.
     with app.app_context():
         db.session.add(

@@ -229,8 +229,9 @@ def autosave(survey_id: int) -> tuple[str, int]:
         abort(400)
     response = service.get_or_start_response(survey, current_user.id)
     if not service.claim_draft(response):
+        # The last keystrokes' save often lands just after "Send": nothing went wrong for the reader.
         db.session.rollback()
-        return render_template("surveys/saved.html", message=_("Your answers were already sent.")), 409
+        return render_template("surveys/saved.html", message=_("Your answers were already sent.")), 200
     questions = service.questions_of(survey.id)
     shown = [q for q in questions if f"q{q.id}" in request.form or str(q.id) in request.form.getlist("shown")]
     errors = service.save_answers(

@@ -14,7 +14,7 @@ from portal.database import db
 from portal.plugin import set_setting
 from portal.testing import TEST_PASSWORD, log_in, post_form
 
-ROW = re.compile(r"<tr><td>([^<]*)</td><td>([a-z_]+)</td>\s*<td>([^<]*)</td>")
+ROW = re.compile(r"<tr><td[^>]*>([^<]*)</td><td[^>]*>([a-z_]+)</td>\s*<td[^>]*>([^<]*)</td>")
 OLDER_LINK = re.compile(r'<a href="([^"]+)" rel="next">')
 
 

@@ -79,7 +79,7 @@ def test_list_shows_what_staff_need_at_a_glance(app, client, login_as, make_user
         r'<tr id="customer-\d+">\s*<th scope="row"><a[^>]*>Ada Lovelace</a>(.*?)</tr>', page, re.S
     )
     assert ada, page
-    cells = re.findall(r"<td>(.*?)</td>", ada.group(1), re.S)
+    cells = re.findall(r"<td[^>]*>(.*?)</td>", ada.group(1), re.S)
     assert cells[0] == "ada@example.com"
     assert cells[1] == "Yes"
     assert cells[3] == "Never", "a customer who never signed in says so"
@@ -107,7 +107,7 @@ def test_role_filter_lists_customers_unless_asked_otherwise(client, login_as, ma
     assert listed_ids(client.get("/staff/customers/?role=agent").get_data(as_text=True)) == [agent.id]
     everyone = client.get("/staff/customers/?role=all").get_data(as_text=True)
     assert sorted(listed_ids(everyone)) == sorted([agent.id, person.id, admin.id])
-    assert "<td>Administrator</td>" in everyone, "with everyone listed, the role is shown"
+    assert ">Administrator</td>" in everyone, "with everyone listed, the role is shown"
 
 
 @pytest.mark.parametrize(

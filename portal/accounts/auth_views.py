@@ -158,11 +158,16 @@ def verify_email(token: str):
     return redirect(url_for("auth.login"))
 
 
+def landing_page(user: User) -> str:
+    """Where signing in leads without a `next`: staff work from the console, customers from the dashboard."""
+    return url_for("staff.home") if user.is_staff else url_for("dashboard.home")
+
+
 @bp.route("/login", methods=["GET", "POST"])
 @public
 def login():
     if current_user.is_authenticated:
-        return redirect(url_for("dashboard.home"))
+        return redirect(landing_page(current_user))
     form = LoginForm()
     if form.validate_on_submit():
         user = find_user_by_email(form.email.data)
@@ -190,7 +195,7 @@ def login():
         user.last_login_at = utcnow()
         audit.record("login", actor_id=user.id)
         db.session.commit()
-        return redirect(next_url or url_for("dashboard.home"))
+        return redirect(next_url or landing_page(user))
     return render_template("auth/login.html", form=form)
 
 

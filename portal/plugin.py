@@ -33,6 +33,7 @@ from portal.storage import (
     StorageError,
     StoredFile,
     delete_after_commit,
+    detect_type,
     discard_unless_committed,
     storage,
 )
@@ -77,6 +78,7 @@ __all__ = [
     "customer_fields",
     "db",
     "delete_after_commit",
+    "detect_type",
     "discard_unless_committed",
     "emit",
     "enqueue",

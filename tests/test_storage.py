@@ -12,6 +12,7 @@ import io
 import random
 import re
 import uuid
+import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import quote, unquote
@@ -25,8 +26,9 @@ from werkzeug.http import parse_options_header
 from portal import create_app
 from portal.config import ConfigError
 from portal.database import db
-from portal.plugin import FileTooLargeError, MissingFileError, StorageError, public, storage
+from portal.plugin import FileTooLargeError, MissingFileError, StorageError, detect_type, public, storage
 from portal.storage import Storage, storage_from_config
+from portal.storage.filetypes import HEAD_BYTES, KNOWN_TYPES
 from portal.storage.local import LocalStorage
 from portal.storage.s3 import S3Storage
 from portal.testing import post_form
@@ -628,3 +630,68 @@ def test_a_file_that_cannot_be_deleted_after_commit_is_logged_not_raised(app, ca
         delete_after_commit("documents/../escape")
         db.session.commit()
     assert "Could not delete stored file documents/../escape" in caplog.text
+
+
+def office_file(part: str) -> bytes:
+    """A minimal Office archive: the content-types part and the one part that names its kind."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("[Content_Types].xml", "<Types/>")
+        archive.writestr(part, "<document/>")
+    return buffer.getvalue()
+
+
+EVERY_TYPE = sorted(KNOWN_TYPES)
+SAMPLES = {
+    "application/pdf": b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n",
+    "image/png": b"\x89PNG\r\n\x1a\n" + b"\x00" * 32,
+    "image/jpeg": b"\xff\xd8\xff\xe0" + b"\x00" * 32,
+    "image/gif": b"GIF89a" + b"\x00" * 32,
+    "image/webp": b"RIFF\x24\x00\x00\x00WEBPVP8 " + b"\x00" * 32,
+    "text/plain": "سلام, a note\twith tabs\n".encode(),
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": office_file(
+        "word/document.xml"
+    ),
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": office_file("xl/workbook.xml"),
+}
+
+
+@pytest.mark.parametrize("mimetype", EVERY_TYPE)
+def test_detect_type_names_each_known_type_by_its_content(mimetype):
+    stream = io.BytesIO(SAMPLES[mimetype])
+    stream.seek(5)
+    assert detect_type(stream, EVERY_TYPE) == mimetype
+    assert stream.tell() == 0, "the stream is left at its start, ready to be stored"
+
+
+@pytest.mark.parametrize("mimetype", EVERY_TYPE)
+def test_detect_type_refuses_a_known_type_the_caller_does_not_allow(mimetype):
+    others = [other for other in EVERY_TYPE if other != mimetype]
+    assert detect_type(io.BytesIO(SAMPLES[mimetype]), others) is None
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        b"",
+        b"MZ\x90\x00binary",
+        b"plain words\x00with a NUL",
+        b"\xff\xfe not UTF-8",
+        b"PK\x03\x04 a broken archive",
+        office_file("content.xml"),
+    ],
+    ids=["empty", "executable", "nul", "not-utf8", "broken-zip", "other-zip"],
+)
+def test_detect_type_refuses_what_it_cannot_recognise(content):
+    assert detect_type(io.BytesIO(content), EVERY_TYPE) is None
+
+
+def test_a_character_cut_at_the_end_of_the_sample_is_still_text():
+    text = ("a" * (HEAD_BYTES - 1) + "ی").encode()
+    assert detect_type(io.BytesIO(text), ["text/plain"]) == "text/plain"
+    assert detect_type(io.BytesIO(text[:HEAD_BYTES]), ["text/plain"]) is None, "cut at the file's own end"
+
+
+def test_detect_type_refuses_a_type_it_cannot_recognise_when_asked_for_it():
+    with pytest.raises(ValueError, match="image/svg\\+xml"):
+        detect_type(io.BytesIO(b"<svg/>"), ["image/svg+xml"])

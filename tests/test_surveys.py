@@ -10,7 +10,7 @@ from flask import Flask, render_template_string
 from flask_login import login_user
 from sqlalchemy import func, insert, select
 
-from plugins.surveys import hooks, service
+from plugins.surveys import contributions, service
 from plugins.surveys.models import Answer, Contact, Invitation, Question, Response, Survey
 from plugins.tickets.events import TicketRated, TicketResolved
 from portal.accounts.models import User
@@ -143,7 +143,7 @@ def test_rated_ticket_counts_as_asked_and_handlers_are_idempotent(app, make_user
     with app.app_context():
         # The same events delivered again record nothing twice.
         for stored in db.session.scalars(select(StoredEvent)).all():
-            hooks.handle_event(stored.as_event())
+            contributions.handle_event(stored.as_event())
         db.session.commit()
         assert (
             db.session.scalar(select(func.count()).select_from(Contact).where(Contact.event_id == rated)) == 1
@@ -499,9 +499,9 @@ def test_demo_panel_export_and_erase(app, client, make_user, login_as):
     assert "panel-surveys-activity" in panel and "answered 1" in panel
     with app.app_context():
         user = db.session.get(User, person)
-        exported = hooks.export_customer_data(user)
+        exported = contributions.export_customer_data(user)
         assert exported and exported["answers"]
-        hooks.erase_customer_data(user)
+        contributions.erase_customer_data(user)
         db.session.commit()
         assert (
             db.session.scalar(

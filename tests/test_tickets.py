@@ -361,6 +361,24 @@ def make_tickets(app: Flask, customer_id: int, count: int, **fields) -> list[int
         return [t.id for t in tickets]
 
 
+def test_status_and_priority_read_the_same_in_every_place_and_language(app, client, make_user):
+    sara = make_user(language="fa")
+    [ticket_id] = make_tickets(app, sara.id, 1, status="waiting", priority="urgent")
+    log_in(client, sara.email, TEST_PASSWORD)
+    waiting = '<span class="ticket-status ticket-status-waiting">در انتظار پاسخ مشتری</span>'
+    assert waiting in client.get("/tickets/").get_data(as_text=True)
+    page = client.get(f"/tickets/{ticket_id}").get_data(as_text=True)
+    assert waiting in page
+    assert '<span class="ticket-priority ticket-priority-urgent">فوری</span>' in page
+    switch_to(client, make_user("agent"))
+    queue = client.get("/staff/tickets/").get_data(as_text=True)
+    assert '<span class="ticket-status ticket-status-waiting">Waiting on customer</span>' in queue
+    assert '<option value="waiting">Waiting on customer</option>' in queue, "the filter says it the same way"
+    assert 'ticket-status-waiting">Waiting on customer' in client.get(f"/staff/customers/{sara.id}").get_data(
+        as_text=True
+    )
+
+
 def test_staff_queue_filters_overdue_assignee_and_pages(app, client, make_user, login_as):
     customer = make_user(name="Queue Customer")
     make_tickets(app, customer.id, 30)

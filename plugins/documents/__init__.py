@@ -7,13 +7,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from flask import render_template
-from flask_babel import lazy_gettext as _l
-from markupsafe import Markup
+from portal.plugin import hookimpl
 
-from portal.plugin import NavItem, NotificationType, Widget, hookimpl
-
-from . import customer_data, events, publishing  # noqa: F401  (publishing declares the notify task)
+from . import contributions, customer_data, events, publishing  # noqa: F401  (publishing declares the notify task)
 from .models import MIGRATIONS_FOLDER
 from .settings import plugin_settings
 from .views import bp, staff_bp
@@ -22,8 +18,9 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     from flask import Blueprint
+    from markupsafe import Markup
 
-    from portal.plugin import DomainEvent, Panel, Setting, User
+    from portal.plugin import DomainEvent, NavItem, NotificationType, Panel, Setting, User, Widget
 
 
 @hookimpl
@@ -40,47 +37,32 @@ def portal_migrations_folder() -> Path:
 
 @hookimpl
 def portal_nav_items(user: User | None) -> list[NavItem]:
-    """ "Documents" for signed-in customers."""
-    if user is None:
-        return []
-    return [NavItem(label=_l("Documents"), endpoint="documents.index", order=40)]
+    """ "Documents" for anyone signed in."""
+    return contributions.customer_links(user)
 
 
 @hookimpl
 def portal_staff_nav_items(user: User) -> list[NavItem]:
     """Documents for staff; templates for administrators."""
-    items = [NavItem(label=_l("Documents"), endpoint="documents_staff.staff_index", order=40)]
-    if user.is_admin:
-        items.append(
-            NavItem(label=_l("Document templates"), endpoint="documents_staff.templates_index", order=41)
-        )
-    return items
+    return contributions.staff_links(user)
 
 
 @hookimpl
 def portal_template_slot(slot: str) -> Markup | None:
     """The plugin's stylesheet, in every page's head."""
-    if slot != "head":
-        return None
-    return Markup(render_template("documents/head.html"))  # noqa: S704  (autoescaped template)
+    return contributions.render_slot(slot)
 
 
 @hookimpl
 def portal_dashboard_widgets() -> list[Widget]:
     """New documents the customer has not opened yet."""
-    return [Widget(name="documents.new", title=_l("New documents"), endpoint="documents.widget", order=40)]
+    return contributions.dashboard_widgets()
 
 
 @hookimpl
 def portal_notification_types() -> list[NotificationType]:
     """A document published for the customer."""
-    return [
-        NotificationType(
-            kind="documents.published",
-            label=_l("New documents"),
-            description=_l("When a document is published for you."),
-        )
-    ]
+    return contributions.notification_types()
 
 
 @hookimpl

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from portal.plugin import hookimpl
 
-from . import awards, contributions, events, tasks
+from . import awards, contributions, events
 from .cli import loyalty_group
 from .models import MIGRATIONS_FOLDER
 from .settings import plugin_settings
@@ -140,5 +140,5 @@ def portal_handle_event(event: Event) -> None:
 
 @hookimpl
 def portal_scheduled_tasks() -> list[ScheduledTask]:
-    """Expiry, expiry reminders and the daily tier refresh."""
-    return tasks.scheduled_tasks()
+    """Hourly expiry, expiry reminders every six hours and the daily tier refresh."""
+    return contributions.scheduled_tasks()

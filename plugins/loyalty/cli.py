@@ -104,7 +104,7 @@ def _check_row(row: dict[str, str | None], granter: Granter) -> tuple[int, objec
 
 @loyalty_group.command("expire")
 def expire_command() -> None:
-    """Expire due points now (``portal tick`` does this daily)."""
+    """Expire due points now (``portal tick`` does this every hour)."""
     total = ledger.expire_due()
     db.session.commit()
     click.echo(f"{total} points expired.")

@@ -1,7 +1,8 @@
-"""What the loyalty plugin adds to the core's pages: links, a tile, a panel, the ticket slot, segments."""
+"""What loyalty adds to the core: links, a tile, a panel, the ticket slot, segments, scheduled work."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from flask import render_template, request, url_for
@@ -9,7 +10,7 @@ from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 from sqlalchemy import select
 
-from portal.plugin import NavItem, NotificationType, Panel, Segment, User, Widget, db
+from portal.plugin import NavItem, NotificationType, Panel, ScheduledTask, Segment, User, Widget, db
 
 from . import grants, ledger, tiers
 from .forms import AdjustForm, CancelForm, GoodwillForm, PurchaseForm
@@ -97,8 +98,8 @@ def render_slot(slot: str, context: dict[str, Any]) -> Markup | None:
     form = GoodwillForm(request_key=new_key(), next=request.path, formdata=None)
     return Markup(  # noqa: S704  (autoescaped template output)
         render_template(
-            "loyalty/goodwill_slot.html",
-            form=form,
+            "loyalty/goodwill_form.html",
+            goodwill_form=form,
             customer_id=customer_id,
             limit=grants.grant_limit(current_user.role),
         )
@@ -191,3 +192,16 @@ def load_demo_data(customers: list[User]) -> None:
     for index, person in enumerate(customers):
         points = amounts[index % len(amounts)]
         ledger.credit(person.id, points, "earned", reason="Welcome points", source=f"demo:{person.id}")
+
+
+def scheduled_tasks() -> list[ScheduledTask]:
+    """Points expire within the hour they fall due, reminders go out four times a day, tiers move daily."""
+    return [
+        ScheduledTask(name="loyalty.expire_points", every=timedelta(hours=1), function=ledger.expire_due),
+        ScheduledTask(
+            name="loyalty.expiry_reminders", every=timedelta(hours=6), function=ledger.remind_expiring
+        ),
+        ScheduledTask(
+            name="loyalty.refresh_tiers", every=timedelta(days=1), function=ledger.refresh_all_tiers
+        ),
+    ]

@@ -13,14 +13,14 @@ from flask import Response
 from flask_babel import gettext as _
 from werkzeug.datastructures import FileStorage
 
-from portal.plugin import FileTooLargeError, StorageError, storage
+from portal.plugin import FileTooLargeError, StorageError, detect_type, storage
 
 MAX_MB = 2
 MAX_BYTES = MAX_MB * 1024 * 1024
 PREFIX = "loyalty/rewards"
-HEAD_BYTES = 12
-# extension → media type; the extension is only ever one this module chose after sniffing.
+# extension → media type; the extension is only ever one this module chose from the content.
 TYPES = {"png": "image/png", "jpg": "image/jpeg", "webp": "image/webp"}
+EXTENSIONS = {mimetype: extension for extension, mimetype in TYPES.items()}
 
 
 class ImageRefusedError(Exception):
@@ -34,40 +34,34 @@ def chosen(upload: object) -> FileStorage | None:
     return None
 
 
-def sniff(head: bytes) -> str | None:
-    """The extension of the image type the first bytes show: PNG, JPEG or WebP, else None."""
-    if head.startswith(b"\x89PNG\r\n\x1a\n"):
-        return "png"
-    if head.startswith(b"\xff\xd8\xff"):
-        return "jpg"
-    if len(head) >= HEAD_BYTES and head[:4] == b"RIFF" and head[8:12] == b"WEBP":
-        return "webp"
-    return None
+def image_extension(stream: BinaryIO) -> str | None:
+    """The extension of the image type the content shows: PNG, JPEG or WebP, else None."""
+    mimetype = detect_type(stream, TYPES.values())
+    return EXTENSIONS[mimetype] if mimetype else None
 
 
-def _peek(stream: BinaryIO) -> tuple[bytes, int]:
-    head = stream.read(HEAD_BYTES)
+def _size(stream: BinaryIO) -> int:
     stream.seek(0, 2)
     size = stream.tell()
     stream.seek(0)
-    return head, size
+    return size
 
 
 def problem_with(upload: FileStorage) -> str | None:
     """Why this upload cannot be a reward image, for the form; None when it can be kept."""
-    head, size = _peek(upload.stream)
+    size = _size(upload.stream)
     if size == 0:
         return _("The image file is empty.")
     if size > MAX_BYTES:
         return _("The image is larger than %(limit)d MB. Choose a smaller one.", limit=MAX_MB)
-    if sniff(head) is None:
+    if image_extension(upload.stream) is None:
         return _("Use a PNG, JPEG or WebP image.")
     return None
 
 
 def store(upload: FileStorage) -> str:
     """Keep a checked upload under a new key, streamed, and return the key."""
-    extension = sniff(_peek(upload.stream)[0])
+    extension = image_extension(upload.stream)
     if extension is None:
         raise ImageRefusedError(_("Use a PNG, JPEG or WebP image."))
     try:

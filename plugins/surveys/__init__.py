@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from portal.plugin import hookimpl
 
-from . import events, hooks
+from . import contributions, events
 from .models import MIGRATIONS_FOLDER
 from .settings import plugin_settings
 from .views import bp, staff_bp
@@ -48,25 +48,25 @@ def portal_migrations_folder() -> Path:
 @hookimpl
 def portal_nav_items(user: User | None) -> list[NavItem]:
     """A link to the customer's waiting surveys."""
-    return hooks.nav_items(user)
+    return contributions.nav_items(user)
 
 
 @hookimpl
 def portal_dashboard_widgets(user: User | None) -> list[Widget]:
     """A tile telling the customer a survey is waiting for them."""
-    return hooks.dashboard_widgets(user)
+    return contributions.dashboard_widgets(user)
 
 
 @hookimpl
 def portal_staff_nav_items() -> list[NavItem]:
     """The survey builder and results."""
-    return hooks.staff_nav_items()
+    return contributions.staff_nav_items()
 
 
 @hookimpl
 def portal_notification_types() -> list[NotificationType]:
     """Survey invitations and their reminders."""
-    return hooks.notification_types()
+    return contributions.notification_types()
 
 
 @hookimpl
@@ -78,7 +78,7 @@ def portal_plugin_settings() -> list[Setting]:
 @hookimpl
 def portal_scheduled_tasks() -> list[ScheduledTask]:
     """Send the invitations that are due, and the reminders."""
-    return hooks.scheduled_tasks()
+    return contributions.scheduled_tasks()
 
 
 @hookimpl
@@ -90,34 +90,34 @@ def portal_event_types() -> list[type[DomainEvent]]:
 @hookimpl
 def portal_handle_event(event: Event) -> None:
     """Events that trigger surveys (tickets.resolved) and ratings that count as a question asked."""
-    hooks.handle_event(event)
+    contributions.handle_event(event)
 
 
 @hookimpl
 def portal_template_slot(slot: str, context: dict[str, Any]) -> Markup | None:
     """The CSAT given about a ticket, on the staff ticket page ("tickets.staff_details")."""
-    return hooks.template_slot(slot, context)
+    return contributions.template_slot(slot, context)
 
 
 @hookimpl
 def portal_customer_panels(customer: User) -> list[Panel]:
     """How often the customer was asked and answered, and whether they opted out."""
-    return hooks.customer_panels(customer)
+    return contributions.customer_panels(customer)
 
 
 @hookimpl
 def portal_export_customer_data(user: User) -> dict[str, Any] | None:
     """The customer's invitations and answers (anonymous answers cannot be linked to them)."""
-    return hooks.export_customer_data(user)
+    return contributions.export_customer_data(user)
 
 
 @hookimpl
 def portal_erase_customer_data(user: User) -> None:
     """Answers, invitations and contacts go with the account."""
-    hooks.erase_customer_data(user)
+    contributions.erase_customer_data(user)
 
 
 @hookimpl
 def portal_load_demo_data(customers: list[User]) -> None:
     """An NPS survey with answers and a CSAT survey after tickets."""
-    hooks.load_demo_data(customers)
+    contributions.load_demo_data(customers)

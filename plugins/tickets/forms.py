@@ -15,25 +15,8 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length, Optional
 
-from .models import BODY_MAX, CANNED_TITLE_MAX, COMMENT_MAX, PRIORITIES, STATUSES, SUBJECT_MAX, TOKEN_MAX
-
-
-def priority_choices() -> list[tuple[str, str]]:
-    labels = {"low": _l("Low"), "normal": _l("Normal"), "high": _l("High"), "urgent": _l("Urgent")}
-    return [(p, str(labels[p])) for p in PRIORITIES]
-
-
-STATUS_LABELS = {
-    "new": _l("New"),
-    "open": _l("Open"),
-    "waiting": _l("Waiting on customer"),
-    "resolved": _l("Resolved"),
-    "closed": _l("Closed"),
-}
-
-
-def status_choices() -> list[tuple[str, str]]:
-    return [(s, str(STATUS_LABELS[s])) for s in STATUSES]
+from .labels import status_choices
+from .models import BODY_MAX, CANNED_TITLE_MAX, COMMENT_MAX, SUBJECT_MAX, TOKEN_MAX
 
 
 class NewTicketForm(FlaskForm):

@@ -22,7 +22,7 @@ from sqlalchemy import ColumnElement, and_, exists, or_, select, update
 from portal.plugin import NotificationError, User, db, get_setting, notify, scope_for, utcnow
 
 from . import events
-from .forms import STATUS_LABELS
+from .labels import STATUS_LABELS
 from .models import ACTIVE_STATUSES, Message, Ticket
 from .settings import target_hours
 
@@ -172,7 +172,7 @@ def change_status(
             _l(
                 "Your ticket “%(subject)s” is now: %(status)s",
                 subject=ticket.subject[:120],
-                status=STATUS_LABELS[new],
+                status=STATUS_LABELS[new],  # lazy: told in the customer's language
             ),
         )
     return True

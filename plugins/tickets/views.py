@@ -31,7 +31,6 @@ from portal.plugin import (
 
 from . import attachments, limits, service
 from .forms import (
-    STATUS_LABELS,
     ActionForm,
     AssignForm,
     BulkForm,
@@ -41,9 +40,8 @@ from .forms import (
     ReplyForm,
     StaffReplyForm,
     StatusForm,
-    priority_choices,
-    status_choices,
 )
+from .labels import priority_choices, priority_label, status_choices, status_label
 from .models import ACTIVE_STATUSES, PRIORITIES, STATUSES, Attachment, CannedReply, Message, Ticket
 from .settings import categories
 from .text import render_markdown
@@ -56,6 +54,8 @@ bp = Blueprint(
     static_folder="static",
 )
 staff_bp = Blueprint("tickets_staff", __name__, url_prefix="/staff/tickets", template_folder="templates")
+bp.add_app_template_global(status_label, "tickets_status_label")
+bp.add_app_template_global(priority_label, "tickets_priority_label")
 
 PAGE_SIZE = 25
 SEARCH_MAX = 100
@@ -697,7 +697,7 @@ def staff_status(ticket_id: int) -> Response:
             flash(
                 _(
                     "The ticket's status is “%(status)s”: nothing changed.",
-                    status=STATUS_LABELS[ticket.status],
+                    status=status_label(ticket.status),
                 ),
                 "info",
             )

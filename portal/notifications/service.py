@@ -50,8 +50,6 @@ CORE_NOTIFICATION_TYPES = [
 ]
 KIND_PATTERN = re.compile(r"[a-z0-9_]+(?:\.[a-z0-9_]+)+")
 PAGE_SIZE = 20
-_PENDING_EMAILS = "portal_notifications.pending_emails"
-_COMMITTED_EMAILS = "portal_notifications.committed_emails"
 
 
 class NotificationError(ValueError):

@@ -24,6 +24,7 @@ from flask import Flask, current_app
 from portal.config import ConfigError
 from portal.storage.base import Storage, StoredFile
 from portal.storage.errors import FileTooLargeError, MissingFileError, StorageError
+from portal.storage.filetypes import detect_type
 from portal.storage.local import LocalStorage
 from portal.storage.transactions import delete_after_commit, discard_unless_committed
 
@@ -89,6 +90,7 @@ __all__ = [
     "StorageError",
     "StoredFile",
     "delete_after_commit",
+    "detect_type",
     "discard_unless_committed",
     "init_storage",
     "storage",

@@ -1,0 +1,40 @@
+"""The words people see for a ticket's status and priority, kept once for forms, mail and pages.
+
+The templates read them through the ``tickets_status_label`` and ``tickets_priority_label`` globals
+the blueprint registers, so a label changed here changes everywhere.
+"""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+
+from .models import PRIORITIES, STATUSES
+
+STATUS_LABELS = {
+    "new": _l("New"),
+    "open": _l("Open"),
+    "waiting": _l("Waiting on customer"),
+    "resolved": _l("Resolved"),
+    "closed": _l("Closed"),
+}
+PRIORITY_LABELS = {"low": _l("Low"), "normal": _l("Normal"), "high": _l("High"), "urgent": _l("Urgent")}
+
+
+def status_label(status: str) -> str:
+    """A status in the reader's language; a value from an older version shows as stored, not as a 500."""
+    return str(STATUS_LABELS.get(status, status))
+
+
+def priority_label(priority: str) -> str:
+    """A priority in the reader's language; an unknown value shows as stored."""
+    return str(PRIORITY_LABELS.get(priority, priority))
+
+
+def status_choices() -> list[tuple[str, str]]:
+    """Every status, in workflow order, for selects and filters."""
+    return [(status, status_label(status)) for status in STATUSES]
+
+
+def priority_choices() -> list[tuple[str, str]]:
+    """Every priority, lowest first, for selects and filters."""
+    return [(priority, priority_label(priority)) for priority in PRIORITIES]

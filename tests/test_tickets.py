@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import re
 from datetime import timedelta
+from itertools import pairwise
 
 import pytest
 from flask import Flask
@@ -24,6 +25,7 @@ from portal.testing import TEST_PASSWORD, log_in, post_form, read_outbox, statem
 
 pytestmark = pytest.mark.plugins("tickets")
 
+QUESTION = "Did this solve your problem?"
 TOKEN = re.compile(r'name="token" type="hidden" value="([0-9a-f]+)"')
 
 
@@ -280,7 +282,7 @@ def test_rating_only_once_resolved_and_only_once(app, client, make_user):
         ).all()
     assert any("is now: Resolved" in title for title in titles)
     switch_to(client, customer)
-    assert "How well was your request resolved?" in client.get(f"/tickets/{ticket_id}").get_data(as_text=True)
+    assert QUESTION in client.get(f"/tickets/{ticket_id}").get_data(as_text=True)
     post_form(client, f"/tickets/{ticket_id}/rate", {"rating": "4", "comment": "Quick"})
     post_form(client, f"/tickets/{ticket_id}/rate", {"rating": "1", "comment": "changed my mind"})
     assert load(app, ticket_id).rating == 4
@@ -295,7 +297,7 @@ def test_rating_needs_an_answer_from_staff(app, client, make_user):
     ticket_id = ticket_id_from(open_ticket(client))
     assert post_form(client, f"/tickets/{ticket_id}/close", {}).status_code == 302
     page = client.get(f"/tickets/{ticket_id}").get_data(as_text=True)
-    assert "How well was your request resolved?" not in page
+    assert QUESTION not in page
     assert "You can rate this ticket once our staff have answered it." in page
     refused = post_form(client, f"/tickets/{ticket_id}/rate", {"rating": "5"}, follow_redirects=True)
     assert "You can rate this ticket once our staff have answered it." in refused.get_data(as_text=True)
@@ -311,7 +313,7 @@ def test_rating_needs_an_answer_from_staff(app, client, make_user):
     switch_to(client, agent)
     post_form(client, f"/staff/tickets/{ticket_id}/reply", {"body": "Here is your answer."})
     switch_to(client, customer)
-    assert "How well was your request resolved?" in client.get(f"/tickets/{ticket_id}").get_data(as_text=True)
+    assert QUESTION in client.get(f"/tickets/{ticket_id}").get_data(as_text=True)
     assert post_form(client, f"/tickets/{ticket_id}/rate", {"rating": "2"}).status_code == 302
     assert load(app, ticket_id).rating == 2
     assert len(event_payloads(app, "tickets.rated")) == 1
@@ -641,9 +643,131 @@ def test_canned_replies_start_a_staff_reply(app, client, make_user, login_as):
     assert response.status_code == 302
     page = client.get(f"/staff/tickets/{ticket_id}").get_data(as_text=True)
     canned_id = re.search(r'<option value="(\d+)">Refund</option>', page).group(1)
-    started = client.get(f"/staff/tickets/{ticket_id}?canned={canned_id}").get_data(as_text=True)
-    assert "Your refund is on its way.</textarea>" in started
+    started = post_form(client, f"/staff/tickets/{ticket_id}/canned", {"canned": canned_id, "body": ""})
+    assert "Your refund is on its way.</textarea>" in started.get_data(as_text=True)
     assert post_form(client, f"/staff/tickets/canned/{canned_id}/delete", {}).status_code == 302
     assert "Refund" not in client.get("/staff/tickets/canned").get_data(as_text=True)
     switch_to(client, customer)
     assert client.get("/staff/tickets/canned").status_code == 403
+
+
+def answered_ticket(app: Flask, customer_id: int, agent_id: int, status: str) -> int:
+    """A ticket an agent has answered, now in ``status``."""
+    [ticket_id] = make_tickets(app, customer_id, 1, status=status)
+    with app.app_context():
+        db.session.add(Message(ticket_id=ticket_id, author_id=agent_id, from_staff=True, body="Fixed it."))
+        db.session.commit()
+    return ticket_id
+
+
+def offered(page: str) -> list[str]:
+    """What the customer page offers, in the order a reader meets it."""
+    marks = {
+        "rate": QUESTION,
+        "reply": 'name="body"',
+        "close": "Close this ticket",
+        "reopen": "Reopen this ticket",
+    }
+    found = [(page.index(text), name) for name, text in marks.items() if text in page]
+    return [name for _position, name in sorted(found)]
+
+
+def test_each_ticket_state_offers_its_own_actions_the_next_step_first(app, client, make_user):
+    customer, agent = make_user(), make_user("agent")
+    ids = {status: answered_ticket(app, customer.id, agent.id, status) for status in ("open", "resolved")}
+    [unanswered_closed] = make_tickets(app, customer.id, 1, status="closed")
+    log_in(client, customer.email, TEST_PASSWORD)
+    assert offered(client.get(f"/tickets/{ids['open']}").get_data(as_text=True)) == ["reply", "close"]
+    resolved = client.get(f"/tickets/{ids['resolved']}").get_data(as_text=True)
+    assert offered(resolved) == ["rate", "close", "reopen"]
+    assert offered(client.get(f"/tickets/{unanswered_closed}").get_data(as_text=True)) == ["reopen"]
+
+
+def test_the_rating_question_has_a_labelled_scale_and_chooses_nothing(app, client, make_user):
+    customer, agent = make_user(), make_user("agent")
+    ticket_id = answered_ticket(app, customer.id, agent.id, "resolved")
+    log_in(client, customer.email, TEST_PASSWORD)
+    page = client.get(f"/tickets/{ticket_id}").get_data(as_text=True)
+    radios = re.findall(r'<input[^>]*type="radio"[^>]*>', page)
+    assert [re.search(r'value="(\d)"', r).group(1) for r in radios] == ["1", "2", "3", "4", "5"]
+    assert not any("checked" in radio for radio in radios)
+    assert "Not at all" in page and "Completely" in page
+    assert "<select" not in page.split(QUESTION)[1].split("</form>")[0]
+
+    refused = post_form(client, f"/tickets/{ticket_id}/rate", {"comment": "Kind people, slow fix"})
+    html = refused.get_data(as_text=True)
+    assert refused.status_code == 422
+    assert "Please choose a number from 1 (not at all) to 5 (completely)." in html
+    assert "Kind people, slow fix</textarea>" in html
+    assert load(app, ticket_id).rating is None
+    assert post_form(client, f"/tickets/{ticket_id}/rate", {"rating": "3"}).status_code == 302
+    assert load(app, ticket_id).rating == 3
+
+
+def test_take_it_is_offered_only_until_the_ticket_is_yours(app, client, make_user, login_as):
+    customer = make_user()
+    [ticket_id] = make_tickets(app, customer.id, 1)
+    login_as("agent")
+    assert "Take it" in client.get(f"/staff/tickets/{ticket_id}").get_data(as_text=True)
+    assert post_form(client, f"/staff/tickets/{ticket_id}/claim", {}).status_code == 302
+    page = client.get(f"/staff/tickets/{ticket_id}").get_data(as_text=True)
+    assert "Take it" not in page and "Assigned to you" in page
+
+
+def test_a_canned_reply_is_added_to_the_draft_and_keeps_it(app, client, make_user, login_as):
+    customer = make_user()
+    [ticket_id] = make_tickets(app, customer.id, 1)
+    login_as("agent")
+    post_form(client, "/staff/tickets/canned", {"title": "Refund", "body": "Your refund is on its way."})
+    page = client.get(f"/staff/tickets/{ticket_id}").get_data(as_text=True)
+    canned_id = re.search(r'<option value="(\d+)">Refund</option>', page).group(1)
+    draft = {"canned": canned_id, "body": "Dear Sara,", "internal": "y"}
+
+    without_js = post_form(client, f"/staff/tickets/{ticket_id}/canned", draft)
+    html = without_js.get_data(as_text=True)
+    assert without_js.status_code == 200 and "<html" in html
+    assert "Dear Sara,\n\nYour refund is on its way.</textarea>" in html
+    assert re.search(r'<input[^>]*checked[^>]*name="internal"', html)
+
+    with_htmx = post_form(client, f"/staff/tickets/{ticket_id}/canned", draft, headers={"HX-Request": "true"})
+    fragment = with_htmx.get_data(as_text=True)
+    assert with_htmx.status_code == 200 and "<html" not in fragment
+    assert "Dear Sara,\n\nYour refund is on its way.</textarea>" in fragment
+
+    gone = post_form(client, f"/staff/tickets/{ticket_id}/canned", {"canned": "999", "body": "Dear Sara,"})
+    assert gone.status_code == 422
+    assert "Dear Sara,</textarea>" in gone.get_data(as_text=True)
+    assert "That canned reply no longer exists." in gone.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalars(select(Message.body).where(Message.ticket_id == ticket_id)).all() == [
+            "hello"
+        ]
+
+
+@pytest.mark.plugins("tickets", "loyalty")
+def test_staff_ticket_page_has_unique_ids_and_headings_in_order(app, client, make_user, login_as):
+    customer = make_user()
+    [ticket_id] = make_tickets(app, customer.id, 1)
+    with app.app_context():
+        body = "#### Steps tried\n\nRestarted.\n\n###### Detail\n\nNone."
+        db.session.add(Message(ticket_id=ticket_id, author_id=customer.id, body=body))
+        db.session.commit()
+    login_as("agent")
+    for url in (f"/staff/tickets/{ticket_id}", f"/tickets/{ticket_id}"):
+        if url.startswith("/tickets"):
+            switch_to(client, customer)
+        page = client.get(url).get_data(as_text=True)
+        ids = re.findall(r'\sid="([^"]+)"', page)
+        assert sorted({i for i in ids if ids.count(i) > 1}) == [], url
+        levels = [int(level) for level in re.findall(r"<h([1-6])[\s>]", page)]
+        assert levels[0] == 1 and all(b <= a + 1 for a, b in pairwise(levels)), (url, levels)
+        assert "Steps tried" in page
+
+
+def test_reply_boxes_are_tall_enough_to_write_in(app, client, make_user, login_as):
+    customer = make_user()
+    [ticket_id] = make_tickets(app, customer.id, 1)
+    login_as("agent")
+    assert 'rows="6"' in client.get(f"/staff/tickets/{ticket_id}").get_data(as_text=True)
+    switch_to(client, customer)
+    assert 'rows="6"' in client.get(f"/tickets/{ticket_id}").get_data(as_text=True)

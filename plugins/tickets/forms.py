@@ -7,16 +7,21 @@ from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     HiddenField,
+    IntegerField,
     MultipleFileField,
+    RadioField,
     SelectChoice,
     SelectField,
     StringField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from .labels import status_choices
 from .models import BODY_MAX, CANNED_TITLE_MAX, COMMENT_MAX, SUBJECT_MAX, TOKEN_MAX
+
+# Room to write a few sentences without scrolling; the stylesheet gives the same height as a minimum.
+WRITING_ROWS = {"rows": 6}
 
 
 class NewTicketForm(FlaskForm):
@@ -30,6 +35,7 @@ class NewTicketForm(FlaskForm):
         _l("Message"),
         validators=[DataRequired(_l("Please write a message.")), Length(max=BODY_MAX)],
         description=_l("You can use Markdown."),
+        render_kw=WRITING_ROWS,
     )
     files = MultipleFileField(_l("Attachments (up to 5)"))
     # One-time key of this copy of the form: sent twice (double click, retry), it opens one ticket.
@@ -40,6 +46,7 @@ class ReplyForm(FlaskForm):
     body = TextAreaField(
         _l("Your reply"),
         validators=[DataRequired(_l("Please write a message.")), Length(max=BODY_MAX)],
+        render_kw=WRITING_ROWS,
     )
     token = HiddenField(validators=[Optional(), Length(max=TOKEN_MAX)])
     files = MultipleFileField(_l("Attachments (up to 5)"))
@@ -50,12 +57,15 @@ class StaffReplyForm(ReplyForm):
 
 
 class RateForm(FlaskForm):
-    rating = SelectField(
-        _l("How well was your request resolved?"),
-        choices=[SelectChoice(rating) for rating in ("5", "4", "3", "2", "1")],
-        validators=[DataRequired()],
+    """The one question a resolved ticket asks; nothing is chosen for the customer."""
+
+    rating = RadioField(
+        _l("Your answer, from 1 to 5"),
+        choices=[SelectChoice(rating, str(rating)) for rating in range(1, 6)],
+        coerce=int,
+        invalid_choice_message=_l("Please choose a number from 1 (not at all) to 5 (completely)."),
     )
-    comment = TextAreaField(_l("Comment"), validators=[Optional(), Length(max=COMMENT_MAX)])
+    comment = TextAreaField(_l("Comment (optional)"), validators=[Optional(), Length(max=COMMENT_MAX)])
 
 
 class StatusForm(FlaskForm):
@@ -86,5 +96,16 @@ class CannedReplyForm(FlaskForm):
         _l("Title"), validators=[DataRequired(_l("Please give it a title.")), Length(max=CANNED_TITLE_MAX)]
     )
     body = TextAreaField(
-        _l("Reply text"), validators=[DataRequired(_l("Please write a message.")), Length(max=BODY_MAX)]
+        _l("Reply text"),
+        validators=[DataRequired(_l("Please write a message.")), Length(max=BODY_MAX)],
+        render_kw=WRITING_ROWS,
+    )
+
+
+class CannedChoiceForm(FlaskForm):
+    """The canned reply an agent adds to the draft they are writing."""
+
+    canned = IntegerField(
+        _l("Insert a canned reply"),
+        validators=[InputRequired(_l("Choose a canned reply.")), NumberRange(min=1, max=2**31 - 1)],
     )

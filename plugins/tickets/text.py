@@ -7,10 +7,13 @@ from markdown_it import MarkdownIt
 from markupsafe import Markup
 
 _markdown = MarkdownIt("commonmark", {"html": False, "linkify": False}).disable("image")
+# A heading typed in a message is emphasis inside that message, not a heading of the page: as <h1>…<h6>
+# it would break the page's outline (a "####" under the "Conversation" heading skips levels).
+_markdown.add_render_rule("heading_open", lambda *_args: "<p><strong>")
+_markdown.add_render_rule("heading_close", lambda *_args: "</strong></p>\n")
 
 ALLOWED_TAGS = {
-    "p", "br", "strong", "em", "code", "pre", "blockquote", "ul", "ol", "li", "a",
-    "h1", "h2", "h3", "h4", "h5", "h6", "hr",
+    "p", "br", "strong", "em", "code", "pre", "blockquote", "ul", "ol", "li", "a", "hr",
 }  # fmt: skip
 
 

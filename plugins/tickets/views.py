@@ -34,6 +34,7 @@ from .forms import (
     ActionForm,
     AssignForm,
     BulkForm,
+    CannedChoiceForm,
     CannedReplyForm,
     NewTicketForm,
     RateForm,
@@ -590,7 +591,9 @@ def bulk() -> Response:
     return redirect(url_for("tickets_staff.queue"))
 
 
-def _staff_page(ticket: Ticket, reply_form: StaffReplyForm | None = None) -> dict[str, Any]:
+def _staff_page(
+    ticket: Ticket, reply_form: StaffReplyForm | None = None, canned_error: str | None = None
+) -> dict[str, Any]:
     status_form = StatusForm(formdata=None, status=ticket.status)
     agents = _agents()
     assign_form = AssignForm(formdata=None, assignee=str(ticket.assignee_id or ""))
@@ -603,10 +606,9 @@ def _staff_page(ticket: Ticket, reply_form: StaffReplyForm | None = None) -> dic
         "assignee": db.session.get(User, ticket.assignee_id) if ticket.assignee_id else None,
         "messages": _conversation(ticket.id, staff=True),
         "files": _attachments_of(ticket.id, staff=True),
-        "reply_form": reply_form or _staff_reply_form(),
-        "canned": db.session.execute(
-            select(CannedReply.id, CannedReply.title).order_by(CannedReply.title).limit(200)
-        ).all(),
+        "reply_form": reply_form or StaffReplyForm(formdata=None, token=_new_token()),
+        "canned": _canned_titles(),
+        "canned_error": canned_error,
         "status_form": status_form,
         "assign_form": assign_form,
         "action_form": ActionForm(),
@@ -614,13 +616,17 @@ def _staff_page(ticket: Ticket, reply_form: StaffReplyForm | None = None) -> dic
     }
 
 
-def _staff_reply_form() -> StaffReplyForm:
-    """An empty reply, or one started from the canned reply chosen (``?canned=<id>``, works without JS)."""
-    body = ""
-    canned_id = _int_arg("canned")
-    if canned_id:
-        body = db.session.scalar(select(CannedReply.body).where(CannedReply.id == canned_id)) or ""
-    return StaffReplyForm(formdata=None, token=_new_token(), body=body)
+def _canned_titles() -> list[Any]:
+    return list(
+        db.session.execute(select(CannedReply.id, CannedReply.title).order_by(CannedReply.title).limit(200))
+    )
+
+
+def _with_canned_text(draft: str, canned: str) -> str:
+    """The agent's draft with the canned text after it, a blank line between: nothing typed is lost."""
+    if not draft.strip():
+        return canned
+    return f"{draft.rstrip()}\n\n{canned}"
 
 
 @staff_bp.route("/canned", methods=["GET", "POST"])
@@ -654,6 +660,41 @@ def delete_canned_reply(reply_id: int) -> Response:
 @agent
 def staff_show(ticket_id: int) -> str:
     return render_template("tickets/staff_show.html", **_staff_page(_staff_ticket(ticket_id)))
+
+
+@staff_bp.route("/<int(max=2147483647):ticket_id>/canned", methods=["POST"])
+@agent
+def staff_insert_canned(ticket_id: int) -> str | tuple[str, int]:
+    """Add a canned reply to the draft the agent is writing, which comes along with the request.
+
+    With htmx only the draft is swapped (no reload); without JavaScript the page comes back with
+    the draft, its settings and the canned text. Nothing is stored: sending is a separate step.
+    """
+    ticket = _staff_ticket(ticket_id)
+    form = StaffReplyForm()
+    choice = CannedChoiceForm()
+    canned_text = None
+    if choice.validate_on_submit():
+        canned_text = db.session.scalar(select(CannedReply.body).where(CannedReply.id == choice.canned.data))
+    if canned_text is None:
+        error = (
+            _("That canned reply no longer exists.") if choice.canned.data else _("Choose a canned reply.")
+        )
+        return _draft_page(ticket, form, error), 422
+    form.body.data = _with_canned_text(form.body.data or "", canned_text)
+    return _draft_page(ticket, form, None)
+
+
+def _draft_page(ticket: Ticket, form: StaffReplyForm, canned_error: str | None) -> str:
+    if is_htmx_request():
+        return render_template(
+            "tickets/_staff_draft.html",
+            ticket=ticket,
+            reply_form=form,
+            canned=_canned_titles(),
+            canned_error=canned_error,
+        )
+    return render_template("tickets/staff_show.html", **_staff_page(ticket, form, canned_error))
 
 
 @staff_bp.route("/<int(max=2147483647):ticket_id>/reply", methods=["POST"])

@@ -62,8 +62,8 @@ def test_open_answer_resolve_and_rate_a_ticket(
 
     page.reload()
     expect(page.get_by_text("We are sending a new one today.")).to_be_visible()
-    page.get_by_label("How well was your request resolved?").select_option("5")
+    page.get_by_role("radio", name="5 Completely").check()
     page.get_by_label("Comment").fill("Quick and kind.")
-    page.get_by_role("button", name="Rate").click()
+    page.get_by_role("button", name="Send my answer").click()
     expect(page.get_by_text("You rated the resolution 5 out of 5.")).to_be_visible()
     assert browser_problems.all() == []

@@ -8,11 +8,11 @@ from decimal import Decimal
 
 import pytest
 from flask import Flask
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from plugins.loyalty import awards, contributions, ledger, rewards
 from plugins.loyalty.ledger import InsufficientPointsError, LedgerError
-from plugins.loyalty.models import Account, Entry, Redemption, Reward
+from plugins.loyalty.models import Account, EarningRule, Entry, Redemption, Reward
 from plugins.surveys.events import SurveyCompleted
 from plugins.tickets.events import TicketRated
 from portal.accounts.models import User
@@ -128,7 +128,9 @@ def test_expiry_takes_the_oldest_points_first_and_reminds(app, make_user):
 def test_events_award_points_once_per_event(app, make_user):
     person = make_user()
     with app.app_context():
-        set_setting("loyalty", "points_ticket_rated", 15, actor_id=None)
+        db.session.execute(
+            update(EarningRule).where(EarningRule.event_name == "tickets.rated").values(points=15)
+        )
         rating = TicketRated(ticket_id=1, customer_id=person.id, rating=5, comment="")
         event = emit_as_owner(rating, customer_id=person.id)
         db.session.commit()
@@ -151,11 +153,13 @@ def test_events_award_points_once_per_event(app, make_user):
     assert balance_of(app, person.id) == 15
 
 
-def test_anonymous_survey_and_zero_setting_award_nothing(app, make_user):
+def test_anonymous_survey_and_switched_off_rule_award_nothing(app, make_user):
     person = make_user()
     with app.app_context():
         emit_as_owner(SurveyCompleted(survey_id=3, response_id=1))
-        set_setting("loyalty", "points_email_verified", 0, actor_id=None)
+        db.session.execute(
+            update(EarningRule).where(EarningRule.event_name == "core.email_verified").values(active=False)
+        )
         emit_as_owner(EmailVerified(user_id=person.id), customer_id=person.id)
         emit_as_owner(
             SurveyCompleted(survey_id=3, response_id=2, customer_id=person.id), customer_id=person.id

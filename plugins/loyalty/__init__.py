@@ -12,6 +12,7 @@ from portal.plugin import hookimpl
 from . import awards, contributions, events
 from .cli import loyalty_group
 from .models import MIGRATIONS_FOLDER
+from .rule_views import rules_bp
 from .settings import plugin_settings
 from .views import bp, staff_bp
 
@@ -38,8 +39,8 @@ if TYPE_CHECKING:
 
 @hookimpl
 def portal_blueprints() -> list[Blueprint]:
-    """Customer pages at /loyalty, staff pages at /staff/loyalty."""
-    return [bp, staff_bp]
+    """Customer pages at /loyalty, staff pages at /staff/loyalty, earning rules below them."""
+    return [bp, staff_bp, rules_bp]
 
 
 @hookimpl
@@ -61,9 +62,9 @@ def portal_nav_items(user: User | None) -> list[NavItem]:
 
 
 @hookimpl
-def portal_staff_nav_items() -> list[NavItem]:
-    """The loyalty report and rewards catalogue for staff."""
-    return contributions.staff_links()
+def portal_staff_nav_items(user: User) -> list[NavItem]:
+    """The loyalty report and rewards catalogue for staff; the earning rules for administrators."""
+    return contributions.staff_links(user)
 
 
 @hookimpl
@@ -116,7 +117,7 @@ def portal_customer_panels(customer: User, viewer: User) -> list[Panel]:
 
 @hookimpl
 def portal_plugin_settings() -> list[Setting]:
-    """Points per currency unit, event awards, goodwill limits, expiry, tier thresholds and benefits."""
+    """Points per currency unit, grant limits, expiry, tier thresholds and benefits."""
     return plugin_settings()
 
 
@@ -134,7 +135,7 @@ def portal_event_types() -> list[type[DomainEvent]]:
 
 @hookimpl
 def portal_handle_event(event: Event) -> None:
-    """Points for a rated ticket, a completed survey, a verified email or a registration, once per event."""
+    """Points for any declared event an earning rule pays for, once per fact and within the rule's cap."""
     awards.handle_event(event)
 
 

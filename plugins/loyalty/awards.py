@@ -7,18 +7,10 @@ from decimal import ROUND_FLOOR, Decimal
 from portal.plugin import Event, User, db, get_setting
 from portal.plugin import gettext_or_source as _
 
-from . import grants, ledger, tiers
+from . import earning_rules, grants, ledger, tiers
 from .grants import Granter
 from .ledger import LedgerError
 from .models import Entry
-
-# event name → (setting holding the points, reason stored on the entry)
-EVENT_AWARDS = {
-    "tickets.rated": ("points_ticket_rated", "Rated a support ticket"),
-    "surveys.completed": ("points_survey_completed", "Completed a survey"),
-    "core.email_verified": ("points_email_verified", "Verified an email address"),
-    "core.registered": ("points_registered", "Joined the portal"),
-}
 
 
 def award_source(event: Event) -> str:
@@ -33,22 +25,35 @@ def award_source(event: Event) -> str:
 
 
 def handle_event(event: Event) -> Entry | None:
-    """Award the points the administrator set for this event, once per business fact.
+    """Pay what the administrator's earning rule for this event says, once per fact, within the rule's cap.
 
     The points go to the customer the event is about (``event.customer_id``, which its owner sets:
-    ``None`` for an anonymous survey answer, so nobody is paid), and only to customers.
+    ``None`` for an anonymous survey answer, so nobody is paid), and only to customers. The cap is
+    counted with the customer's account locked, so events handled at the same moment cannot together
+    pay more than it allows.
     """
-    award = EVENT_AWARDS.get(event.name)
-    if award is None or event.customer_id is None:
+    if event.customer_id is None:
         return None
-    points = get_setting("loyalty", award[0])
-    if not points:
+    rule = earning_rules.rule_for_event(event.name)
+    if rule is None:
         return None
     user = db.session.get(User, event.customer_id)
     if user is None or user.role != "customer":
         return None
+    source = award_source(event)
+    if ledger.source_used(source):
+        return None
+    ledger.lock_account(user.id)
+    if earning_rules.cap_reached(rule, user.id):
+        return None
     return ledger.credit(
-        user.id, points, "earned", reason=award[1], actor_id=event.actor_id, source=award_source(event)
+        user.id,
+        rule.points,
+        "earned",
+        reason=earning_rules.reason_for(rule),
+        actor_id=event.actor_id,
+        source=source,
+        rule_id=rule.id,
     )
 
 

@@ -24,8 +24,12 @@ def customer_links(user: User | None) -> list[NavItem]:
     return [NavItem(label=_l("Loyalty"), endpoint="loyalty.overview", order=40)]
 
 
-def staff_links() -> list[NavItem]:
-    return [NavItem(label=_l("Loyalty"), endpoint="loyalty_staff.report", order=40)]
+def staff_links(user: User) -> list[NavItem]:
+    """The report for all staff; the earning rules only for administrators, who alone may open them."""
+    links = [NavItem(label=_l("Loyalty"), endpoint="loyalty_staff.report", order=40)]
+    if user.is_admin:
+        links.append(NavItem(label=_l("Earning rules"), endpoint="loyalty_rules.index", order=41))
+    return links
 
 
 def dashboard_widgets(user: User | None) -> list[Widget]:

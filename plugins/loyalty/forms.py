@@ -25,7 +25,8 @@ from wtforms.validators import (
     ValidationError,
 )
 
-from . import images
+from . import earning_rules, images
+from .models import PERIODS, REASON_MAX
 from .settings import MAX_POINTS
 from .tiers import CODES, NAMES
 
@@ -98,3 +99,46 @@ class AdjustForm(FlaskForm):
     points = StringField(_l("Points (negative to take)"), validators=[DataRequired(), Length(max=12)])
     reason = StringField(_l("Reason"), validators=[DataRequired(), Length(max=300)])
     request_key = HiddenField(validators=KEY)
+
+
+class EarningRuleForm(FlaskForm):
+    """An earning rule: a declared event picked from a list (never typed), its points and an optional cap."""
+
+    event_name = SelectField(_l("Event"), validate_choice=False)
+    points = IntegerField(_l("Points"), validators=[InputRequired(), NumberRange(min=1, max=MAX_POINTS)])
+    cap_count = IntegerField(
+        _l("At most this many awards per customer (empty = no cap)"),
+        validators=[Optional(), NumberRange(min=1, max=earning_rules.CAP_MAX)],
+    )
+    cap_period = SelectField(_l("In each"), validate_choice=False)
+    reason = StringField(
+        _l("Reason shown to the customer (empty = the event's description)"),
+        validators=[Optional(), Length(max=REASON_MAX)],
+    )
+    active = BooleanField(_l("Active"), default=True)
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.event_name.choices = [SelectChoice("", _l("Choose an event"))] + [
+            SelectChoice(event.name, f"{event.name} ({event.owner}): {event.description}")
+            for event in earning_rules.earnable_events()
+        ]
+        self.cap_period.choices = [SelectChoice("", _l("No cap"))] + [
+            SelectChoice(period, earning_rules.PERIOD_LABELS[period]) for period in PERIODS
+        ]
+
+    def validate_event_name(self, field: SelectField) -> None:
+        """Only a declared event of another owner, and only one rule per event."""
+        if earning_rules.earnable_event(field.data or "") is None:
+            raise ValidationError(_l("Choose an event from the list; only declared events can earn points."))
+        if earning_rules.rule_with_event(field.data) is not None:
+            raise ValidationError(_l("This event already has a rule: change that rule instead."))
+
+    def validate_cap_period(self, field: SelectField) -> None:
+        """A cap needs both how many and per what; half a cap would silently cap nothing."""
+        if field.data and field.data not in PERIODS:
+            raise ValidationError(_l("Choose a period from the list."))
+        if self.cap_count.data and not field.data:
+            raise ValidationError(_l("Choose the period the cap counts in, or leave the number empty."))
+        if field.data and not self.cap_count.data:
+            raise ValidationError(_l("Give the most awards per period, or choose No cap."))

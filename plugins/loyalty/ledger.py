@@ -97,6 +97,22 @@ def account(user_id: int) -> Account:
     return db.session.get(Account, user_id)
 
 
+def lock_account(user_id: int, now: datetime | None = None) -> None:
+    """Hold the customer's account row until commit, as every debit does, before a check that must not race.
+
+    PostgreSQL keeps the row lock of this UPDATE until the transaction ends and makes a second locker
+    wait, then read what the first committed; SQLite has one writer at a time. Counting then crediting
+    under it (an earning rule's cap) cannot let two transactions both see room for one more.
+    """
+    account(user_id)
+    db.session.execute(
+        update(Account)
+        .where(Account.user_id == user_id)
+        .values(updated_at=now or utcnow())
+        .execution_options(synchronize_session=False)
+    )
+
+
 def source_used(source: str) -> bool:
     return db.session.scalar(select(Entry.id).where(Entry.source == source)) is not None
 
@@ -124,8 +140,12 @@ def credit(
     actor_id: int | None = None,
     source: str | None = None,
     now: datetime | None = None,
+    rule_id: int | None = None,
 ) -> Entry | None:
-    """Add points; ``None`` (and nothing changed) when this source was already credited."""
+    """Add points; ``None`` (and nothing changed) when this source was already credited.
+
+    ``rule_id`` names the earning rule that paid, so the rule's cap can count its awards.
+    """
     _check(kind, CREDIT_KINDS, reason, source)
     points = parse_points(points)
     now = now or utcnow()
@@ -141,6 +161,7 @@ def credit(
         reason=reason,
         actor_id=actor_id,
         source=source,
+        rule_id=rule_id,
         created_at=now,
         expires_at=_add_months(now, months) if months else None,
     )

@@ -1,4 +1,4 @@
-"""The loyalty plugin's tables: the append-only ledger, cached balances, rewards, redemptions."""
+"""Loyalty's tables: the append-only ledger, cached balances, earning rules, rewards, redemptions."""
 
 from __future__ import annotations
 
@@ -15,6 +15,8 @@ MIGRATIONS_FOLDER = Path(__file__).parent / "migrations"
 KINDS = ("earned", "redeemed", "expired", "adjusted", "goodwill", "reversed")
 REASON_MAX = 300
 SOURCE_MAX = 120
+EVENT_NAME_MAX = 100
+PERIODS = ("day", "week", "month", "year")
 
 
 class Account(db.Model):
@@ -36,6 +38,7 @@ class Entry(db.Model):
     __table_args__ = (
         Index("ix_loyalty_entries_user_id_id", "user_id", "id"),
         Index("ix_loyalty_entries_user_id_created_at", "user_id", "created_at"),
+        Index("ix_loyalty_entries_user_id_rule_id_created_at", "user_id", "rule_id", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -48,9 +51,39 @@ class Entry(db.Model):
         ForeignKey("portal_users.id", ondelete="SET NULL"), index=True
     )
     source: Mapped[str | None] = mapped_column(String(SOURCE_MAX), unique=True)
+    rule_id: Mapped[int | None] = mapped_column(ForeignKey("loyalty_earning_rules.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime | None] = mapped_column(index=True)
     reminded: Mapped[bool] = mapped_column(default=False)
+
+
+class EarningRule(db.Model):
+    """Points paid for one declared event, at most ``cap_count`` times per customer per ``cap_period``.
+
+    One rule per event name; rules are switched off, never deleted, so the entries they paid keep
+    pointing at them and a cap counts the awards made before an edit.
+    """
+
+    __tablename__ = "loyalty_earning_rules"
+    __table_args__ = (
+        CheckConstraint("points > 0", name="points_positive"),
+        CheckConstraint("cap_count IS NULL OR cap_count > 0", name="cap_count_positive"),
+        CheckConstraint(
+            "(cap_count IS NULL AND cap_period IS NULL) "
+            "OR (cap_count IS NOT NULL AND cap_period IS NOT NULL)",
+            name="cap_complete",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_name: Mapped[str] = mapped_column(String(EVENT_NAME_MAX), unique=True)
+    points: Mapped[int]
+    cap_count: Mapped[int | None]
+    cap_period: Mapped[str | None] = mapped_column(String(10))
+    reason: Mapped[str] = mapped_column(String(REASON_MAX), default="")
+    active: Mapped[bool] = mapped_column(default=True, server_default=true())
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class Reward(db.Model):

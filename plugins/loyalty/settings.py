@@ -16,8 +16,11 @@ def _points(key: str, label: object, default: int, help: object = "") -> Setting
 
 
 def plugin_settings() -> list[Setting]:
-    """Every setting of the plugin, in the order the settings page shows them."""
-    off = _l("0 turns this award off.")
+    """Every setting of the plugin, in the order the settings page shows them.
+
+    Points for other plugins' events are earning rules (``earning_rules``), not settings: any declared
+    event can earn, with a cap, so they have their own page.
+    """
     grants = _l("For goodwill, recorded and imported purchases and balance adjustments alike.")
     return [
         Setting(
@@ -29,10 +32,6 @@ def plugin_settings() -> list[Setting]:
             max=1000,
             help=_l("Multiplied by the customer's tier multiplier when a purchase is recorded."),
         ),
-        _points("points_ticket_rated", _l("Points for rating a ticket"), 10, off),
-        _points("points_survey_completed", _l("Points for completing a survey"), 20, off),
-        _points("points_email_verified", _l("Points for verifying an email address"), 50, off),
-        _points("points_registered", _l("Points for registering"), 0, off),
         _points("grant_limit_agent", _l("Most points an agent may grant at once"), 500, grants),
         _points("grant_limit_admin", _l("Most points an administrator may grant at once"), 5000, grants),
         Setting(

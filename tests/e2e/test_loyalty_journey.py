@@ -16,10 +16,11 @@ import re
 import pytest
 from flask import Flask
 from playwright.sync_api import Page, expect
+from sqlalchemy import update
 
-from plugins.loyalty.models import Reward
+from plugins.loyalty.models import EarningRule, Reward
 from plugins.tickets import service as tickets
-from portal.plugin import User, db, set_setting, storage
+from portal.plugin import User, db, storage
 from portal.testing import TEST_PASSWORD, create_user
 from portal.testing.browser import BrowserProblems, LiveServer
 
@@ -54,7 +55,9 @@ def test_earn_from_a_rated_ticket_redeem_and_see_the_voucher(
     person = create_user(app, name="Dariush Karimi")
     agent = create_user(app, role="agent", name="Agent Omid")
     with app.app_context():
-        set_setting("loyalty", "points_ticket_rated", 150, actor_id=None)
+        db.session.execute(
+            update(EarningRule).where(EarningRule.event_name == "tickets.rated").values(points=150)
+        )
         image = storage().save(io.BytesIO(PNG), prefix="loyalty/rewards", filename_hint="coffee.png")
         db.session.add(
             Reward(
@@ -70,8 +73,8 @@ def test_earn_from_a_rated_ticket_redeem_and_see_the_voucher(
     page.get_by_role("button", name="Sign in").click()
 
     page.goto(f"/tickets/{ticket_id}")
-    page.get_by_label("How well was your request resolved?").select_option("5")
-    page.get_by_role("button", name="Rate").click()
+    page.get_by_role("radio", name="5 Completely").check()
+    page.get_by_role("button", name="Send my answer").click()
     expect(page.get_by_text("You rated the resolution 5 out of 5.")).to_be_visible()
 
     # In-process delivery runs when the rating request's app context ends, before its redirect is

@@ -29,7 +29,7 @@ from plugins.documents.publishing import NOTIFY_TASK
 from plugins.documents.settings import categories as document_categories
 from plugins.loyalty import ledger, rewards
 from plugins.loyalty.images import PREFIX
-from plugins.loyalty.models import Reward
+from plugins.loyalty.models import EarningRule, Reward
 from plugins.surveys import service as survey_service
 from plugins.surveys.models import Invitation, Question, Survey
 from plugins.tickets import attachments
@@ -107,6 +107,7 @@ ARGUMENT_BUILDERS: dict[str, Argument] = {
     # loyalty: a withdrawn reward with a picture is the catalogue's "someone else's" object
     "reward_id": Argument(HIDDEN, _from("withdrawn_reward")),
     "redemption_id": Argument(OWNED, _from("redemption")),
+    "rule_id": Argument(STAFF, _from("earning_rule")),
     # surveys: a survey only the victim was invited to, already answered
     "survey_id": Argument(OWNED, _from("survey")),
     "question_id": Argument(STAFF, _from("question")),
@@ -287,7 +288,8 @@ def _build_loyalty(world: World, victim: User) -> None:
     db.session.add_all([offered, withdrawn])
     db.session.flush()
     redemption = rewards.redeem(victim.id, offered.id, "authz-world")
-    world.values.update(withdrawn_reward=withdrawn.id, redemption=redemption.id)
+    rule = db.session.scalar(select(EarningRule.id).where(EarningRule.event_name == "tickets.rated"))
+    world.values.update(withdrawn_reward=withdrawn.id, redemption=redemption.id, earning_rule=rule)
 
 
 def _build_surveys(world: World, victim: User) -> None:

@@ -17,15 +17,16 @@ import event_poacher_plugin
 import foreign_event_plugin
 import pytest
 from flask import Flask
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from plugins.loyalty import ledger
+from plugins.loyalty.models import EarningRule
 from plugins.tickets.events import TicketRated
 from portal import create_app, plugin_manager
 from portal.core_events import EmailVerified
 from portal.database import db
 from portal.events import StoredEvent
-from portal.plugin import DomainEvent, EventContractError, set_setting
+from portal.plugin import DomainEvent, EventContractError
 from portal.plugin_manager import ENTRY_POINT_GROUP, PluginError
 from portal.testing import create_user
 from portal.testing.events import emit_as_owner
@@ -46,7 +47,9 @@ def poacher_app(app_config: dict[str, object], monkeypatch: pytest.MonkeyPatch) 
     install_stand_in(monkeypatch, "poacher", "event_poacher_plugin")
     app = create_app({**app_config, "PORTAL_PLUGINS": ["loyalty", "poacher"]})
     with app.app_context():
-        set_setting("loyalty", "points_ticket_rated", 15, actor_id=None)
+        db.session.execute(
+            update(EarningRule).where(EarningRule.event_name == "tickets.rated").values(points=15)
+        )
         db.session.commit()
     yield app
     with app.app_context():
@@ -155,7 +158,9 @@ def test_a_foreign_duplicate_or_malformed_declaration_stops_the_start(
 def test_the_same_fact_emitted_twice_credits_loyalty_once(app, make_user):
     person = make_user()
     with app.app_context():
-        set_setting("loyalty", "points_ticket_rated", 15, actor_id=None)
+        db.session.execute(
+            update(EarningRule).where(EarningRule.event_name == "tickets.rated").values(points=15)
+        )
         db.session.commit()
     for comment in ("first", "the same rating, announced again"):  # two events, one business fact
         with app.app_context():

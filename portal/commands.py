@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 import flask_migrate
+from flask import current_app
 from flask.cli import with_appcontext
 from sqlalchemy import inspect, select
 
@@ -130,7 +131,9 @@ def demo() -> None:
         raise click.ClickException("The database has no tables yet. Run 'portal migrate' first.")
     people = load_demo_data()
     count = db.session.scalar(select(db.func.count()).select_from(User))
-    click.echo(f"Demo data ready ({count} accounts). Sign in at http://127.0.0.1:5000 with:")
+    click.echo(
+        f"Demo data ready ({count} accounts). Sign in at {current_app.config['PORTAL_BASE_URL']} with:"
+    )
     for person in people:
         click.echo(f"  {person.role:<9} {person.email:<22} password: {DEMO_PASSWORD}")
 

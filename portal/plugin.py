@@ -15,7 +15,7 @@ from portal.audit import record_audit_event
 from portal.contributions import NavItem, NotificationType, Panel, Widget
 from portal.customer_fields import customer_fields
 from portal.database import db, utcnow
-from portal.event_types import DomainEvent, EventContractError
+from portal.event_types import DomainEvent, EventContractError, declared_events
 from portal.events import Event, emit
 from portal.htmx import is_htmx_request
 from portal.i18n import gettext_or_source
@@ -77,6 +77,7 @@ __all__ = [
     "customer",
     "customer_fields",
     "db",
+    "declared_events",
     "delete_after_commit",
     "detect_type",
     "discard_unless_committed",

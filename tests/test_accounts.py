@@ -78,8 +78,28 @@ def test_tampered_and_expired_verification_links(app, client):
     assert "This link does not work" in tampered.get_data(as_text=True)
     app.config["PORTAL_VERIFY_TOKEN_MAX_AGE"] = -1
     expired = client.get(verify_path, follow_redirects=True).get_data(as_text=True)
-    assert "That confirmation link has expired" in expired
+    assert "This confirmation link has expired" in expired
     assert not _user(app, "nasrin@example.com").email_verified
+
+
+def test_an_expired_confirmation_link_says_so_once_and_resends_from_the_page(app, client):
+    _register(client)
+    verify_path = link_in(read_outbox(app)[0], "/verify/")
+    app.config["PORTAL_VERIFY_TOKEN_MAX_AGE"] = -1
+    other_browser = app.test_client()
+    for browser in (client, other_browser):  # the one that registered, and one opened from the mail
+        page = browser.get(verify_path, follow_redirects=True)
+        html = page.get_data(as_text=True)
+        assert "This confirmation link has expired" in html
+        assert "We sent a message" not in html and "will send a new one" not in html
+        assert 'action="/verify/resend"' in html and 'name="email"' in html
+    resent = post_form(other_browser, "/verify/resend", {"email": "Nasrin@Example.com"})
+    assert resent.status_code == 302
+    mails = read_outbox(app)
+    assert len(mails) == 2 and mails[1]["To"].addresses[0].addr_spec == "nasrin@example.com"
+    app.config["PORTAL_VERIFY_TOKEN_MAX_AGE"] = 3600
+    confirmed = other_browser.get(link_in(mails[1], "/verify/"), follow_redirects=True)
+    assert "your email address is confirmed" in confirmed.get_data(as_text=True)
 
 
 def test_unverified_account_cannot_sign_in_and_gets_a_new_link(app, client):

@@ -70,6 +70,14 @@ def test_demo_data_loads_twice_without_duplicates(app, client):
     assert client.get("/dashboard").status_code == 200
 
 
+def test_demo_prints_the_configured_address(app):
+    app.config["PORTAL_BASE_URL"] = "https://portal.example.org/help"
+    result = app.test_cli_runner().invoke(args=["demo"])
+    assert result.exit_code == 0, result.output
+    assert "Sign in at https://portal.example.org/help with:" in result.output
+    assert "127.0.0.1" not in result.output
+
+
 def test_demo_on_an_empty_database_says_to_migrate(tmp_path):
     from portal import create_app
     from portal.testing.fixtures import base_config

@@ -10,7 +10,7 @@ from html.parser import HTMLParser
 
 import pytest
 from flask_babel import force_locale, gettext
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from plugins.documents.models import Document, DocumentTemplate, Version
 from portal.audit import AuditEvent
@@ -134,7 +134,7 @@ def test_uploads_are_judged_by_their_content(app, make_user, staff, content, nam
     sara = make_user("customer")
     _, staff_client = staff
     response = publish(staff_client, customer_email=sara.email, content=content, name=name)
-    assert response.status_code == 200
+    assert response.status_code == 422
     assert "This kind of file cannot be published" in response.get_data(as_text=True)
     assert document_ids(app) == []
 
@@ -166,7 +166,7 @@ def test_upload_limit_comes_from_the_settings(app, make_user, staff):
         db.session.commit()
     big = PDF + b"0" * (1024 * 1024)
     response = publish(staff_client, customer_email=sara.email, content=big)
-    assert response.status_code == 200
+    assert response.status_code == 422
     assert "larger than the limit" in response.get_data(as_text=True)
     assert document_ids(app) == []
 
@@ -224,6 +224,47 @@ def test_unpublished_and_expired_documents_disappear(app, client, make_user, sta
         ("documents.unpublished", first),
         ("documents.published", first),
     ], "the audit log says who published and hid what, in order"
+
+
+def test_the_publish_form_makes_staff_choose_who_gets_it_and_the_category(app, make_user, staff):
+    make_user("customer", email="bystander@example.com")
+    _, staff_client = staff
+    form = staff_client.get("/staff/documents/new").get_data(as_text=True)
+    audience = re.findall(r'<input[^>]*name="audience"[^>]*>', form)
+    assert len(audience) == 2 and not any("checked" in each for each in audience), "nobody is chosen for them"
+    assert re.search(r'<select[^>]*name="segment"[^>]*>\s*<option value="">Choose who gets it</option>', form)
+    assert re.search(r'<select[^>]*name="category"[^>]*>\s*<option value="">Choose a category</option>', form)
+
+    typed = {"title": "Price list 2027", "description": "Our new prices, effective January."}
+    refused = publish(staff_client, audience="", category="", segment="", **typed)
+    assert refused.status_code == 422
+    page = refused.get_data(as_text=True)
+    assert "Choose who gets it: one customer, or a group." in page
+    assert "Choose a category." in page
+    assert "Price list 2027" in page and "Our new prices, effective January." in page, "the text is kept"
+    group_unchosen = publish(staff_client, audience="segment", segment="", **typed)
+    assert group_unchosen.status_code == 422
+    assert "Choose a group from the list." in group_unchosen.get_data(as_text=True)
+    assert document_ids(app) == [], "a refused form publishes nothing"
+
+
+def test_demo_documents_reach_the_demo_customers_only(app, make_user):
+    from portal.demo import DEMO_PASSWORD, load_demo_data
+
+    with app.test_request_context():
+        load_demo_data()
+        load_demo_data()
+        db.session.commit()
+    newcomer = make_user("customer", email="newcomer@example.com")
+    newcomer_page = fresh_client(app, newcomer).get("/documents/").get_data(as_text=True)
+    for title in ("Invoice 2026-001", "Service contract", "User manual", "Welcome letter"):
+        assert title not in newcomer_page
+    sara = app.test_client()
+    log_in(sara, "sara@example.com", DEMO_PASSWORD)
+    sara_page = sara.get("/documents/").get_data(as_text=True)
+    assert sara_page.count("Invoice 2026-001") == 1 and "Welcome letter" in sara_page
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(DocumentTemplate)) == 1
 
 
 def test_audiences_are_the_cores_segments(app, make_user, staff):
@@ -596,15 +637,19 @@ def test_a_template_document_is_a_pdf_made_for_each_reader(app, client, make_use
     assert apology in failing.get_data(as_text=True), "Sara reads the apology in her language"
 
 
-def test_demo_data_has_every_category_and_a_template_once(app):
+def test_demo_data_has_every_category_and_a_template_once(app, make_user):
     from plugins.documents import customer_data
+    from portal.accounts.models import User
 
+    sara = make_user("customer")
     with app.app_context():
-        customer_data.add_demo([])
-        customer_data.add_demo([])
+        customer = db.session.get(User, sara.id)
+        customer_data.add_demo([customer])
+        customer_data.add_demo([customer])
         db.session.commit()
-        categories = set(db.session.scalars(select(Document.category)))
-        assert {"invoice", "contract", "manual", "statement"} <= categories
+        categories = list(db.session.scalars(select(Document.category)))
+        assert {"invoice", "contract", "manual", "statement"} <= set(categories)
+        assert len(categories) == len(set(db.session.scalars(select(Document.title)))), "each once"
         assert db.session.query(DocumentTemplate).count() == 1
 
 

@@ -114,8 +114,10 @@ def test_plugins_page_lists_version_state_and_hooks(client, login_as):
     assert "portal-example-plugin" in row
     assert "<td>0.1.0</td>" in row
     assert ">On<" in row and "on in the configuration" in row
-    hooks = re.search(r"<td><small>(.*?)</small></td>", row, re.S)
-    assert hooks and hooks.group(1).split(", ") == HOOK_NAMES
+    hooks = re.search(
+        r"<details>\s*<summary>Technical details</summary>\s*<small>(.*?)</small>\s*</details>", row, re.S
+    )
+    assert hooks and hooks.group(1).split(", ") == HOOK_NAMES, "hook names, folded away under <details>"
 
     post_form(client, "/staff/plugins/example", {"enabled": "0"})
     row = plugin_row(client.get("/staff/plugins").get_data(as_text=True))
@@ -212,3 +214,22 @@ def test_a_view_without_an_access_declaration_stops_the_start(app_config, monkey
         message = str(refusal.value)
         assert f"{endpoint!r}" in message and f"plugin {plugin!r}" in message
         assert "portal.plugin.public, customer, agent or admin" in message
+
+
+def test_switching_off_asks_first_and_says_what_customers_lose(client, login_as, worker_customer):
+    login_as("admin")
+    row = plugin_row(client.get("/staff/plugins").get_data(as_text=True))
+    assert 'name="enabled" value="0"' not in row, "no one-click switch-off on the list"
+    link = re.search(r'<a [^>]*href="(/staff/plugins/example/switch-off)"[^>]*>Switch off…</a>', row)
+    assert link, row
+    page = client.get(link.group(1)).get_data(as_text=True)
+    assert "Switch off the example plugin?" in page
+    assert "Customers will no longer see its pages" in page and "Nothing is deleted" in page
+    assert 'href="/staff/plugins"' in page, "a way back that changes nothing"
+    assert worker_customer.get("/example/").status_code == 200, "opening the question switched nothing"
+    confirm = re.search(r'<form method="post" action="(/staff/plugins/example)">(.*?)</form>', page, re.S)
+    assert confirm and 'name="enabled" value="0"' in confirm.group(2)
+    assert post_form(client, confirm.group(1), {"enabled": "0"}).status_code == 302
+    assert worker_customer.get("/example/").status_code == 404
+    assert client.get(link.group(1)).headers.get("Location", "").endswith("/staff/plugins"), "already off"
+    assert client.get("/staff/plugins/nosuch/switch-off").status_code == 404

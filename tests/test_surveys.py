@@ -379,6 +379,46 @@ def test_builder_edits_questions_and_validates(app, client, login_as):
         assert survey.anonymous and survey.audience_key == "all-customers"
 
 
+def test_builder_speaks_in_words_and_offers_declared_events(app, client, login_as):
+    login_as("agent")
+    response = post_form(client, "/staff/surveys/new", {"template": "blank", "title": "Branch visit"})
+    survey_id = int(re.search(r"/staff/surveys/(\d+)/", response.headers["Location"]).group(1))
+    for kind, text, required in (("single", "Which branch?", "y"), ("yesno", "Found it?", "y")):
+        post_form(
+            client,
+            f"/staff/surveys/{survey_id}/questions",
+            {"kind": kind, "text": text, "options": "North\nSouth", "required": required},
+        )
+    post_form(
+        client, f"/staff/surveys/{survey_id}/questions", {"kind": "long_text", "text": "Anything else?"}
+    )
+    first, _middle, last = question_ids(app, survey_id)
+    html = client.get(f"/staff/surveys/{survey_id}/").get_data(as_text=True)
+    assert "One choice" in html and "Yes or no" in html and "Long answer, optional" in html
+    assert not re.search(r"\((single|yesno|long_text)", html), "no internal names of question types"
+    assert f"/questions/{first}/up" not in html and f"/questions/{last}/down" not in html
+    assert f"/questions/{first}/down" in html and f"/questions/{last}/up" in html
+
+    trigger = re.search(r'<select[^>]*name="trigger_event".*?</select>', html, re.S)
+    assert trigger, "the trigger event is chosen from a list"
+    assert re.search(
+        r'<optgroup label="tickets">.*?<option value="tickets.resolved">', trigger.group(0), re.S
+    )
+    assert "tickets.resolved: Staff marked a ticket resolved" in trigger.group(0)
+    settings = {"title": "Branch visit", "audience_key": "", "trigger_delay_hours": "2"}
+    unknown = post_form(
+        client, f"/staff/surveys/{survey_id}/", {**settings, "trigger_event": "tickets.exploded"}
+    )
+    assert unknown.status_code == 422
+    assert "Choose an event from the list." in unknown.get_data(as_text=True)
+    chosen = post_form(
+        client, f"/staff/surveys/{survey_id}/", {**settings, "trigger_event": "tickets.resolved"}
+    )
+    assert chosen.status_code == 302
+    with app.app_context():
+        assert db.session.get(Survey, survey_id).trigger_event == "tickets.resolved"
+
+
 def seed_responses(app: Flask, survey_id: int, count: int) -> None:
     """Bulk-insert ``count`` submitted responses with an NPS score and a comment each."""
     nps, reason = question_ids(app, survey_id)[:2]
@@ -571,3 +611,34 @@ def test_a_survey_number_too_big_for_the_database_is_not_found(app, client, logi
     login_as("customer")
     assert client.get("/surveys/99999999999999999999999/").status_code == 404
     assert client.get("/surveys/2147483648/").status_code == 404
+
+
+def test_multiple_choice_share_counts_respondents_not_ticks(app, client, login_as):
+    survey_id = create_survey(app, "blank", title="Channels")
+    question = add_question(
+        app, survey_id, kind="multiple", text="How do you reach us?", options="Phone\nEmail\nChat"
+    )
+    with app.app_context():
+        db.session.execute(
+            insert(Response),
+            [{"survey_id": survey_id, "respondent": f"r{i}", "submitted_at": utcnow()} for i in range(2)],
+        )
+        first, second = db.session.scalars(select(Response.id).where(Response.survey_id == survey_id)).all()
+        # One respondent ticks Phone and Email, the other only Phone.
+        db.session.execute(
+            insert(Answer),
+            [
+                {"response_id": first, "question_id": question, "value": 0, "slot": 0},
+                {"response_id": first, "question_id": question, "value": 1, "slot": 1},
+                {"response_id": second, "question_id": question, "value": 0, "slot": 0},
+            ],
+        )
+        db.session.commit()
+    login_as("agent")
+    html = client.get(f"/staff/surveys/{survey_id}/results").get_data(as_text=True)
+    rows = {
+        label: share
+        for label, share in re.findall(r"<tr><td>(\w+)</td><td>\d+</td><td>(\d+)%</td></tr>", html)
+    }
+    # Both respondents chose Phone, one of the two chose Email, nobody chose Chat.
+    assert rows == {"Phone": "100", "Email": "50", "Chat": "0"}

@@ -97,5 +97,5 @@ def portal_erase_customer_data(user: User) -> None:
 
 @hookimpl
 def portal_load_demo_data(customers: list[User]) -> None:
-    """One document of every category and one template, added once."""
+    """One document of every category for each demo customer, and one template, added once."""
     customer_data.add_demo(customers)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, func, select
 
@@ -90,21 +92,37 @@ DEMO_DOCUMENTS = [
 
 
 def add_demo(customers: list[User]) -> None:
-    """One document of every category for all customers, and one template (English and Persian); once only."""
-    import io
+    """One document of every category and a welcome letter for each demo customer, and one template.
 
-    if db.session.scalar(select(func.count()).select_from(Document).where(Document.title == "User manual")):
-        return
-    template = DocumentTemplate(name="Welcome letter", body=DEMO_TEMPLATE)
-    db.session.add(template)
-    db.session.flush()
-    db.session.add(TemplateTranslation(template_id=template.id, language="fa", body=DEMO_TEMPLATE_FA))
+    Each document is addressed to one demo customer, never to all customers: a customer who signs up
+    on a demo site must not find someone else's invoice on their dashboard. A customer who already has
+    the demo documents is left alone, so loading the demo twice changes nothing.
+    """
+    template = db.session.scalar(select(DocumentTemplate).where(DocumentTemplate.name == "Welcome letter"))
+    if template is None:
+        template = DocumentTemplate(name="Welcome letter", body=DEMO_TEMPLATE)
+        db.session.add(template)
+        db.session.flush()
+        db.session.add(TemplateTranslation(template_id=template.id, language="fa", body=DEMO_TEMPLATE_FA))
+    served = set(
+        db.session.scalars(
+            select(Document.audience_customer_id).where(
+                Document.template_id == template.id, Document.audience_customer_id.is_not(None)
+            )
+        )
+    )
+    for customer in customers:
+        if customer.id not in served:
+            _add_demo_documents(customer, template.id)
+
+
+def _add_demo_documents(customer: User, template_id: int) -> None:
     for category, title, description in DEMO_DOCUMENTS:
         document = Document(
             title=title,
             description=description,
             category=category,
-            audience_key="all-customers",
+            audience_customer_id=customer.id,
             published=True,
             published_at=utcnow(),
         )
@@ -128,8 +146,8 @@ def add_demo(customers: list[User]) -> None:
             title="Welcome letter",
             description="A letter made for you.",
             category="statement",
-            audience_key="all-customers",
-            template_id=template.id,
+            audience_customer_id=customer.id,
+            template_id=template_id,
             published=True,
             published_at=utcnow(),
         )

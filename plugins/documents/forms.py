@@ -14,14 +14,18 @@ from .models import DESCRIPTION_MAX, TEMPLATE_BODY_MAX, TEMPLATE_NAME_MAX, TITLE
 class DocumentForm(FlaskForm):
     title = StringField(_l("Title"), validators=[DataRequired(), Length(max=TITLE_MAX)])
     description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=DESCRIPTION_MAX)])
-    category = SelectField(_l("Category"), choices=[])
+    # Neither the category nor who gets it has a default: a document shown to the wrong people, or
+    # filed as an invoice when it is a contract, is worse than a form that asks once more.
+    category = SelectField(
+        _l("Category"), choices=[], validators=[DataRequired(message=_l("Choose a category."))]
+    )
     audience = RadioField(
         _l("Who may see it"),
         choices=[
             SelectChoice("customer", _l("One customer")),
             SelectChoice("segment", _l("A group of customers")),
         ],
-        default="segment",
+        validators=[DataRequired(message=_l("Choose who gets it: one customer, or a group."))],
     )
     customer_email = StringField(
         _l("The customer's email address"), validators=[Optional(), Email(), Length(max=254)]

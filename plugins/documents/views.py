@@ -168,7 +168,9 @@ def widget() -> str:
 
 
 def _segment_choices() -> list[SelectChoice]:
-    return [SelectChoice(segment.key, str(segment.label)) for segment in all_segments()]
+    return [SelectChoice("", _("Choose who gets it"))] + [
+        SelectChoice(segment.key, str(segment.label)) for segment in all_segments()
+    ]
 
 
 def _template_choices() -> list[SelectChoice]:
@@ -224,9 +226,11 @@ def staff_index() -> str:
 
 @staff_bp.route("/new", methods=["GET", "POST"])
 @agent
-def staff_new() -> str | Response:
+def staff_new() -> tuple[str, int] | Response:
     form = DocumentForm()
-    form.category.choices = [SelectChoice(name) for name in categories()]
+    form.category.choices = [SelectChoice("", _("Choose a category"))] + [
+        SelectChoice(name) for name in categories()
+    ]
     form.segment.choices = _segment_choices()
     form.template.choices = _template_choices()
     if form.validate_on_submit():
@@ -234,7 +238,8 @@ def staff_new() -> str | Response:
         if document is not None:
             flash(_("Document saved."), "success")
             return redirect(url_for("documents_staff.staff_show", document_id=document.id))
-    return render_template("documents/staff_new.html", form=form)
+    status = 422 if form.is_submitted() else 200
+    return render_template("documents/staff_new.html", form=form), status
 
 
 def _create_from_form(form: DocumentForm) -> Document | None:

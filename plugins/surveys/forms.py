@@ -14,26 +14,44 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
-from portal.plugin import all_segments
+from portal.plugin import all_segments, declared_events
 
 from .library import template_labels
 from .models import HELP_MAX, INTRO_MAX, KINDS, OPTIONS_MAX, QUESTION_MAX, TITLE_MAX
 
+# The question types in the words staff use; the stored names (``yesno``…) stay out of every page.
+KIND_LABELS = {
+    "nps": _l("Would recommend, 0 to 10 (NPS)"),
+    "csat": _l("Satisfaction, 1 to 5 (CSAT)"),
+    "rating": _l("Rating"),
+    "single": _l("One choice"),
+    "multiple": _l("Several choices"),
+    "yesno": _l("Yes or no"),
+    "short_text": _l("Short answer"),
+    "long_text": _l("Long answer"),
+}
+
 
 def kind_choices() -> list[SelectChoice]:
-    labels = {
-        "nps": _l("NPS (0–10)"),
-        "csat": _l("CSAT (1–5)"),
-        "rating": _l("Rating"),
-        "single": _l("Single choice"),
-        "multiple": _l("Multiple choice"),
-        "yesno": _l("Yes / no"),
-        "short_text": _l("Short text"),
-        "long_text": _l("Long text"),
-    }
-    return [SelectChoice(kind, labels[kind]) for kind in KINDS]
+    return [SelectChoice(kind, KIND_LABELS[kind]) for kind in KINDS]
+
+
+def trigger_choices() -> list[SelectChoice]:
+    """The events a survey may follow: every declared one, by name and what it means, grouped by owner.
+
+    A list instead of a text box, so nobody types ``ticket.resolved`` and waits for invitations that
+    never come.
+    """
+    declared = declared_events()
+    choices = [SelectChoice("", _("No event"))]
+    for owner in declared.owners():
+        for name, each in declared.by_name.items():
+            if each.owner == owner:
+                meaning = (each.event_type.__doc__ or "").strip().splitlines()[0]
+                choices.append(SelectChoice(name, f"{name}: {meaning}", optgroup=owner))
+    return choices
 
 
 class NewSurveyForm(FlaskForm):
@@ -58,10 +76,11 @@ class SurveyForm(FlaskForm):
     anonymous = BooleanField(_l("Anonymous: answers are never linked to a person"))
     one_per_page = BooleanField(_l("One question per page"))
     audience_key = SelectField(_l("Who is asked"), choices=[], validate_choice=False)
-    trigger_event = StringField(
+    trigger_event = SelectField(
         _l("Or send after this event"),
-        validators=[Optional(), Length(max=100)],
-        description=_l("For example tickets.resolved: the customer the event is about is asked."),
+        choices=[],
+        validate_choice=False,
+        description=_l("The customer the event is about is asked."),
     )
     trigger_delay_hours = IntegerField(_l("Delay (hours)"), default=0, validators=[NumberRange(0, 720)])
     wait_days_override = IntegerField(
@@ -75,6 +94,12 @@ class SurveyForm(FlaskForm):
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
         self.audience_key.choices = [SelectChoice(value, label) for value, label in audience_choices()]
+        self.trigger_event.choices = trigger_choices()
+
+    def validate_trigger_event(self, field: SelectField) -> None:
+        """Refuse an event nobody declares: a survey waiting for it would never be sent."""
+        if field.data and declared_events().declaration(field.data) is None:
+            raise ValidationError(_("Choose an event from the list."))
 
 
 class QuestionForm(FlaskForm):

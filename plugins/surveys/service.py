@@ -583,8 +583,11 @@ def results(
         mine = counts.get(question.id, {})
         labels = _labels(question)
         total = sum(mine.values())
+        # A share is of the people who answered, not of the ticks: on a multiple-choice question one
+        # respondent may choose several answers, and each of them was still chosen by that whole person.
+        respondents = result.answered
         result.bars = [
-            Bar(labels[i - bounds[0]], mine.get(i, 0), (mine.get(i, 0) / total) if total else 0.0)
+            Bar(labels[i - bounds[0]], mine.get(i, 0), (mine.get(i, 0) / respondents) if respondents else 0.0)
             for i in range(bounds[0], bounds[1] + 1)
         ]
         if question.kind in ("nps", "csat", "rating") and total:

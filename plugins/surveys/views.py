@@ -27,7 +27,7 @@ from portal.plugin import (
 )
 
 from . import library, service
-from .forms import ActionForm, NewSurveyForm, QuestionForm, SurveyForm, audience_choices
+from .forms import KIND_LABELS, ActionForm, NewSurveyForm, QuestionForm, SurveyForm, audience_choices
 from .models import TEXT_KINDS, Answer, Invitation, Question, Response, Survey
 
 bp = Blueprint(
@@ -321,7 +321,7 @@ def edit(survey_id: int) -> str | WerkzeugResponse | tuple[str, int]:
                     survey.anonymous = form.anonymous.data
                 survey.one_per_page = form.one_per_page.data
                 survey.audience_key = key
-                survey.trigger_event = (form.trigger_event.data or "").strip() or None
+                survey.trigger_event = form.trigger_event.data or None
                 survey.trigger_delay_hours = form.trigger_delay_hours.data or 0
                 survey.wait_days_override = form.wait_days_override.data
                 survey.opens_at = form.opens_at.data
@@ -342,6 +342,7 @@ def _edit_page(survey: Survey, form: SurveyForm, question_form: QuestionForm) ->
         form=form,
         question_form=question_form,
         questions=service.questions_of(survey.id),
+        kind_labels=KIND_LABELS,
         action=ActionForm(),
     )
 

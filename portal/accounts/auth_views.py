@@ -130,11 +130,8 @@ def verify_email(token: str):
     try:
         payload = read_token("verify", token, max_age)
     except ExpiredTokenError:
-        flash(
-            _("That confirmation link has expired. Enter your address below and we will send a new one."),
-            "error",
-        )
-        return redirect(url_for("auth.check_email"))
+        # The page itself offers the new link: no "we sent a message" about a mail that is no longer good.
+        return render_template("auth/check_email.html", email=None, expired=True, form=EmailOnlyForm()), 410
     except InvalidTokenError:
         return bad_link()
     user = db.session.get(User, payload.get("uid"))

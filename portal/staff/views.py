@@ -58,6 +58,18 @@ def plugins():
     return render_template("staff/plugins.html", rows=rows, form=FlaskForm())
 
 
+@bp.route("/plugins/<name>/switch-off")
+@admin
+def confirm_switch_off(name: str):
+    """Ask before switching a plugin off: customers lose its pages at once, on every server."""
+    host = plugin_host()
+    if name not in host.installed:
+        abort(404)
+    if name not in host.enabled():
+        return redirect(url_for("staff.plugins"))
+    return render_template("staff/plugins_switch_off.html", name=name, form=FlaskForm())
+
+
 @bp.route("/plugins/<name>", methods=["POST"])
 @admin
 def switch(name: str):

@@ -63,9 +63,15 @@ PLAIN_BY_FIELD = {
     "POST /staff/organizations/ manager_email": "founder@example.com",
     "POST /staff/organizations/#/managers email": "manager@example.com",
     "POST /staff/documents/new template": FIRST_REAL_CHOICE,
+    "POST /tickets/#/rate rating": "5",  # a scale with nothing chosen for the customer
+    "POST /staff/documents/new category": FIRST_REAL_CHOICE,
+    "POST /staff/documents/new audience": "segment",
+    "POST /staff/documents/new segment": FIRST_REAL_CHOICE,
+    # One rule per event, and the built-in events have theirs: an event nobody earns from yet.
+    "POST /staff/loyalty/earning-rules/new event_name": "tickets.created",
 }
 # Optional fields a plain sentence would make invalid; they stay empty unless fuzzed.
-LEFT_EMPTY = frozenset({"trigger_event", "customer_email"})
+LEFT_EMPTY = frozenset({"customer_email"})
 # Hidden fields a page fills once and a second submission must not reuse (duplicate guards).
 FRESH_EACH_TIME = ("token", "request_key")
 MARKDOWN_FIELDS = frozenset(

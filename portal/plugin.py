@@ -13,6 +13,7 @@ from portal.access import admin, agent, customer, public
 from portal.accounts.models import User
 from portal.audit import record_audit_event
 from portal.contributions import NavItem, NotificationType, Panel, Widget
+from portal.converters import ID_MAX
 from portal.customer_fields import customer_fields
 from portal.database import db, utcnow
 from portal.event_types import DomainEvent, EventContractError, declared_events
@@ -51,6 +52,7 @@ def render_widget(template: str, title: str, **context: object) -> str:
 
 
 __all__ = [
+    "ID_MAX",
     "DomainEvent",
     "Event",
     "EventContractError",

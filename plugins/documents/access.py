@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import ColumnElement, Select, and_, func, literal, or_, select
 
-from portal.plugin import User, db, keyset_page, scope_for, segment_by_key, utcnow
+from portal.plugin import ID_MAX, User, db, keyset_page, scope_for, segment_by_key, utcnow
 
 from .models import Document, Download, Version
 
@@ -61,7 +61,7 @@ def latest_version_ids() -> Select:
 
 def visible_document(user: User, document_id: int) -> Document | None:
     """The document if ``user`` may see it; ``None`` (answer 404) otherwise, and for unknown ids."""
-    if not 0 < document_id < 2**31:
+    if not 0 < document_id <= ID_MAX:
         return None
     return db.session.scalar(select(Document).where(Document.id == document_id, visible_condition(user)))
 

@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from wtforms import SelectChoice
 
 from portal.plugin import (
+    ID_MAX,
     User,
     admin,
     agent,
@@ -44,7 +45,6 @@ staff_bp = Blueprint("documents_staff", __name__, url_prefix="/staff/documents",
 SEARCH_MAX = 100
 STAFF_PAGE = 30
 LOG_PAGE = 50
-MAX_ID = 2**31 - 1
 
 
 # --- customers -------------------------------------------------------------------------------------
@@ -76,7 +76,7 @@ def _visible_or_404(document_id: int) -> Document:
     return document
 
 
-@bp.route("/<int(max=2147483647):document_id>")
+@bp.route("/<int:document_id>")
 @customer
 def show(document_id: int) -> str:
     document = _visible_or_404(document_id)
@@ -126,7 +126,7 @@ def _download(document: Document, version: Version | None) -> Response:
     return response
 
 
-@bp.route("/<int(max=2147483647):document_id>/download")
+@bp.route("/<int:document_id>/download")
 @customer
 def download(document_id: int) -> Response:
     """The newest version, for a customer who may see the document; 404 for everyone else."""
@@ -134,7 +134,7 @@ def download(document_id: int) -> Response:
     return _download(document, access.latest_version(document.id))
 
 
-@bp.route("/<int(max=2147483647):document_id>/versions/<int(max=2147483647):version_id>/download")
+@bp.route("/<int:document_id>/versions/<int:version_id>/download")
 @customer
 def download_version(document_id: int, version_id: int) -> Response:
     """Customers may fetch only the newest version; older ones answer 404 as if they never were."""
@@ -262,7 +262,7 @@ def _create_from_form(form: DocumentForm) -> Document | None:
     template_id = None
     if form.template.data:
         template_id = int(form.template.data) if form.template.data.isdigit() else -1
-        if db.session.get(DocumentTemplate, template_id) is None if 0 < template_id <= MAX_ID else True:
+        if db.session.get(DocumentTemplate, template_id) is None if 0 < template_id <= ID_MAX else True:
             form.template.errors.append(_("Choose a template from the list."))
             return None
     upload = form.file.data
@@ -294,7 +294,7 @@ def _create_from_form(form: DocumentForm) -> Document | None:
     return document
 
 
-@staff_bp.route("/<int(max=2147483647):document_id>")
+@staff_bp.route("/<int:document_id>")
 @agent
 def staff_show(document_id: int) -> str:
     """Everything about one document: every version and who downloaded it when."""
@@ -324,7 +324,7 @@ def staff_show(document_id: int) -> str:
     )
 
 
-@staff_bp.route("/<int(max=2147483647):document_id>/versions", methods=["POST"])
+@staff_bp.route("/<int:document_id>/versions", methods=["POST"])
 @agent
 def staff_new_version(document_id: int) -> Response | str:
     document = _staff_document_or_404(document_id)
@@ -345,7 +345,7 @@ def staff_new_version(document_id: int) -> Response | str:
     return redirect(url_for("documents_staff.staff_show", document_id=document_id))
 
 
-@staff_bp.route("/<int(max=2147483647):document_id>/publish", methods=["POST"])
+@staff_bp.route("/<int:document_id>/publish", methods=["POST"])
 @agent
 def staff_publish(document_id: int) -> Response:
     document = _staff_document_or_404(document_id)
@@ -358,7 +358,7 @@ def staff_publish(document_id: int) -> Response:
     return redirect(url_for("documents_staff.staff_show", document_id=document_id))
 
 
-@staff_bp.route("/<int(max=2147483647):document_id>/unpublish", methods=["POST"])
+@staff_bp.route("/<int:document_id>/unpublish", methods=["POST"])
 @agent
 def staff_unpublish(document_id: int) -> Response:
     document = _staff_document_or_404(document_id)
@@ -369,7 +369,7 @@ def staff_unpublish(document_id: int) -> Response:
     return redirect(url_for("documents_staff.staff_show", document_id=document_id))
 
 
-@staff_bp.route("/<int(max=2147483647):document_id>/versions/<int(max=2147483647):version_id>/download")
+@staff_bp.route("/<int:document_id>/versions/<int:version_id>/download")
 @agent
 def staff_download(document_id: int, version_id: int) -> Response:
     version = db.session.scalar(
@@ -398,7 +398,7 @@ def templates_index() -> str:
 
 
 @staff_bp.route("/templates/new", methods=["GET", "POST"])
-@staff_bp.route("/templates/<int(max=2147483647):template_id>", methods=["GET", "POST"])
+@staff_bp.route("/templates/<int:template_id>", methods=["GET", "POST"])
 @admin
 def template_edit(template_id: int | None = None) -> str | Response:
     """Write a template and its text in each further language; every text is checked before saving."""

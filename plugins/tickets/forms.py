@@ -17,6 +17,8 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
+from portal.plugin import ID_MAX
+
 from .labels import status_choices
 from .models import BODY_MAX, CANNED_TITLE_MAX, COMMENT_MAX, SUBJECT_MAX, TOKEN_MAX
 
@@ -107,5 +109,5 @@ class CannedChoiceForm(FlaskForm):
 
     canned = IntegerField(
         _l("Insert a canned reply"),
-        validators=[InputRequired(_l("Choose a canned reply.")), NumberRange(min=1, max=2**31 - 1)],
+        validators=[InputRequired(_l("Choose a canned reply.")), NumberRange(min=1, max=ID_MAX)],
     )

@@ -23,6 +23,7 @@ from portal.plugin import (
     db,
     is_htmx_request,
     keyset_page,
+    page_link_id,
     render_widget,
     scope_for,
     storage,
@@ -60,14 +61,6 @@ bp.add_app_template_global(priority_label, "tickets_priority_label")
 
 PAGE_SIZE = 25
 SEARCH_MAX = 100
-MAX_ID = 2**31 - 1
-
-
-def _int_arg(name: str) -> int | None:
-    value = request.args.get(name, type=int)
-    if value is None or value < 1 or value > MAX_ID:
-        return None
-    return value
 
 
 def _search_clause(term: str, *, staff: bool) -> ColumnElement[bool]:
@@ -292,14 +285,14 @@ def _customer_page(ticket: Ticket, reply_form: ReplyForm | None = None) -> dict[
     }
 
 
-@bp.route("/<int(max=2147483647):ticket_id>")
+@bp.route("/<int:ticket_id>")
 @customer
 def show(ticket_id: int) -> str:
     ticket = _visible_ticket(ticket_id)
     return render_template("tickets/show.html", **_customer_page(ticket))
 
 
-@bp.route("/<int(max=2147483647):ticket_id>/messages")
+@bp.route("/<int:ticket_id>/messages")
 @customer
 def messages(ticket_id: int) -> str:
     """The conversation alone, polled by htmx so staff replies appear while the page is open."""
@@ -312,7 +305,7 @@ def messages(ticket_id: int) -> str:
     )
 
 
-@bp.route("/<int(max=2147483647):ticket_id>/reply", methods=["POST"])
+@bp.route("/<int:ticket_id>/reply", methods=["POST"])
 @customer
 def reply(ticket_id: int) -> str | Response | tuple[str, int]:
     ticket = _visible_ticket(ticket_id)
@@ -368,7 +361,7 @@ def _reply_failed(ticket: Ticket, form: ReplyForm) -> tuple[str, int]:
     return render_template(template, **_customer_page(ticket, form)), 422
 
 
-@bp.route("/<int(max=2147483647):ticket_id>/close", methods=["POST"])
+@bp.route("/<int:ticket_id>/close", methods=["POST"])
 @customer
 def close(ticket_id: int) -> Response:
     ticket = _visible_ticket(ticket_id)
@@ -381,7 +374,7 @@ def close(ticket_id: int) -> Response:
     return redirect(url_for("tickets.show", ticket_id=ticket_id))
 
 
-@bp.route("/<int(max=2147483647):ticket_id>/reopen", methods=["POST"])
+@bp.route("/<int:ticket_id>/reopen", methods=["POST"])
 @customer
 def reopen(ticket_id: int) -> Response:
     ticket = _visible_ticket(ticket_id)
@@ -397,7 +390,7 @@ def reopen(ticket_id: int) -> Response:
     return redirect(url_for("tickets.show", ticket_id=ticket_id))
 
 
-@bp.route("/<int(max=2147483647):ticket_id>/rate", methods=["POST"])
+@bp.route("/<int:ticket_id>/rate", methods=["POST"])
 @customer
 def rate(ticket_id: int) -> str | Response | tuple[str, int]:
     """Store the rating once; the rules live in ``service.rate``, the reasons for a refusal here."""
@@ -428,7 +421,7 @@ def _rating_refused(ticket: Ticket) -> Response:
     return redirect(url_for("tickets.show", ticket_id=ticket.id))
 
 
-@bp.route("/<int(max=2147483647):ticket_id>/files/<int(max=2147483647):attachment_id>")
+@bp.route("/<int:ticket_id>/files/<int:attachment_id>")
 @customer
 def download(ticket_id: int, attachment_id: int) -> Response:
     """A file of a visible message on a ticket the customer may see; 404 otherwise, always a download."""
@@ -513,7 +506,7 @@ def queue() -> str:
     overdue = request.args.get("overdue") == "1"
     if overdue:
         query = query.where(service.overdue_clause(now))
-    customer_id = _int_arg("customer")
+    customer_id = page_link_id(request.args.get("customer"))
     if customer_id:
         query = query.where(Ticket.customer_id == customer_id)
     term = request.args.get("q", "").strip()[:SEARCH_MAX]
@@ -643,7 +636,7 @@ def canned_replies() -> str | Response:
     return render_template("tickets/canned.html", form=form, replies=replies, action_form=ActionForm())
 
 
-@staff_bp.route("/canned/<int(max=2147483647):reply_id>/delete", methods=["POST"])
+@staff_bp.route("/canned/<int:reply_id>/delete", methods=["POST"])
 @agent
 def delete_canned_reply(reply_id: int) -> Response:
     reply = db.session.get(CannedReply, reply_id)
@@ -656,13 +649,13 @@ def delete_canned_reply(reply_id: int) -> Response:
     return redirect(url_for("tickets_staff.canned_replies"))
 
 
-@staff_bp.route("/<int(max=2147483647):ticket_id>")
+@staff_bp.route("/<int:ticket_id>")
 @agent
 def staff_show(ticket_id: int) -> str:
     return render_template("tickets/staff_show.html", **_staff_page(_staff_ticket(ticket_id)))
 
 
-@staff_bp.route("/<int(max=2147483647):ticket_id>/canned", methods=["POST"])
+@staff_bp.route("/<int:ticket_id>/canned", methods=["POST"])
 @agent
 def staff_insert_canned(ticket_id: int) -> str | tuple[str, int]:
     """Add a canned reply to the draft the agent is writing, which comes along with the request.
@@ -697,7 +690,7 @@ def _draft_page(ticket: Ticket, form: StaffReplyForm, canned_error: str | None) 
     return render_template("tickets/staff_show.html", **_staff_page(ticket, form, canned_error))
 
 
-@staff_bp.route("/<int(max=2147483647):ticket_id>/reply", methods=["POST"])
+@staff_bp.route("/<int:ticket_id>/reply", methods=["POST"])
 @agent
 def staff_reply(ticket_id: int) -> str | Response | tuple[str, int]:
     ticket = _staff_ticket(ticket_id)
@@ -712,7 +705,7 @@ def staff_reply(ticket_id: int) -> str | Response | tuple[str, int]:
     return redirect(url_for("tickets_staff.staff_show", ticket_id=ticket.id, _anchor="conversation"))
 
 
-@staff_bp.route("/<int(max=2147483647):ticket_id>/files/<int(max=2147483647):attachment_id>")
+@staff_bp.route("/<int:ticket_id>/files/<int:attachment_id>")
 @agent
 def staff_download(ticket_id: int, attachment_id: int) -> Response:
     attachment = db.session.scalar(
@@ -725,7 +718,7 @@ def staff_download(ticket_id: int, attachment_id: int) -> Response:
     )
 
 
-@staff_bp.route("/<int(max=2147483647):ticket_id>/status", methods=["POST"])
+@staff_bp.route("/<int:ticket_id>/status", methods=["POST"])
 @agent
 def staff_status(ticket_id: int) -> Response:
     ticket = _staff_ticket(ticket_id)
@@ -745,7 +738,7 @@ def staff_status(ticket_id: int) -> Response:
     return redirect(url_for("tickets_staff.staff_show", ticket_id=ticket_id))
 
 
-@staff_bp.route("/<int(max=2147483647):ticket_id>/assign", methods=["POST"])
+@staff_bp.route("/<int:ticket_id>/assign", methods=["POST"])
 @agent
 def staff_assign(ticket_id: int) -> Response:
     ticket = _staff_ticket(ticket_id)
@@ -759,7 +752,7 @@ def staff_assign(ticket_id: int) -> Response:
     return redirect(url_for("tickets_staff.staff_show", ticket_id=ticket.id))
 
 
-@staff_bp.route("/<int(max=2147483647):ticket_id>/claim", methods=["POST"])
+@staff_bp.route("/<int:ticket_id>/claim", methods=["POST"])
 @agent
 def staff_claim(ticket_id: int) -> Response:
     ticket = _staff_ticket(ticket_id)

@@ -11,7 +11,7 @@ from flask import Blueprint, abort, render_template, request
 from flask_login import current_user
 from sqlalchemy import ColumnElement, and_, or_, select
 
-from portal.plugin import Scope, User, customer, db, scope_for
+from portal.plugin import Scope, User, customer, db, page_link_id, scope_for
 
 from .models import Note
 
@@ -43,15 +43,15 @@ def shared() -> str:
         .order_by(Note.id.desc())
         .limit(PAGE_SIZE + 1)
     )
-    before = request.args.get("before", type=int)
-    if before and before < 2**31:
+    before = page_link_id(request.args.get("before"))
+    if before:
         query = query.where(Note.id < before)
     rows = db.session.execute(query).all()
     next_before = rows[PAGE_SIZE - 1].Note.id if len(rows) > PAGE_SIZE else None
     return render_template("example/shared_notes.html", rows=rows[:PAGE_SIZE], next_before=next_before)
 
 
-@bp.route("/<int(max=2147483647):note_id>")
+@bp.route("/<int:note_id>")
 @customer
 def note(note_id: int) -> str:
     """One note, if the signed-in customer may read it; 404 otherwise, never 403."""

@@ -10,7 +10,7 @@ from flask import Flask, render_template_string
 from flask_login import login_user
 from sqlalchemy import func, insert, select
 
-from plugins.surveys import contributions, service
+from plugins.surveys import answering, building, contributions, invitations, respondents
 from plugins.surveys.models import Answer, Contact, Invitation, Question, Response, Survey
 from plugins.tickets.events import TicketRated, TicketResolved
 from portal.accounts.models import User
@@ -50,7 +50,7 @@ def add_question(app: Flask, survey_id: int, **fields: object) -> int:
 
 def question_ids(app: Flask, survey_id: int) -> list[int]:
     with app.app_context():
-        return [q.id for q in service.questions_of(survey_id)]
+        return [q.id for q in building.questions_of(survey_id)]
 
 
 def invite(app: Flask, survey_id: int, customer_id: int) -> None:
@@ -63,7 +63,7 @@ def invite(app: Flask, survey_id: int, customer_id: int) -> None:
 
 def send_due(app: Flask, hours: int = 0) -> int:
     with app.test_request_context():
-        sent = service.send_due_invitations(utcnow() + timedelta(hours=hours))
+        sent = invitations.send_due_invitations(utcnow() + timedelta(hours=hours))
         db.session.commit()
         return sent
 
@@ -156,7 +156,7 @@ def test_rated_ticket_counts_as_asked_and_handlers_are_idempotent(app, make_user
     # The waiting period: another survey for the one just asked is held back.
     second = create_survey(app, "nps", audience_key="all-customers")
     with app.app_context():
-        service.invite_audience(db.session.get(Survey, second))
+        invitations.invite_audience(db.session.get(Survey, second))
         db.session.commit()
     assert send_due(app) == 0
     with app.app_context():
@@ -178,8 +178,9 @@ def test_audience_opt_out_and_reminders(app, client, make_user, login_as):
     assert "You have opted out" in client.get("/surveys/").get_data(as_text=True)
     survey_id = create_survey(app, "nps", audience_key="all-customers")
     with app.app_context():
-        assert service.invite_audience(db.session.get(Survey, survey_id)) == 2  # staff are never an audience
-        assert service.invite_audience(db.session.get(Survey, survey_id)) == 0  # nobody twice
+        # Staff are never an audience.
+        assert invitations.invite_audience(db.session.get(Survey, survey_id)) == 2
+        assert invitations.invite_audience(db.session.get(Survey, survey_id)) == 0  # nobody twice
         db.session.commit()
     assert send_due(app) == 1
     with app.app_context():
@@ -188,8 +189,8 @@ def test_audience_opt_out_and_reminders(app, client, make_user, login_as):
     # Reminders stop after the set number (1 by default).
     with app.test_request_context():
         later = utcnow() + timedelta(days=4)
-        assert service.send_reminders(later) == 1
-        assert service.send_reminders(later + timedelta(days=4)) == 0
+        assert invitations.send_reminders(later) == 1
+        assert invitations.send_reminders(later + timedelta(days=4)) == 0
         db.session.commit()
 
 
@@ -264,7 +265,7 @@ def test_save_as_you_go_and_double_submission(app, client, login_as):
     # A second response row for the same customer is refused by the database itself.
     with app.app_context():
         db.session.add(
-            Response(survey_id=survey_id, respondent=service.respondent_key(survey_id, customer.id))
+            Response(survey_id=survey_id, respondent=respondents.respondent_key(survey_id, customer.id))
         )
         with pytest.raises(Exception):  # noqa: B017 (IntegrityError, wrapped differently per backend)
             db.session.commit()
@@ -294,7 +295,7 @@ def test_closed_draft_and_others_surveys_are_refused(app, client, make_user, log
         other_invitation = db.session.scalar(
             select(Invitation.id).where(Invitation.customer_id == stranger.id)
         )
-        token = service.invitation_token(other_invitation)
+        token = invitations.invitation_token(other_invitation)
     assert client.get(f"/surveys/invitation/{token}").status_code == 404
     assert client.get("/staff/surveys/").status_code == 403
 
@@ -502,9 +503,9 @@ def test_export_names_the_customer_when_not_anonymous(app, client, make_user, lo
     customer = make_user("customer", email="named@example.com")
     invite(app, survey_id, customer.id)
     with app.test_request_context():
-        response = service.get_or_start_response(db.session.get(Survey, survey_id), customer.id)
-        service.save_answers(
-            response, service.questions_of(survey_id), {f"q{question_ids(app, survey_id)[0]}": ["=1+2"]}
+        response = answering.get_or_start_response(db.session.get(Survey, survey_id), customer.id)
+        answering.save_answers(
+            response, building.questions_of(survey_id), {f"q{question_ids(app, survey_id)[0]}": ["=1+2"]}
         )
         db.session.commit()
     login_as("agent")
@@ -555,7 +556,7 @@ def test_portal_tick_sends_due_invitations_outside_any_request(app, make_user):
     survey_id = create_survey(app, "nps", audience_key="all-customers")
     customer = make_user("customer", email="ticked@example.com")
     with app.app_context():
-        service.invite_audience(db.session.get(Survey, survey_id))
+        invitations.invite_audience(db.session.get(Survey, survey_id))
         db.session.commit()
     result = app.test_cli_runner().invoke(args=["tick"])
     assert result.exit_code == 0, result.output

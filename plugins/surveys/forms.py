@@ -1,6 +1,9 @@
-"""The staff builder's forms; customers' answer forms are built from the questions (see views)."""
+"""The staff builder's forms and the results filter; customers' answer forms are built from the questions."""
 
 from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING, Any
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -16,10 +19,13 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
-from portal.plugin import all_segments, declared_events
+from portal.plugin import all_segments, declared_events, segment_by_key
 
 from .library import template_labels
-from .models import HELP_MAX, INTRO_MAX, KINDS, OPTIONS_MAX, QUESTION_MAX, TITLE_MAX
+from .models import CHOICE_KINDS, HELP_MAX, INTRO_MAX, KINDS, OPTIONS_MAX, QUESTION_MAX, TITLE_MAX
+
+if TYPE_CHECKING:
+    from .models import Survey
 
 # The question types in the words staff use; the stored names (``yesno``…) stay out of every page.
 KIND_LABELS = {
@@ -35,6 +41,7 @@ KIND_LABELS = {
 
 
 def kind_choices() -> list[SelectChoice]:
+    """Every question type, in the words staff use."""
     return [SelectChoice(kind, KIND_LABELS[kind]) for kind in KINDS]
 
 
@@ -55,6 +62,8 @@ def trigger_choices() -> list[SelectChoice]:
 
 
 class NewSurveyForm(FlaskForm):
+    """A new survey: which ready-made one to start from, and optionally its title."""
+
     template = SelectField(_l("Start from"), choices=[])
     title = StringField(_l("Title"), validators=[Optional(), Length(max=TITLE_MAX)])
 
@@ -71,6 +80,8 @@ def audience_choices() -> list[tuple[str, str]]:
 
 
 class SurveyForm(FlaskForm):
+    """A survey's settings: its words, who is asked and when, and how it is answered."""
+
     title = StringField(_l("Title"), validators=[DataRequired(), Length(max=TITLE_MAX)])
     intro = TextAreaField(_l("Introduction"), validators=[Optional(), Length(max=INTRO_MAX)])
     anonymous = BooleanField(_l("Anonymous: answers are never linked to a person"))
@@ -101,8 +112,36 @@ class SurveyForm(FlaskForm):
         if field.data and declared_events().declaration(field.data) is None:
             raise ValidationError(_("Choose an event from the list."))
 
+    def validate(self, extra_validators: Any = None) -> bool:
+        """The fields, then what needs a look-up or two fields: a real audience, closing after opening."""
+        if not super().validate(extra_validators):
+            return False
+        if self.audience_key.data and segment_by_key(self.audience_key.data) is None:
+            self.audience_key.errors = [_("Please choose an audience from the list.")]
+            return False
+        if self.opens_at.data and self.closes_at.data and self.closes_at.data <= self.opens_at.data:
+            self.closes_at.errors = [_("The survey must close after it opens.")]
+            return False
+        return True
+
+    def apply_to(self, survey: Survey) -> None:
+        """Write the checked settings onto the survey; anonymity is fixed once the survey is published."""
+        survey.title = self.title.data
+        survey.intro = self.intro.data or ""
+        if survey.status == "draft":
+            survey.anonymous = self.anonymous.data
+        survey.one_per_page = self.one_per_page.data
+        survey.audience_key = self.audience_key.data or None
+        survey.trigger_event = self.trigger_event.data or None
+        survey.trigger_delay_hours = self.trigger_delay_hours.data or 0
+        survey.wait_days_override = self.wait_days_override.data
+        survey.opens_at = self.opens_at.data
+        survey.closes_at = self.closes_at.data
+
 
 class QuestionForm(FlaskForm):
+    """A question added to a draft survey."""
+
     kind = SelectField(_l("Kind"), choices=kind_choices())
     text = StringField(_l("Question"), validators=[DataRequired(), Length(max=QUESTION_MAX)])
     help = StringField(_l("Help text"), validators=[Optional(), Length(max=HELP_MAX)])
@@ -110,6 +149,61 @@ class QuestionForm(FlaskForm):
     options = TextAreaField(_l("Choices, one a line"), validators=[Optional(), Length(max=OPTIONS_MAX)])
     scale_max = IntegerField(_l("Top of the rating scale"), default=5, validators=[NumberRange(2, 10)])
 
+    def option_lines(self) -> list[str]:
+        """The choices as typed, one a line, without blank lines or surrounding spaces."""
+        return [line.strip() for line in (self.options.data or "").splitlines() if line.strip()]
+
+    def validate(self, extra_validators: Any = None) -> bool:
+        """The fields, then that a choice question has at least two choices to choose between."""
+        if not super().validate(extra_validators):
+            return False
+        if self.kind.data in CHOICE_KINDS and len(self.option_lines()) < 2:
+            self.options.errors = [_("Give at least two choices, one a line.")]
+            return False
+        return True
+
 
 class ActionForm(FlaskForm):
     """Just the CSRF token, for buttons that change something."""
+
+
+# Results can be filtered to days in this range: wide enough for any survey, and far from the limits of
+# Python's dates (9999-12-31 plus the one day an end date includes would overflow) and the databases'.
+FIRST_DAY = date(1970, 1, 1)
+LAST_DAY = date(2999, 12, 31)
+DATE_TEXT_MAX = 10
+
+
+class DateFilter:
+    """The results page's From and To, as typed, checked: the period to count, or what is wrong."""
+
+    def __init__(self, start: str, end: str) -> None:
+        self.typed = {"start": start[:100], "end": end[:100]}
+        self.errors: dict[str, str] = {}
+        days = {name: self._day(name, text) for name, text in self.typed.items()}
+        if not self.errors and days["start"] and days["end"] and days["start"] > days["end"]:
+            self.errors["start"] = _("The start date must not be after the end date.")
+        self.start = datetime.combine(days["start"], datetime.min.time()) if days["start"] else None
+        # The end day is included: count until the start of the day after it.
+        self.end = (
+            datetime.combine(days["end"] + timedelta(days=1), datetime.min.time()) if days["end"] else None
+        )
+
+    def _day(self, name: str, text: str) -> date | None:
+        if not text:
+            return None
+        try:
+            day = datetime.strptime(text, "%Y-%m-%d").date() if len(text) == DATE_TEXT_MAX else None
+        except ValueError:
+            day = None
+        if day is None:
+            self.errors[name] = _("Dates are written as YYYY-MM-DD.")
+            return None
+        if not FIRST_DAY <= day <= LAST_DAY:
+            self.errors[name] = _(
+                "Please choose a date from %(first)s to %(last)s.",
+                first=FIRST_DAY.isoformat(),
+                last=LAST_DAY.isoformat(),
+            )
+            return None
+        return day

@@ -1,6 +1,8 @@
-"""Ready-made surveys: NPS, CSAT after a ticket and an ACSI-style survey (DOMAIN.md's five factors)."""
+"""Ready-made surveys: NPS, CSAT after a ticket and an ACSI-style survey of five factors, scored 1 to 10."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from portal.plugin import gettext_or_source as _
 
@@ -51,7 +53,7 @@ def build(template: str, title: str | None = None) -> tuple[Survey, list[Questio
         ]
     elif template == "acsi":
         survey = Survey(title=title or _("Your overall satisfaction"), template="acsi")
-        scale = {"scale_max": 10}
+        scale: dict[str, Any] = {"scale_max": 10}
         questions = [
             _question(
                 "rating",

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -19,14 +24,29 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 
 from portal.plugin import ID_MAX
 
-from .labels import status_choices
+from .labels import priority_choices, status_choices
 from .models import BODY_MAX, CANNED_TITLE_MAX, COMMENT_MAX, SUBJECT_MAX, TOKEN_MAX
+from .settings import categories
+
+if TYPE_CHECKING:
+    from sqlalchemy import Row
 
 # Room to write a few sentences without scrolling; the stylesheet gives the same height as a minimum.
 WRITING_ROWS = {"rows": 6}
 
 
+def new_form_token() -> str:
+    """A one-time key for one copy of a form: that copy sent twice (double click, retry) acts once."""
+    return uuid.uuid4().hex
+
+
+def _agent_choices(agents: Sequence[Row[tuple[int, str]]]) -> list[SelectChoice]:
+    return [SelectChoice(str(agent.id), agent.name) for agent in agents]
+
+
 class NewTicketForm(FlaskForm):
+    """A new ticket with its first message and files; categories and priorities as they are now."""
+
     subject = StringField(
         _l("Subject"),
         validators=[DataRequired(_l("Please give your ticket a subject.")), Length(max=SUBJECT_MAX)],
@@ -43,8 +63,16 @@ class NewTicketForm(FlaskForm):
     # One-time key of this copy of the form: sent twice (double click, retry), it opens one ticket.
     token = HiddenField(validators=[Optional(), Length(max=TOKEN_MAX)])
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # The administrator's categories as they are now, so a category removed since is refused.
+        self.category.choices = [SelectChoice(category) for category in categories()]
+        self.priority.choices = [SelectChoice(value, label) for value, label in priority_choices()]
+
 
 class ReplyForm(FlaskForm):
+    """A customer's reply on their ticket, with files."""
+
     body = TextAreaField(
         _l("Your reply"),
         validators=[DataRequired(_l("Please write a message.")), Length(max=BODY_MAX)],
@@ -55,6 +83,8 @@ class ReplyForm(FlaskForm):
 
 
 class StaffReplyForm(ReplyForm):
+    """A staff reply, which may instead be an internal note the customer never sees."""
+
     internal = BooleanField(_l("Internal note (never shown to the customer)"))
 
 
@@ -71,6 +101,8 @@ class RateForm(FlaskForm):
 
 
 class StatusForm(FlaskForm):
+    """A ticket's new status, chosen by staff."""
+
     status = SelectField(_l("Status"))
 
     def __init__(self, *args: object, **kwargs: object) -> None:
@@ -79,7 +111,16 @@ class StatusForm(FlaskForm):
 
 
 class AssignForm(FlaskForm):
+    """Who a ticket is assigned to; build it with ``for_agents`` so it offers the staff."""
+
     assignee = SelectField(_l("Assignee"))
+
+    @classmethod
+    def for_agents(cls, agents: Sequence[Row[tuple[int, str]]], **kwargs: Any) -> AssignForm:
+        """The form offering these staff members, after "Nobody" (an empty value unassigns)."""
+        form = cls(**kwargs)
+        form.assignee.choices = [SelectChoice("", _("Nobody")), *_agent_choices(agents)]
+        return form
 
 
 class ActionForm(FlaskForm):
@@ -92,8 +133,19 @@ class BulkForm(FlaskForm):
     status = SelectField(_l("Set status"), validators=[Optional()])
     assignee = SelectField(_l("Assign to"), validators=[Optional()])
 
+    @classmethod
+    def for_agents(cls, agents: Sequence[Row[tuple[int, str]]], **kwargs: Any) -> BulkForm:
+        """The form offering every status and these staff members, each after "Keep" (no change)."""
+        form = cls(**kwargs)
+        keep = SelectChoice("", _("Keep"))
+        form.status.choices = [keep, *(SelectChoice(value, label) for value, label in status_choices())]
+        form.assignee.choices = [keep, SelectChoice("none", _("Nobody")), *_agent_choices(agents)]
+        return form
+
 
 class CannedReplyForm(FlaskForm):
+    """A new canned reply: its title in the list and its text."""
+
     title = StringField(
         _l("Title"), validators=[DataRequired(_l("Please give it a title.")), Length(max=CANNED_TITLE_MAX)]
     )

@@ -11,6 +11,7 @@ runs) exactly one wins; the others change nothing and are told so.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from contextlib import suppress
 from datetime import datetime, timedelta
 from typing import Any
@@ -19,7 +20,7 @@ from flask import url_for
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import ColumnElement, and_, exists, or_, select, update
 
-from portal.plugin import NotificationError, User, db, get_setting, notify, scope_for, utcnow
+from portal.plugin import NotificationError, User, db, get_setting, notify, rows_matched, scope_for, utcnow
 
 from . import events
 from .labels import STATUS_LABELS
@@ -81,17 +82,18 @@ def _compare_and_set(ticket: Ticket, *conditions: ColumnElement[bool], **values:
     The database checks ``conditions`` in the statement that writes, so no other request can slip
     in between a check and the write. ``ticket`` is reloaded either way, to show what is stored now.
     """
-    result = db.session.execute(
+    result = rows_matched(
         update(Ticket)
         .where(Ticket.id == ticket.id, *conditions)
         .values(**values)
         .execution_options(synchronize_session=False)
     )
     db.session.refresh(ticket)
-    return result.rowcount == 1
+    return result == 1
 
 
 def find_reply(ticket: Ticket, token: str) -> Message | None:
+    """The message a reply form with this one-time key already stored, so a retry stores nothing."""
     if not token:
         return None
     return db.session.scalar(
@@ -178,7 +180,31 @@ def change_status(
     return True
 
 
+def assign(ticket: Ticket, assignee_id: int | None) -> None:
+    """Give the ticket to a member of staff, or to nobody; the last agent to choose wins."""
+    ticket.assignee_id = assignee_id
+    ticket.updated_at = utcnow()
+
+
+def change_many(ids: Sequence[int], actor: User, *, status: str = "", assignee: str = "") -> int:
+    """Give these tickets a new status and/or assignee ("none" for nobody); returns how many changed.
+
+    Each status change is compare-and-set: a ticket changed meanwhile by someone else is left alone.
+    """
+    changed = 0
+    for ticket in db.session.scalars(select(Ticket).where(Ticket.id.in_(ids))).all():
+        touched = False
+        if assignee:
+            assign(ticket, None if assignee == "none" else int(assignee))
+            touched = True
+        if status and change_status(ticket, status, actor):
+            touched = True
+        changed += touched
+    return changed
+
+
 def can_reopen(ticket: Ticket, now: datetime | None = None) -> bool:
+    """Resolved or closed within the administrator's reopen period: after it, a new ticket is asked for."""
     if ticket.status not in ("resolved", "closed"):
         return False
     since = ticket.closed_at or ticket.resolved_at or ticket.updated_at
@@ -236,7 +262,8 @@ def _notify(ticket: Ticket, kind: str, title: object, body: str = "") -> None:
         notify(customer, kind, title=title, body=body, url=url_for("tickets.show", ticket_id=ticket.id))
 
 
-def overdue_clause(now: datetime):  # type: ignore[no-untyped-def]
+def overdue_clause(now: datetime) -> ColumnElement[bool]:
+    """Active and past a target: the first response not given in time, or the resolution late."""
     return and_(
         Ticket.status.in_(ACTIVE_STATUSES),
         or_(

@@ -9,7 +9,7 @@ import pytest
 from flask import Flask
 from playwright.sync_api import Browser, Page, expect
 
-from plugins.surveys import library, service
+from plugins.surveys import invitations, library
 from portal.plugin import db, utcnow
 from portal.testing import TEST_PASSWORD
 from portal.testing.browser import BrowserProblems, LiveServer
@@ -65,7 +65,7 @@ def test_resolved_ticket_csat_answer_shows_on_the_ticket(
 
     # portal tick's work, done here: the invitation is due at once (no delay on this survey).
     with app.test_request_context():
-        assert service.send_due_invitations(utcnow()) == 1
+        assert invitations.send_due_invitations(utcnow()) == 1
         db.session.commit()
 
     page.goto("/notifications")

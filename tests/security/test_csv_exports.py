@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from plugins.surveys import library, service
+from plugins.surveys import answering, building, library
 from plugins.surveys.models import Question, Survey
 from portal.database import db
 from portal.plugin import csv_lines, spreadsheet_safe
@@ -72,10 +72,10 @@ def test_survey_export_guards_the_email_answers_and_question_texts(app):
     attacker = create_user(app, "customer", email="=cmd|'/Ccalc'!a0@example.com")
     with app.test_request_context():
         survey = db.session.get(Survey, survey_id)
-        response = service.get_or_start_response(survey, attacker.id)
+        response = answering.get_or_start_response(survey, attacker.id)
         typed = {f"q{score}": ["0"], f"q{reason}": ["-2+3"], f"q{branch}": ["@SUM(1)"]}
-        assert service.save_answers(response, service.questions_of(survey_id), typed) == {}
-        assert service.submit(survey, response, attacker.id)
+        assert answering.save_answers(response, building.questions_of(survey_id), typed) == {}
+        assert answering.submit(survey, response, attacker.id)
         db.session.commit()
 
     staff = app.test_client()

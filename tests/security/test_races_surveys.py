@@ -9,7 +9,7 @@ from flask import Flask
 from sqlalchemy import func, select
 from survey_world import published_survey
 
-from plugins.surveys import service
+from plugins.surveys import invitations
 from plugins.surveys.models import Answer, Invitation, Response, Survey
 from portal.database import db, utcnow
 from portal.events import StoredEvent
@@ -85,12 +85,12 @@ def test_invitations_sent_at_once_by_two_runs_reach_the_customer_once(app):
     survey_id, _questions = published_survey(app, audience_key="all-customers")
     people = [create_user(app, "customer") for _ in range(3)]
     with app.app_context():
-        assert service.invite_audience(db.session.get(Survey, survey_id)) == 3
+        assert invitations.invite_audience(db.session.get(Survey, survey_id)) == 3
         db.session.commit()
 
     def send(_n: int) -> int:
         with app.test_request_context():
-            sent = service.send_due_invitations()
+            sent = invitations.send_due_invitations()
             db.session.commit()
             return sent
 
@@ -111,14 +111,14 @@ def test_reminders_sent_at_once_by_two_runs_remind_once(app):
     survey_id, _questions = published_survey(app, audience_key="all-customers")
     create_user(app, "customer")
     with app.test_request_context():
-        service.invite_audience(db.session.get(Survey, survey_id))
-        assert service.send_due_invitations() == 1
+        invitations.invite_audience(db.session.get(Survey, survey_id))
+        assert invitations.send_due_invitations() == 1
         db.session.commit()
     later = utcnow() + timedelta(days=4)
 
     def remind(_n: int) -> int:
         with app.test_request_context():
-            reminded = service.send_reminders(later)
+            reminded = invitations.send_reminders(later)
             db.session.commit()
             return reminded
 
@@ -135,7 +135,7 @@ def test_two_ticks_at_once_ask_nobody_twice(app):
     survey_id, _questions = published_survey(app, audience_key="all-customers")
     create_user(app, "customer", email="ticked-once@example.com")
     with app.app_context():
-        service.invite_audience(db.session.get(Survey, survey_id))
+        invitations.invite_audience(db.session.get(Survey, survey_id))
         db.session.commit()
 
     outcomes = race(2, lambda _n: app.test_cli_runner().invoke(args=["tick"]))

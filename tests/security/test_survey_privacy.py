@@ -9,7 +9,7 @@ from flask import Flask
 from sqlalchemy import func, select
 from survey_world import published_survey
 
-from plugins.surveys import service
+from plugins.surveys import invitations
 from plugins.surveys.models import Invitation, Response, Survey
 from portal.accounts.data_rights import erase_customer
 from portal.accounts.models import User
@@ -117,7 +117,7 @@ def test_staff_360_page_does_not_count_anonymous_answers(app):
     assert "No survey is waiting" in tile
     with app.test_request_context():
         later = utcnow().replace(year=utcnow().year + 1)
-        assert service.send_reminders(later) == 0
+        assert invitations.send_reminders(later) == 0
 
 
 def test_anonymous_free_text_answers_are_listed_in_no_time_order_and_without_dates(app):

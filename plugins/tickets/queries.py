@@ -1,0 +1,274 @@
+"""Reading tickets for the pages: lists, one ticket as its reader may see it, its conversation and files.
+
+Each function is named for what it returns, and none writes. The customer's readers take the
+signed-in person and keep to the tickets they may see (``scope_for``); the staff's readers see
+every ticket. Views turn the request into arguments; the SQL is here, once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, Row, Select, case, exists, func, or_, select
+from sqlalchemy.orm import aliased
+
+from portal.plugin import Page, User, db, keyset_page, page_link_id, scope_for
+
+from .models import ACTIVE_STATUSES, PRIORITIES, STATUSES, Attachment, Message, Ticket
+from .service import overdue_clause
+
+PAGE_SIZE = 25
+SEARCH_MAX = 100
+CATEGORY_FILTER_MAX = 40
+AGENTS_MAX = 200
+SORTS = ("newest", "oldest", "due")
+WIDGET_TICKETS = 5
+
+
+def search_clause(term: str, *, staff: bool) -> ColumnElement[bool]:
+    """Subject or message text contains the term; the customer's search never reads internal notes."""
+    escaped = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    pattern = f"%{escaped}%"
+    in_messages = select(Message.id).where(
+        Message.ticket_id == Ticket.id, Message.body.ilike(pattern, escape="\\")
+    )
+    if not staff:
+        in_messages = in_messages.where(Message.internal.is_(False))
+    return or_(Ticket.subject.ilike(pattern, escape="\\"), exists(in_messages))
+
+
+def _ticket_id(row: Any) -> tuple[int]:
+    return (row.Ticket.id,)
+
+
+def _due_then_id(row: Any) -> tuple[datetime, int]:
+    """The due ordering's keys: ``next_due`` is what the due expression computes in SQL."""
+    return (row.Ticket.next_due, row.Ticket.id)
+
+
+def _ticket_page(
+    query: Select[Any],
+    keys: list[Any],
+    cursor: str | None,
+    *,
+    descending: bool = False,
+    values: Any = _ticket_id,
+) -> Page:
+    """A keyset page of rows that start with a Ticket."""
+    return keyset_page(
+        query, keys, cursor=cursor, size=PAGE_SIZE, descending=descending, values=values, scalars=False
+    )
+
+
+def _due_expression() -> Any:
+    """When the ticket is next due: its first response until there is one, then its resolution."""
+    return case((Ticket.first_response_at.is_(None), Ticket.first_response_due), else_=Ticket.resolution_due)
+
+
+def _with_status(query: Select[Any], status: str) -> Select[Any]:
+    if status in STATUSES:
+        return query.where(Ticket.status == status)
+    if status == "active":
+        return query.where(Ticket.status.in_(ACTIVE_STATUSES))
+    return query
+
+
+def customer_tickets(user: User, *, status: str, category: str, term: str, before: str | None) -> Page:
+    """A page of the tickets ``user`` may see (a manager's members' too), newest first, filtered.
+
+    Rows are (Ticket, owner's name), so a manager's list can say whose each ticket is.
+    """
+    query = (
+        select(Ticket, User.name)
+        .join(User, User.id == Ticket.customer_id)
+        .where(Ticket.customer_id.in_(scope_for(user).customer_ids()))
+    )
+    query = _with_status(query, status)
+    if category:
+        query = query.where(Ticket.category == category)
+    if term:
+        query = query.where(search_clause(term, staff=False))
+    return _ticket_page(query, [Ticket.id], before, descending=True)
+
+
+def visible_ticket(user: User, ticket_id: int) -> Ticket | None:
+    """The ticket, if ``user`` may see it (their own or, for a manager, a member's); None otherwise."""
+    return db.session.scalar(
+        select(Ticket).where(Ticket.id == ticket_id, Ticket.customer_id.in_(scope_for(user).customer_ids()))
+    )
+
+
+def visible_attachment(user: User, ticket_id: int, attachment_id: int) -> Attachment | None:
+    """A file of a message the customer saw, on a ticket ``user`` may see; None for anything else."""
+    return db.session.scalar(
+        select(Attachment)
+        .join(Ticket, Ticket.id == Attachment.ticket_id)
+        .join(Message, Message.id == Attachment.message_id)
+        .where(
+            Attachment.id == attachment_id,
+            Attachment.ticket_id == ticket_id,
+            Message.internal.is_(False),
+            Ticket.customer_id.in_(scope_for(user).customer_ids()),
+        )
+    )
+
+
+def staff_attachment(ticket_id: int, attachment_id: int) -> Attachment | None:
+    """Any file of the ticket, internal notes' too: staff see the whole conversation."""
+    return db.session.scalar(
+        select(Attachment).where(Attachment.id == attachment_id, Attachment.ticket_id == ticket_id)
+    )
+
+
+def attachments_by_message(ticket_id: int, *, staff: bool) -> dict[int, list[Attachment]]:
+    """The ticket's files keyed by message, in upload order; the customer's leave out internal notes'."""
+    query = select(Attachment).where(Attachment.ticket_id == ticket_id).order_by(Attachment.id)
+    if not staff:
+        query = query.join(Message, Message.id == Attachment.message_id).where(Message.internal.is_(False))
+    found: dict[int, list[Attachment]] = {}
+    for attachment in db.session.scalars(query):
+        found.setdefault(attachment.message_id, []).append(attachment)
+    return found
+
+
+def conversation(ticket_id: int, *, staff: bool) -> list[Row[Any]]:
+    """The ticket's messages in order as (Message, author's name, author's role); notes for staff only."""
+    query = (
+        select(Message, User.name, User.role)
+        .outerjoin(User, User.id == Message.author_id)
+        .where(Message.ticket_id == ticket_id)
+        .order_by(Message.id)
+    )
+    if not staff:
+        query = query.where(Message.internal.is_(False))
+    return list(db.session.execute(query).all())
+
+
+def open_tickets_of(customer_id: int) -> tuple[int, list[Ticket]]:
+    """How many tickets the customer has open, and the newest few, for the dashboard tile."""
+    active = Ticket.customer_id == customer_id, Ticket.status.in_(ACTIVE_STATUSES)
+    count = db.session.scalar(select(func.count()).select_from(Ticket).where(*active)) or 0
+    latest = db.session.scalars(
+        select(Ticket).where(*active).order_by(Ticket.id.desc()).limit(WIDGET_TICKETS)
+    ).all()
+    return count, list(latest)
+
+
+def staff_ticket(ticket_id: int) -> Ticket | None:
+    """Any ticket by id: staff may open every one."""
+    return db.session.get(Ticket, ticket_id)
+
+
+def people_of(ticket: Ticket) -> tuple[User | None, User | None]:
+    """The ticket's customer and its assignee (None when nobody is assigned), for the staff page."""
+    customer = db.session.get(User, ticket.customer_id)
+    assignee = db.session.get(User, ticket.assignee_id) if ticket.assignee_id else None
+    return customer, assignee
+
+
+def agents() -> list[Row[tuple[int, str]]]:
+    """The staff a ticket can be assigned to, as (id, name) by name."""
+    return list(
+        db.session.execute(
+            select(User.id, User.name)
+            .where(User.role.in_(("agent", "admin")))
+            .order_by(User.name)
+            .limit(AGENTS_MAX)
+        ).all()
+    )
+
+
+@dataclass(frozen=True)
+class QueueFilters:
+    """The staff queue's filters as typed in its URL, each checked and bounded."""
+
+    sort: str = "newest"
+    status: str = "active"
+    assignee: str = ""
+    priority: str = ""
+    category: str = ""
+    overdue: bool = False
+    customer_id: int | None = None
+    term: str = ""
+
+    @classmethod
+    def from_args(cls, args: Mapping[str, str]) -> QueueFilters:
+        """Read the filters from the query string: an unknown value means "not filtered"."""
+        status = args.get("status", "active")
+        if status not in STATUSES and status != "active":
+            status = "all"
+        sort = args.get("sort", "newest")
+        return cls(
+            sort=sort if sort in SORTS else "newest",
+            status=status,
+            assignee=args.get("assignee", ""),
+            priority=args.get("priority", ""),
+            category=args.get("category", "")[:CATEGORY_FILTER_MAX],
+            overdue=args.get("overdue") == "1",
+            customer_id=page_link_id(args.get("customer")),
+            term=args.get("q", "").strip()[:SEARCH_MAX],
+        )
+
+    def as_dict(self) -> dict[str, Any]:
+        """The filters as the queue's template and its links read them."""
+        return {
+            "sort": self.sort,
+            "status": self.status,
+            "assignee": self.assignee,
+            "priority": self.priority,
+            "category": self.category,
+            "overdue": "1" if self.overdue else "",
+            "q": self.term,
+            "customer": self.customer_id or "",
+        }
+
+
+def _queue_query(filters: QueueFilters, *, me: int, now: datetime) -> Select[Any]:
+    assignee = aliased(User)
+    owner = aliased(User)
+    query = (
+        select(Ticket, owner.name.label("customer_name"), assignee.name.label("assignee_name"))
+        .join(owner, owner.id == Ticket.customer_id)
+        .outerjoin(assignee, assignee.id == Ticket.assignee_id)
+    )
+    query = _with_status(query, filters.status)
+    who = filters.assignee
+    if who == "me":
+        query = query.where(Ticket.assignee_id == me)
+    elif who == "none":
+        query = query.where(Ticket.assignee_id.is_(None))
+    elif who.isdigit() and len(who) < 10:
+        query = query.where(Ticket.assignee_id == int(who))
+    if filters.priority in PRIORITIES:
+        query = query.where(Ticket.priority == filters.priority)
+    if filters.category:
+        query = query.where(Ticket.category == filters.category)
+    if filters.overdue:
+        query = query.where(overdue_clause(now))
+    if filters.customer_id:
+        query = query.where(Ticket.customer_id == filters.customer_id)
+    if filters.term:
+        query = query.where(search_clause(filters.term, staff=True))
+    return query
+
+
+def queue_page(
+    filters: QueueFilters, *, me: int, now: datetime, before: str | None, after: str | None
+) -> tuple[list[Any], dict[str, str] | None]:
+    """A page of the staff queue in the chosen order, and the link arguments of the next page.
+
+    Rows are (Ticket, customer_name, assignee_name). Newest first pages with ``before``; oldest
+    first and by due time with ``after``, whose cursor reads "<due time in ISO format>_<id>".
+    """
+    query = _queue_query(filters, me=me, now=now)
+    if filters.sort == "newest":
+        page = _ticket_page(query, [Ticket.id], before, descending=True)
+        return page.items, ({"before": page.next_cursor} if page.next_cursor else None)
+    if filters.sort == "oldest":
+        page = _ticket_page(query, [Ticket.id], after)
+    else:
+        page = _ticket_page(query, [_due_expression(), Ticket.id], after, values=_due_then_id)
+    return page.items, ({"after": page.next_cursor} if page.next_cursor else None)

@@ -5,6 +5,9 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 RUN_STAMP := $(VENV)/.run-installed
+# Every package `make run` and `make test` install, pinned: installs take their versions from here, so
+# a developer, CI and a production build get the same ones. `make lock` regenerates it.
+LOCK := requirements-lock.txt
 TEST_STAMP := $(VENV)/.test-installed
 HTMX := static/vendor/htmx.min.js
 FONT := static/vendor/fonts/Vazirmatn-Regular.ttf
@@ -13,7 +16,7 @@ CHROMIUM ?= /usr/bin/chromium
 # two cores CI has still pays.
 TEST_WORKERS ?= 4
 
-.PHONY: run test setup lint format translations browser clean
+.PHONY: run test setup lint format translations browser clean lock
 
 run: setup
 	$(BIN)/portal migrate
@@ -23,6 +26,7 @@ run: setup
 test: setup $(TEST_STAMP) browser
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 	$(BIN)/pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 setup: $(RUN_STAMP) $(HTMX) $(FONT) translations
@@ -30,14 +34,23 @@ setup: $(RUN_STAMP) $(HTMX) $(FONT) translations
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
-$(RUN_STAMP): setup.cfg pyproject.toml | $(BIN)/python
+# The demo runs on the embedded default (SQLite, files and mail in instance/), which needs no extra.
+$(RUN_STAMP): setup.cfg pyproject.toml $(LOCK) | $(BIN)/python
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e .
+	$(BIN)/pip install --quiet -c $(LOCK) -e .
 	touch $@
 
-$(TEST_STAMP): $(RUN_STAMP) tests/example_plugin/pyproject.toml
-	$(BIN)/pip install --quiet -e '.[test]' -e tests/example_plugin
+# The tests cover PostgreSQL, Redis and S3 too, so they install every extra.
+$(TEST_STAMP): $(RUN_STAMP) $(LOCK) tests/example_plugin/pyproject.toml
+	$(BIN)/pip install --quiet -c $(LOCK) -e '.[all,test]' -e tests/example_plugin
 	touch $@
+
+# Pin again after a change to the dependencies in setup.cfg; pins that still fit are kept.
+# `make lock LOCK_ARGS=--upgrade` moves every pin to the newest release its range allows.
+lock: | $(BIN)/python
+	$(BIN)/pip install --quiet 'pip-tools>=7.4,<8'
+	CUSTOM_COMPILE_COMMAND="make lock" $(BIN)/pip-compile --quiet --extra all --extra test --strip-extras --no-emit-index-url \
+		--no-emit-find-links --no-emit-trusted-host --newline lf $(LOCK_ARGS) -o $(LOCK) setup.cfg
 
 $(HTMX): package.json package-lock.json
 	npm ci --no-audit --no-fund
@@ -62,6 +75,7 @@ browser:
 lint: $(TEST_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 format: $(TEST_STAMP)
 	$(BIN)/ruff check --fix .

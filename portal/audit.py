@@ -10,7 +10,7 @@ from flask import has_request_context, request
 from sqlalchemy import JSON, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from portal.database import db, utcnow
+from portal.database import Model, db, utcnow
 
 SECURITY_EVENTS = (
     "registered",
@@ -36,7 +36,7 @@ SECURITY_EVENTS = (
 )
 
 
-class AuditEvent(db.Model):
+class AuditEvent(Model):
     """One security-relevant thing that happened, kept for administrators to review."""
 
     __tablename__ = "portal_audit_events"

@@ -6,9 +6,11 @@ container's environment all say the same thing.
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import secrets
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +25,7 @@ DEFAULTS: dict[str, Any] = {
     "PORTAL_NAME": "Customer Portal",
     "PORTAL_SECRET_KEY": None,
     "PORTAL_DATABASE_URL": None,
-    "PORTAL_PLUGINS": ["tickets", "loyalty", "documents", "surveys"],
+    "PORTAL_PLUGINS": ["tickets", "loyalty", "documents", "surveys", "appointments"],
     "PORTAL_MAIL_URL": "",
     "PORTAL_MAIL_FROM": "Customer Portal <portal@localhost>",
     "PORTAL_REDIS_URL": "",
@@ -45,6 +47,41 @@ DEFAULTS: dict[str, Any] = {
 
 class ConfigError(RuntimeError):
     """The deployment's configuration is unsafe or incomplete; the message says what to change."""
+
+
+@dataclass(frozen=True)
+class Extra:
+    """A package extra (``pip install 'customer-portal[NAME]'``): its modules and the service it serves.
+
+    The embedded default (SQLite, files in instance/, mail to a folder) needs none of them.
+    """
+
+    name: str
+    modules: tuple[str, ...]
+    service: str
+
+
+POSTGRES = Extra("postgres", ("psycopg",), "a PostgreSQL database")
+REDIS = Extra("redis", ("redis", "rq"), "Redis")
+S3 = Extra("s3", ("boto3",), "S3 object storage")
+
+
+def require_extra(extra: Extra, setting: str) -> None:
+    """Stop the start with the command that installs ``extra`` when one of its modules is missing.
+
+    Checked when the setting is read, so a deployment that names PostgreSQL, Redis or S3 without the
+    extra fails at start with one actionable line, not with an ImportError on the first request.
+    ``setting`` is the key that asked for the service, so the message also says what to unset.
+    """
+    for module in extra.modules:
+        try:
+            importlib.import_module(module)
+        except ImportError as error:
+            raise ConfigError(
+                f"{setting} asks for {extra.service}, but the Python package {module!r} is not installed. "
+                f"Install the {extra.name} extra: pip install 'customer-portal[{extra.name}]' "
+                f"(or unset {setting})."
+            ) from error
 
 
 def _parse_env_value(raw: str) -> Any:
@@ -84,6 +121,10 @@ def load_config(app: Flask, overrides: dict[str, Any] | None = None) -> None:
     cfg["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(
         cfg["PORTAL_DATABASE_URL"] or f"sqlite:///{Path(app.instance_path) / 'portal.sqlite3'}"
     )
+    if cfg["SQLALCHEMY_DATABASE_URI"].startswith("postgresql+psycopg://"):
+        require_extra(POSTGRES, "PORTAL_DATABASE_URL")
+    if cfg["PORTAL_REDIS_URL"]:
+        require_extra(REDIS, "PORTAL_REDIS_URL")
     secure = cfg["PORTAL_SECURE_COOKIES"]
     secure = production if secure is None else bool(secure)
     cfg.update(

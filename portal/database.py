@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import sqlite3
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any, cast
 
 from flask_sqlalchemy import SQLAlchemy
-from sqlalchemy import MetaData, event
+from sqlalchemy import CursorResult, Executable, MetaData, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase
 
@@ -26,6 +27,30 @@ class Base(DeclarativeBase):
 
 
 db = SQLAlchemy(model_class=Base)
+
+# The base class of every table, core and plugins: ``class Ticket(Model)``. At run time it is
+# ``db.Model``; a type checker cannot follow an attribute of an instance used as a base class, so it
+# is shown the classes ``db.Model`` is made of (Flask-SQLAlchemy's Model mixin on our Base).
+if TYPE_CHECKING:
+    from flask_sqlalchemy.model import Model as _FlaskModel
+
+    class Model(_FlaskModel, Base):
+        """What ``db.Model`` is, for the type checker."""
+
+        __abstract__ = True
+
+else:
+    Model = db.Model
+
+
+def rows_matched(statement: Executable) -> int:
+    """Run an UPDATE or DELETE in the current session and return how many rows its WHERE matched.
+
+    A conditional UPDATE that matched no row is how the portal learns that someone else claimed the
+    job, spent the token or changed the row first. ``Session.execute`` is typed for any statement and
+    returns a plain ``Result``; a DML statement's result is a ``CursorResult``, which has the count.
+    """
+    return cast(CursorResult[Any], db.session.execute(statement)).rowcount
 
 
 def utcnow() -> datetime:

@@ -43,7 +43,7 @@ def fact_pattern(event_type: type[DomainEvent]) -> str | None:
         return None
     placeholders = {field.name: f"<{field.name}>" for field in dataclasses.fields(event_type)}
     try:
-        return event_type(**placeholders).fact  # type: ignore[arg-type]
+        return event_type(**placeholders).fact
     except Exception:  # a fact computed from the values, not merely formatted from them
         return "computed from the fields"
 

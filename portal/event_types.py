@@ -42,6 +42,9 @@ class DomainEvent:
     """
 
     name: ClassVar[str]
+    # Declared, not set: every event type is a dataclass, so type checkers may pass one to
+    # ``dataclasses.fields`` and ``asdict`` (the dataclass decorator fills it in on each subclass).
+    __dataclass_fields__: ClassVar[dict[str, dataclasses.Field[Any]]]
 
     @property
     def fact(self) -> str | None:

@@ -22,7 +22,7 @@ from typing import Any
 from sqlalchemy import JSON, ForeignKey, String, UniqueConstraint, select, update
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from portal.database import db, utcnow
+from portal.database import Model, db, rows_matched, utcnow
 from portal.event_types import EVENT_NAME_MAX, DomainEvent, check_emitter, declared_events
 from portal.jobs import PLUGIN_NAME_MAX, PluginSwitchedOffError, enqueue, json_copy, run_job_now, task
 from portal.plugin_manager import plugin_host
@@ -54,7 +54,7 @@ class Event:
     fact: str | None = None
 
 
-class StoredEvent(db.Model):
+class StoredEvent(Model):
     """The outbox: every event emitted, kept with the transaction that made it true."""
 
     __tablename__ = "portal_events"
@@ -85,7 +85,7 @@ class StoredEvent(db.Model):
         )
 
 
-class EventDelivery(db.Model):
+class EventDelivery(Model):
     """One event for one plugin: the job that carries it, and whether that plugin's handler has run it.
 
     Tries, backoff, errors and giving up are the job's (``portal_jobs``); this row is the exactly-once
@@ -167,7 +167,7 @@ def deliver(event: Event, plugin: str) -> bool:
     together or not at all. A concurrent or repeated call finds it delivered, does nothing and
     returns ``False``. A handler's error rolls both back and is raised, for the job to retry.
     """
-    claimed = db.session.execute(
+    claimed = rows_matched(
         update(EventDelivery)
         .where(
             EventDelivery.event_id == event.id,
@@ -176,7 +176,7 @@ def deliver(event: Event, plugin: str) -> bool:
         )
         .values(delivered_at=utcnow())
         .execution_options(synchronize_session=False)
-    ).rowcount
+    )
     if not claimed:
         db.session.rollback()
         return False

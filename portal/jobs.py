@@ -19,17 +19,17 @@ import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from flask import Flask, current_app, has_app_context
-from redis import Redis
-from redis.exceptions import RedisError
-from rq import Queue
 from sqlalchemy import JSON, CheckConstraint, String, Text, and_, event, or_, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from portal.database import db, utcnow
+from portal.database import Model, db, rows_matched, utcnow
 from portal.leases import RUNNING_LEASE, lease_free, lease_lost, release_lease, take_lease
+
+if TYPE_CHECKING:
+    from rq import Queue
 
 log = logging.getLogger(__name__)
 
@@ -102,7 +102,7 @@ class Task:
 _TASKS: dict[str, Task] = {}
 
 
-class Job(db.Model):
+class Job(Model):
     """One piece of work to run later: which task, with what arguments, and how it went."""
 
     __tablename__ = "portal_jobs"
@@ -284,7 +284,14 @@ def dispatch_ready_jobs() -> None:
 
 
 def job_queue(app: Flask) -> Queue:
-    """The app's RQ queue (``PORTAL_JOB_QUEUE``, default ``portal``) on one Redis connection pool per app."""
+    """The app's RQ queue (``PORTAL_JOB_QUEUE``, default ``portal``) on one Redis connection pool per app.
+
+    redis and rq come with the redis extra, imported only here: an app without PORTAL_REDIS_URL never
+    asks for a queue, and load_config has checked the extra for one with it.
+    """
+    from redis import Redis
+    from rq import Queue
+
     connection = app.extensions.get("portal_job_redis")
     if connection is None:
         connection = app.extensions["portal_job_redis"] = Redis.from_url(app.config["PORTAL_REDIS_URL"])
@@ -292,6 +299,8 @@ def job_queue(app: Flask) -> Queue:
 
 
 def _push_to_queue(job_ids: list[int]) -> None:
+    from redis.exceptions import RedisError
+
     queue = job_queue(current_app)
     for position, job_id in enumerate(job_ids):
         try:
@@ -391,18 +400,18 @@ def recover_lost_jobs(now: datetime) -> int:
     A job that has used all its attempts is marked failed instead, for an administrator to see.
     """
     lost = and_(Job.status == "running", lease_lost(Job.locked_until, now))
-    gave_up = db.session.execute(
+    gave_up = rows_matched(
         update(Job)
         .where(lost, Job.attempts >= Job.max_attempts)
         .values(status="failed", finished_at=now, locked_until=None, last_error=LOST_MESSAGE)
         .execution_options(synchronize_session=False)
-    ).rowcount
-    requeued = db.session.execute(
+    )
+    requeued = rows_matched(
         update(Job)
         .where(lost)
         .values(status="queued", run_after=now, locked_until=None, last_error=LOST_MESSAGE)
         .execution_options(synchronize_session=False)
-    ).rowcount
+    )
     db.session.commit()
     return gave_up + requeued
 
@@ -437,12 +446,12 @@ def wake_jobs_waiting_for(plugins: frozenset[str], now: datetime) -> int:
     """
     if not plugins:
         return 0
-    return db.session.execute(
+    return rows_matched(
         update(Job)
         .where(Job.status == "queued", Job.waiting_for.in_(sorted(plugins)))
         .values(waiting_for=None, run_after=now, locked_until=None)
         .execution_options(synchronize_session=False)
-    ).rowcount
+    )
 
 
 def run_job_now(job_id: int) -> bool:
@@ -451,12 +460,12 @@ def run_job_now(job_id: int) -> bool:
     For an operator replaying work after an outage or a fix. A failed job gets one more attempt.
     """
     now = utcnow()
-    ready = db.session.execute(
+    ready = rows_matched(
         update(Job)
         .where(Job.id == job_id, Job.status.in_(("queued", "failed")))
         .values(status="queued", run_after=now, waiting_for=None, finished_at=None)
         .execution_options(synchronize_session=False)
-    ).rowcount
+    )
     db.session.commit()
     if ready:
         run_job(job_id)
@@ -469,7 +478,7 @@ def retry_job(job_id: int) -> bool:
     The attempt count goes on, so a job that fails again is failed again at once. The caller commits.
     """
     now = utcnow()
-    retried = db.session.execute(
+    retried = rows_matched(
         update(Job)
         .where(Job.id == job_id, _troubled())
         .values(
@@ -480,7 +489,7 @@ def retry_job(job_id: int) -> bool:
             waiting_for=None,
         )
         .execution_options(synchronize_session=False)
-    ).rowcount
+    )
     if retried:
         _dispatch_after_commit(job_id)
     return bool(retried)

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, or_, update
 from sqlalchemy.orm import InstrumentedAttribute
 
-from portal.database import db
+from portal.database import rows_matched
 
 # Work still held after this is taken as lost with its process; jobs and scheduled tasks must finish
 # well within it (queue jobs for anything longer).
@@ -45,12 +45,12 @@ def take_lease(
     the caller's own state check (``status == 'queued'``) already says nobody holds the row. The
     caller commits, which is when the lease becomes visible to others.
     """
-    taken = db.session.execute(
+    taken = rows_matched(
         update(model)
         .where(*conditions)
         .values({held_until.key: now + length, **values})
         .execution_options(synchronize_session=False)
-    ).rowcount
+    )
     return taken == 1
 
 
@@ -64,9 +64,9 @@ def release_lease(
 
     Returns how many rows changed, so a holder that lost its lease meanwhile can tell. The caller commits.
     """
-    return db.session.execute(
+    return rows_matched(
         update(model)
         .where(*conditions)
         .values({held_until.key: None, **values})
         .execution_options(synchronize_session=False)
-    ).rowcount
+    )

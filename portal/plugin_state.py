@@ -7,10 +7,10 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from portal.database import db, utcnow
+from portal.database import Model, utcnow
 
 
-class PluginState(db.Model):
+class PluginState(Model):
     """One row per plugin an administrator has switched; without a row the config decides."""
 
     __tablename__ = "portal_plugin_states"

@@ -19,7 +19,7 @@ from sqlalchemy import String, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, mapped_column
 
-from portal.database import db, utcnow
+from portal.database import Model, db, utcnow
 from portal.jobs import dispatch_ready_jobs, recover_lost_jobs, redispatch_due_jobs, wake_jobs_waiting_for
 from portal.leases import RUNNING_LEASE, lease_free, release_lease, take_lease
 from portal.plugin_manager import PluginError, plugin_host
@@ -28,7 +28,6 @@ log = logging.getLogger(__name__)
 
 SCHEDULE_NAME = re.compile(r"^[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*$")
 SCHEDULE_NAME_MAX = 100
-_INSERT = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}
 
 
 @dataclass(frozen=True)
@@ -41,10 +40,10 @@ class ScheduledTask:
 
     name: str
     every: timedelta
-    function: Callable[[], None]
+    function: Callable[[], object]  # what it returns is not used
 
 
-class ScheduleRun(db.Model):
+class ScheduleRun(Model):
     """When each scheduled task last started and finished, and who holds it now (the lease)."""
 
     __tablename__ = "portal_schedule_runs"
@@ -105,11 +104,10 @@ def run_tick() -> TickReport:
 
 def _ensure_rows(names: list[str]) -> None:
     # INSERT … ON CONFLICT DO NOTHING: a tick running at the same moment may insert the same row.
-    insert = _INSERT[db.session.get_bind().dialect.name]
+    postgres = db.session.get_bind().dialect.name == "postgresql"
     for name in names:
-        db.session.execute(
-            insert(ScheduleRun).values(name=name).on_conflict_do_nothing(index_elements=["name"])
-        )
+        insert = postgresql.insert(ScheduleRun) if postgres else sqlite.insert(ScheduleRun)
+        db.session.execute(insert.values(name=name).on_conflict_do_nothing(index_elements=["name"]))
     db.session.commit()
 
 

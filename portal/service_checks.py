@@ -9,8 +9,6 @@ from __future__ import annotations
 from urllib.parse import urlsplit, urlunsplit
 
 from flask import Flask
-from redis import Redis
-from redis.exceptions import RedisError
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
@@ -68,6 +66,10 @@ def check_redis(app: Flask) -> None:
     url = app.config["PORTAL_REDIS_URL"]
     if not url:
         return
+    # redis comes with the redis extra, which load_config has required once PORTAL_REDIS_URL is set.
+    from redis import Redis
+    from redis.exceptions import RedisError
+
     client = Redis.from_url(
         url, socket_connect_timeout=CHECK_TIMEOUT_SECONDS, socket_timeout=CHECK_TIMEOUT_SECONDS
     )

@@ -9,7 +9,6 @@ from collections.abc import Callable
 import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
-from rq import SimpleWorker
 
 from portal.database import db
 from portal.event_reference import render_event_reference
@@ -41,6 +40,8 @@ def worker(burst: bool) -> None:
             "and no worker is needed."
         )
     _check(check_redis)
+    from rq import SimpleWorker  # the redis extra, present once PORTAL_REDIS_URL is set
+
     queue = job_queue(current_app)
     click.echo(f"Working on the queue {queue.name!r}{' until it is empty' if burst else ''}.")
     SimpleWorker([queue], connection=queue.connection).work(burst=burst, logging_level="INFO")
@@ -66,6 +67,8 @@ def tick() -> None:
     for name in report.ran:
         click.echo(f"Ran {name}.")
     if current_app.config["PORTAL_REDIS_URL"]:
+        from rq import SimpleWorker  # the redis extra, present once PORTAL_REDIS_URL is set
+
         queue = job_queue(current_app)
         if not SimpleWorker.count(queue=queue):
             click.echo(f"Warning: no 'portal worker' is working on the queue {queue.name!r}.", err=True)

@@ -23,7 +23,7 @@ from sqlalchemy import JSON, ForeignKey, String, select
 from sqlalchemy.orm import Mapped, mapped_column
 
 from portal import audit
-from portal.database import db, utcnow
+from portal.database import Model, db, utcnow
 from portal.plugin_manager import PluginError, plugin_host
 from portal.unit_of_work import forget, remembered
 
@@ -151,7 +151,7 @@ class Setting:
         return value
 
 
-class StoredSetting(db.Model):
+class StoredSetting(Model):
     """A value an administrator chose for one plugin's setting; without a row the default applies."""
 
     __tablename__ = "portal_settings"

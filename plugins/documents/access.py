@@ -49,7 +49,7 @@ def visible_condition(user: User) -> ColumnElement[bool]:
         .distinct()
     ).all()
     for key in plugin_keys:
-        segment = segment_by_key(key)
+        segment = segment_by_key(key) if key is not None else None  # the query leaves NULL out
         if segment is not None:
             audiences.append(and_(Document.audience_key == key, literal(user.id).in_(segment.member_ids())))
     return and_(live, or_(*audiences))

@@ -13,7 +13,7 @@ from pathlib import Path
 from sqlalchemy import BigInteger, ForeignKey, Index, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column
 
-from portal.plugin import db, utcnow
+from portal.plugin import Model, utcnow
 
 MIGRATIONS_FOLDER = Path(__file__).parent / "migrations"
 
@@ -27,7 +27,7 @@ TEMPLATE_BODY_MAX = 50_000
 LANGUAGE_MAX = 16
 
 
-class DocumentTemplate(db.Model):
+class DocumentTemplate(Model):
     """HTML written by an administrator, with tokens filled per customer in a sandbox."""
 
     __tablename__ = "documents_templates"
@@ -39,7 +39,7 @@ class DocumentTemplate(db.Model):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
-class TemplateTranslation(db.Model):
+class TemplateTranslation(Model):
     """A template's text in one more language; readers of that language get it instead of ``body``."""
 
     __tablename__ = "documents_template_translations"
@@ -51,7 +51,7 @@ class TemplateTranslation(db.Model):
     body: Mapped[str] = mapped_column(Text)
 
 
-class Document(db.Model):
+class Document(Model):
     """Something published to customers: a file with versions, or a template made for each reader."""
 
     __tablename__ = "documents_documents"
@@ -74,7 +74,7 @@ class Document(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
-class Version(db.Model):
+class Version(Model):
     """One uploaded file of a document; the highest id is the one customers get."""
 
     __tablename__ = "documents_versions"
@@ -95,7 +95,7 @@ class Version(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
-class Download(db.Model):
+class Download(Model):
     """Who downloaded which document, and when: the download log and the "unread" mark."""
 
     __tablename__ = "documents_downloads"
@@ -112,7 +112,7 @@ class Download(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
-class Notice(db.Model):
+class Notice(Model):
     """That a customer was told about a document, so a retried job tells nobody twice."""
 
     __tablename__ = "documents_notices"

@@ -16,6 +16,7 @@ from portal.plugin import (
     get_setting,
     notify,
     record_audit_event,
+    rows_matched,
     segment_member_ids,
     storage,
     task,
@@ -104,12 +105,12 @@ def publish(document: Document, actor: User) -> bool:
     One conditional UPDATE decides: of two clicks at once only the one that changed the row records
     and tells anything. Returns whether this call published it.
     """
-    changed = db.session.execute(
+    changed = rows_matched(
         update(Document)
         .where(Document.id == document.id, Document.published.is_(False))
         .values(published=True, published_at=utcnow())
         .execution_options(synchronize_session=False)
-    ).rowcount
+    )
     db.session.refresh(document)
     if changed != 1:
         return False
@@ -126,12 +127,12 @@ def publish(document: Document, actor: User) -> bool:
 
 def unpublish(document: Document, actor: User) -> bool:
     """Hide the document from its audience at once; the audit log keeps who did it, once."""
-    changed = db.session.execute(
+    changed = rows_matched(
         update(Document)
         .where(Document.id == document.id, Document.published.is_(True))
         .values(published=False)
         .execution_options(synchronize_session=False)
-    ).rowcount
+    )
     db.session.refresh(document)
     if changed != 1:
         return False

@@ -19,7 +19,7 @@ import functools
 import re
 import time
 from collections.abc import Callable, Iterable, Iterator
-from typing import Any
+from typing import Any, cast
 
 from flask_babel import gettext as _
 from jinja2 import StrictUndefined, nodes
@@ -142,7 +142,8 @@ class BudgetedCodeGenerator(CodeGenerator):
     def visit_For(self, node: nodes.For, frame: Frame) -> None:  # noqa: N802 (Jinja's visitor names)
         if node.recursive:
             self.fail("Recursive loops are not available in document templates.", node.lineno)
-        node.iter = _environment_call("counted", [node.iter], node.lineno)
+        # cast: Jinja types a loop's iterable as any node, but its parser only ever puts an expression there.
+        node.iter = _environment_call("counted", [cast(nodes.Expr, node.iter)], node.lineno)
         super().visit_For(node, frame)
 
     def visit_Concat(self, node: nodes.Concat, frame: Frame) -> None:  # noqa: N802
@@ -152,7 +153,8 @@ class BudgetedCodeGenerator(CodeGenerator):
 def _environment_call(method: str, args: list[nodes.Expr], lineno: int) -> nodes.Call:
     """``environment.<method>(*args)`` as a template expression, called through the sandbox."""
     call = nodes.Call(nodes.EnvironmentAttribute(method), args, [], None, None)
-    return call.set_lineno(lineno)
+    call.set_lineno(lineno)
+    return call
 
 
 class BudgetedSandbox(ImmutableSandboxedEnvironment):

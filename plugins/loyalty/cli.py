@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+from decimal import Decimal
 from pathlib import Path
 
 import click
@@ -84,7 +85,7 @@ def _granter(email: str | None) -> Granter:
     return user
 
 
-def _check_row(row: dict[str, str | None], granter: Granter) -> tuple[int, object, str]:
+def _check_row(row: dict[str, str | None], granter: Granter) -> tuple[int, Decimal, str]:
     email = (row.get("email") or "").strip().lower()
     reference = (row.get("reference") or "").strip()
     if not email:

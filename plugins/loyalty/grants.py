@@ -23,10 +23,13 @@ class GrantRefusedError(LedgerError):
 
 
 class Granter(Protocol):
-    """Who grants: a staff account (a ``User``) or the server's operator."""
+    """Who grants: a staff account (a ``User``) or the server's operator. Only read, never set."""
 
-    id: int | None
-    role: str
+    @property
+    def id(self) -> int | None: ...
+
+    @property
+    def role(self) -> str: ...
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ the key alone without opening the file twice.
 
 from __future__ import annotations
 
-from typing import BinaryIO
+from typing import IO
 
 from flask import Response
 from flask_babel import gettext as _
@@ -34,13 +34,13 @@ def chosen(upload: object) -> FileStorage | None:
     return None
 
 
-def image_extension(stream: BinaryIO) -> str | None:
+def image_extension(stream: IO[bytes]) -> str | None:
     """The extension of the image type the content shows: PNG, JPEG or WebP, else None."""
     mimetype = detect_type(stream, TYPES.values())
     return EXTENSIONS[mimetype] if mimetype else None
 
 
-def _size(stream: BinaryIO) -> int:
+def _size(stream: IO[bytes]) -> int:
     stream.seek(0, 2)
     size = stream.tell()
     stream.seek(0)

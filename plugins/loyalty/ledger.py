@@ -14,12 +14,13 @@ from calendar import monthrange
 from contextlib import suppress
 from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
+from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
-from portal.plugin import NotificationError, User, db, emit, get_setting, notify, utcnow
+from portal.plugin import NotificationError, User, db, emit, get_setting, notify, rows_matched, utcnow
 from portal.plugin import gettext_or_source as _
 
 from . import tiers
@@ -31,7 +32,7 @@ CREDIT_KINDS = ("earned", "adjusted", "goodwill", "reversed")
 DEBIT_KINDS = ("redeemed", "expired", "adjusted")
 
 
-def _notify(user: User, kind: str, **fields: object) -> None:
+def _notify(user: User, kind: str, **fields: Any) -> None:
     """notify(), also from ticks and event handlers; the ledger change stands if the kind is off."""
     with suppress(NotificationError):
         notify(user, kind, **fields)
@@ -94,7 +95,7 @@ def account(user_id: int) -> Account:
             db.session.add(Account(user_id=user_id, balance=0, tier="bronze"))
     except IntegrityError:
         pass
-    return db.session.get(Account, user_id)
+    return db.session.get_one(Account, user_id)
 
 
 def lock_account(user_id: int, now: datetime | None = None) -> None:
@@ -216,12 +217,12 @@ def debit(
     try:
         with db.session.begin_nested():
             # The guard and the lock: a waiting writer re-checks the condition after the first commits.
-            changed = db.session.execute(
+            changed = rows_matched(
                 update(Account)
                 .where(Account.user_id == user_id, Account.balance >= points)
                 .values(balance=Account.balance - points, updated_at=now)
                 .execution_options(synchronize_session=False)
-            ).rowcount
+            )
             if changed != 1:
                 raise InsufficientPointsError(_("You do not have enough points for this."))
             db.session.add(entry)
@@ -340,7 +341,7 @@ def remind_expiring(now: datetime | None = None) -> int:
     reminded = 0
     for user_id, points, first in rows:
         # Claim the reminder before sending it: of two overlapping runs, one changes these rows.
-        claimed = db.session.execute(
+        claimed = rows_matched(
             update(Entry)
             .where(
                 Entry.user_id == user_id,
@@ -351,7 +352,7 @@ def remind_expiring(now: datetime | None = None) -> int:
             )
             .values(reminded=True)
             .execution_options(synchronize_session=False)
-        ).rowcount
+        )
         if not claimed:
             continue
         reminded += 1
@@ -395,15 +396,15 @@ def _move_tier(user_id: int, actor_id: int | None = None) -> tuple[str, bool]:
     """
     acct = account(user_id)
     new = tiers.tier_for_points(tiers.earned_last_year(user_id)).code
-    old = db.session.scalar(select(Account.tier).where(Account.user_id == user_id))
+    old = db.session.execute(select(Account.tier).where(Account.user_id == user_id)).scalar_one()
     if new == old:
         return new, False
-    moved = db.session.execute(
+    moved = rows_matched(
         update(Account)
         .where(Account.user_id == user_id, Account.tier == old)
         .values(tier=new)
         .execution_options(synchronize_session=False)
-    ).rowcount
+    )
     db.session.expire(acct, ["tier"])
     if moved != 1:
         return acct.tier, False

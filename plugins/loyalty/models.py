@@ -8,7 +8,7 @@ from pathlib import Path
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, true
 from sqlalchemy.orm import Mapped, mapped_column
 
-from portal.plugin import db, utcnow
+from portal.plugin import Model, utcnow
 
 MIGRATIONS_FOLDER = Path(__file__).parent / "migrations"
 
@@ -19,7 +19,7 @@ EVENT_NAME_MAX = 100
 PERIODS = ("day", "week", "month", "year")
 
 
-class Account(db.Model):
+class Account(Model):
     """The cached balance of one customer, updated in the same transaction as every ledger entry."""
 
     __tablename__ = "loyalty_accounts"
@@ -31,7 +31,7 @@ class Account(db.Model):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
-class Entry(db.Model):
+class Entry(Model):
     """One change of points; never updated except ``remaining``, the unspent part of a credit (for expiry)."""
 
     __tablename__ = "loyalty_entries"
@@ -57,7 +57,7 @@ class Entry(db.Model):
     reminded: Mapped[bool] = mapped_column(default=False)
 
 
-class EarningRule(db.Model):
+class EarningRule(Model):
     """Points paid for one declared event, at most ``cap_count`` times per customer per ``cap_period``.
 
     One rule per event name; rules are switched off, never deleted, so the entries they paid keep
@@ -86,7 +86,7 @@ class EarningRule(db.Model):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
-class Reward(db.Model):
+class Reward(Model):
     """Something in the catalogue a customer can redeem points for."""
 
     __tablename__ = "loyalty_rewards"
@@ -109,7 +109,7 @@ class Reward(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
-class Redemption(db.Model):
+class Redemption(Model):
     """A reward a customer redeemed, with its voucher code; cancelling it gives the points back."""
 
     __tablename__ = "loyalty_redemptions"

@@ -6,7 +6,7 @@ import secrets
 
 from sqlalchemy import func, or_, select, update
 
-from portal.plugin import Page, User, db, emit, keyset_page, utcnow
+from portal.plugin import Page, User, db, emit, keyset_page, rows_matched, utcnow
 from portal.plugin import gettext_or_source as _
 
 from . import ledger, tiers
@@ -88,12 +88,12 @@ def redeem(user_id: int, reward_id: int, request_key: str) -> Redemption:
             )
             if count >= reward.per_customer_limit:
                 raise LedgerError(_("You have already redeemed this reward as often as allowed."))
-        taken = db.session.execute(
+        taken = rows_matched(
             update(Reward)
             .where(Reward.id == reward.id, Reward.stock > 0)
             .values(stock=Reward.stock - 1)
             .execution_options(synchronize_session=False)
-        ).rowcount
+        )
         if taken != 1:
             raise LedgerError(_("Sorry, this reward is out of stock."))
         redemption = Redemption(user_id=user_id, reward_id=reward.id, points=reward.cost, voucher_code=code)
@@ -109,12 +109,12 @@ def redeem(user_id: int, reward_id: int, request_key: str) -> Redemption:
 
 def cancel(redemption: Redemption, actor_id: int) -> bool:
     """Cancel an active redemption: points back as a ``reversed`` entry, stock back by one."""
-    changed = db.session.execute(
+    changed = rows_matched(
         update(Redemption)
         .where(Redemption.id == redemption.id, Redemption.status == "active")
         .values(status="cancelled", cancelled_at=utcnow())
         .execution_options(synchronize_session=False)
-    ).rowcount
+    )
     if changed != 1:
         return False
     ledger.credit(

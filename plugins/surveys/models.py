@@ -8,7 +8,7 @@ from pathlib import Path
 from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column
 
-from portal.plugin import db, utcnow
+from portal.plugin import Model, utcnow
 
 MIGRATIONS_FOLDER = Path(__file__).parent / "migrations"
 
@@ -25,7 +25,7 @@ CHOICE_KINDS = ("single", "multiple")
 TEXT_KINDS = ("short_text", "long_text")
 
 
-class Survey(db.Model):
+class Survey(Model):
     """A survey: its questions, who is asked (a segment, or an event after a delay) and when it is open."""
 
     __tablename__ = "surveys_surveys"
@@ -54,7 +54,7 @@ class Survey(db.Model):
         return not (self.closes_at and now >= self.closes_at)
 
 
-class Question(db.Model):
+class Question(Model):
     """One question of a survey, shown in ``position`` order."""
 
     __tablename__ = "surveys_questions"
@@ -90,7 +90,7 @@ class Question(db.Model):
         return None
 
 
-class Invitation(db.Model):
+class Invitation(Model):
     """A customer asked to answer a survey: at most one per survey and customer."""
 
     __tablename__ = "surveys_invitations"
@@ -109,7 +109,7 @@ class Invitation(db.Model):
     last_reminded_at: Mapped[datetime | None] = mapped_column()
 
 
-class Response(db.Model):
+class Response(Model):
     """One customer's answers to one survey: a draft until submitted.
 
     ``respondent`` is a keyed hash of survey and customer, unique per survey, so one response per
@@ -134,7 +134,7 @@ class Response(db.Model):
     submitted_at: Mapped[datetime | None] = mapped_column()
 
 
-class Answer(db.Model):
+class Answer(Model):
     """One answer value: a number (scale, yes = 1, option index) or a text; one row per option chosen.
 
     ``slot`` is 0, or the option's index for a multiple-choice question, so the database itself holds
@@ -157,7 +157,7 @@ class Answer(db.Model):
     slot: Mapped[int] = mapped_column(default=0, server_default="0")
 
 
-class Contact(db.Model):
+class Contact(Model):
     """A question asked of a customer (an invitation sent, a ticket rated): the waiting period's clock."""
 
     __tablename__ = "surveys_contacts"
@@ -170,7 +170,7 @@ class Contact(db.Model):
     event_id: Mapped[int | None] = mapped_column(unique=True)
 
 
-class OptOut(db.Model):
+class OptOut(Model):
     """A customer who asked to be sent no surveys."""
 
     __tablename__ = "surveys_optouts"
@@ -184,7 +184,7 @@ class OptOut(db.Model):
 SALT_BYTES = 32
 
 
-class RespondentSalt(db.Model):
+class RespondentSalt(Model):
     """A random value per account that keys its respondent keys, and dies with the account.
 
     A respondent key is a keyed hash of survey, account and this salt: it finds the customer's own

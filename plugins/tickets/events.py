@@ -130,6 +130,8 @@ def status_changed(ticket: Ticket, actor_id: int | None, old: str, new: str) -> 
 
 def rated(ticket: Ticket, actor_id: int | None) -> None:
     """Announce the customer's rating; call it only when the rating was stored by this request."""
+    if ticket.rating is None:
+        raise ValueError(f"Ticket {ticket.id} has no rating to announce.")
     event = TicketRated(
         ticket_id=ticket.id,
         customer_id=ticket.customer_id,

@@ -8,7 +8,7 @@ from pathlib import Path
 from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column
 
-from portal.plugin import db, utcnow
+from portal.plugin import Model, utcnow
 
 MIGRATIONS_FOLDER = Path(__file__).parent / "migrations"
 
@@ -23,7 +23,7 @@ ACTIVE_STATUSES = ("new", "open", "waiting")
 PRIORITIES = ("low", "normal", "high", "urgent")
 
 
-class Ticket(db.Model):
+class Ticket(Model):
     """A support request or complaint raised by (or for) one customer."""
 
     __tablename__ = "tickets_tickets"
@@ -71,7 +71,7 @@ class Ticket(db.Model):
         return self.first_response_due if self.first_response_at is None else self.resolution_due
 
 
-class Message(db.Model):
+class Message(Model):
     """One entry of a ticket's conversation: a reply (customer or staff) or a staff-only internal note."""
 
     __tablename__ = "tickets_messages"
@@ -97,7 +97,7 @@ class Message(db.Model):
 FILENAME_MAX = 200
 
 
-class Attachment(db.Model):
+class Attachment(Model):
     """A file sent with a message, kept in the portal's storage under a key of its own."""
 
     __tablename__ = "tickets_attachments"
@@ -116,7 +116,7 @@ class Attachment(db.Model):
 CANNED_TITLE_MAX = 100
 
 
-class CannedReply(db.Model):
+class CannedReply(Model):
     """A ready answer staff can start a reply from."""
 
     __tablename__ = "tickets_canned_replies"

@@ -18,7 +18,7 @@ from portal.accounts.data_rights import erase_customer, export_customer_data
 from portal.accounts.forms import ChangeEmailForm, ChangePasswordForm, DeleteAccountForm, ProfileForm
 from portal.accounts.links import bad_link
 from portal.accounts.models import User, find_user_by_email, new_session_token, normalise_email
-from portal.database import db, utcnow
+from portal.database import db, rows_matched, utcnow
 from portal.passwords import hash_password, verify_password
 from portal.tokens import ExpiredTokenError, InvalidTokenError, fingerprint, read_token
 
@@ -72,12 +72,12 @@ def _replace_password(user: User, new_password: str) -> bool:
 
     One conditional UPDATE, so of simultaneous changes exactly one happens and is announced.
     """
-    changed = db.session.execute(
+    changed = rows_matched(
         update(User)
         .where(User.id == user.id, User.password_hash == user.password_hash)
         .values(password_hash=hash_password(new_password), session_token=new_session_token())
         .execution_options(synchronize_session=False)
-    ).rowcount
+    )
     if not changed:
         db.session.rollback()
         return False
@@ -139,12 +139,12 @@ def confirm_email_change(token: str):
     # Only while the address and password are still the ones the link vouched for: of many
     # simultaneous clicks one changes the address, and only that one notifies the old address.
     try:
-        changed = db.session.execute(
+        changed = rows_matched(
             update(User)
             .where(User.id == user.id, User.email == old_email, User.password_hash == user.password_hash)
             .values(email=new_email, email_verified_at=utcnow())
             .execution_options(synchronize_session=False)
-        ).rowcount
+        )
     except IntegrityError:  # someone registered the new address a moment ago
         db.session.rollback()
         return _address_taken()
@@ -197,4 +197,4 @@ def delete_account():
 
 
 def _admin_count() -> int:
-    return db.session.scalar(select(func.count()).select_from(User).where(User.role == "admin"))
+    return db.session.execute(select(func.count()).select_from(User).where(User.role == "admin")).scalar_one()

@@ -6,7 +6,10 @@ the address's owner gets an email instead.
 
 from __future__ import annotations
 
+from typing import cast
+
 from flask import Blueprint, Flask, current_app, flash, redirect, render_template, request, session, url_for
+from flask.typing import RouteCallable
 from flask_babel import gettext as _
 from flask_limiter import Limiter
 from flask_login import current_user, login_user, logout_user
@@ -20,7 +23,7 @@ from portal.accounts.forms import EmailOnlyForm, LoginForm, RegisterForm, ResetP
 from portal.accounts.links import bad_link
 from portal.accounts.models import User, find_user_by_email, new_session_token, normalise_email
 from portal.core_events import EmailVerified, UserRegistered
-from portal.database import db, utcnow
+from portal.database import db, rows_matched, utcnow
 from portal.events import emit
 from portal.jobs import enqueue
 from portal.passwords import hash_password, needs_rehash, verify_password
@@ -52,11 +55,14 @@ def install_rate_limits(app: Flask, limiter: Limiter) -> None:
     """Limit every authentication form per client, and failed sign-ins per address and client."""
     per_client = limiter.limit(_auth_ip_limit, methods=["POST"])
     for endpoint in ("register", "resend_verification", "login", "forgot_password", "reset_password"):
-        app.view_functions[f"auth.{endpoint}"] = per_client(app.view_functions[f"auth.{endpoint}"])
+        # cast: Flask-Limiter types its decorator for one callable, Flask a union of sync and async views.
+        app.view_functions[f"auth.{endpoint}"] = cast(
+            RouteCallable, per_client(app.view_functions[f"auth.{endpoint}"])
+        )
     failures = limiter.limit(
         _login_failure_limit, key_func=_login_attempt_key, methods=["POST"], deduct_when=_login_failed
     )
-    app.view_functions["auth.login"] = failures(app.view_functions["auth.login"])
+    app.view_functions["auth.login"] = cast(RouteCallable, failures(app.view_functions["auth.login"]))
 
 
 @bp.route("/register", methods=["GET", "POST"])
@@ -138,12 +144,12 @@ def verify_email(token: str):
     if user is None or user.email != payload.get("email"):
         return bad_link()
     # One conditional UPDATE: of many simultaneous clicks exactly one confirms, records and announces.
-    confirmed = db.session.execute(
+    confirmed = rows_matched(
         update(User)
         .where(User.id == user.id, User.email == payload.get("email"), User.email_verified_at.is_(None))
         .values(email_verified_at=utcnow())
         .execution_options(synchronize_session=False)
-    ).rowcount
+    )
     if not confirmed:
         db.session.rollback()
         flash(_("Your email address is already confirmed. You can sign in."), "info")
@@ -168,7 +174,9 @@ def login():
     form = LoginForm()
     if form.validate_on_submit():
         user = find_user_by_email(form.email.data)
-        if not verify_password(user.password_hash if user else None, form.password.data):
+        # Checked for an unknown address too, so the answer takes as long whether the account exists.
+        password_matches = verify_password(user.password_hash if user else None, form.password.data)
+        if user is None or not password_matches:
             audit.record(
                 "login_failed", actor_id=user.id if user else None, email=normalise_email(form.email.data)
             )
@@ -244,7 +252,7 @@ def reset_password(token: str):
     if form.validate_on_submit():
         # Only while the password and address are still the ones the link vouched for: of two
         # simultaneous uses of one link, one changes the password and the other finds it used.
-        changed = db.session.execute(
+        changed = rows_matched(
             update(User)
             .where(User.id == user.id, User.password_hash == user.password_hash, User.email == user.email)
             .values(
@@ -254,7 +262,7 @@ def reset_password(token: str):
                 email_verified_at=func.coalesce(User.email_verified_at, utcnow()),
             )
             .execution_options(synchronize_session=False)
-        ).rowcount
+        )
         if not changed:
             db.session.rollback()
             return bad_link()

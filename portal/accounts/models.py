@@ -9,7 +9,7 @@ from flask_login import UserMixin
 from sqlalchemy import CheckConstraint, String
 from sqlalchemy.orm import Mapped, mapped_column, validates
 
-from portal.database import db, utcnow
+from portal.database import Model, db, utcnow
 
 NAME_MAX = 100
 EMAIL_MAX = 254
@@ -23,7 +23,7 @@ def new_session_token() -> str:
     return secrets.token_urlsafe(24)
 
 
-class User(UserMixin, db.Model):
+class User(UserMixin, Model):
     """A person who signs in: a customer, an agent or an administrator."""
 
     __tablename__ = "portal_users"

@@ -8,7 +8,7 @@ from sqlalchemy import ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.accounts.models import User
-from portal.database import db, utcnow
+from portal.database import Model, utcnow
 
 KIND_MAX = 64
 TITLE_MAX = 200
@@ -16,7 +16,7 @@ BODY_MAX = 2000
 URL_MAX = 500
 
 
-class Notification(db.Model):
+class Notification(Model):
     """Something that happened that one person should know about, with a link to where it happened."""
 
     __tablename__ = "portal_notifications"
@@ -45,7 +45,7 @@ class Notification(db.Model):
         return self.read_at is None
 
 
-class NotificationPreference(db.Model):
+class NotificationPreference(Model):
     """A person's own choice of whether a kind of notification also comes by email.
 
     No row means they never chose, and the kind's declared default applies.

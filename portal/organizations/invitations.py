@@ -15,7 +15,7 @@ from sqlalchemy import ColumnElement, func, select, update
 
 from portal import audit
 from portal.accounts.models import User, find_user_by_email, normalise_email
-from portal.database import db, utcnow
+from portal.database import db, rows_matched, utcnow
 from portal.mail import send_mail
 from portal.organizations.membership import MembershipError, add_member, membership_of
 from portal.organizations.models import Invitation, Membership, Organization
@@ -53,11 +53,11 @@ def invite(organization: Organization, email: str, name: str | None, inviter: Us
     """
     now = utcnow()
     email = normalise_email(email)
-    pending = db.session.scalar(
+    pending = db.session.execute(
         select(func.count())
         .select_from(Invitation)
         .where(Invitation.organization_id == organization.id, *pending_filter(now))
-    )
+    ).scalar_one()
     if pending >= MAX_PENDING_INVITATIONS:
         raise MembershipError(
             _(
@@ -109,7 +109,7 @@ def send_invitation(invitation: Invitation, organization: Organization, inviter:
 def revoke(organization_id: int, invitation_id: int, actor_id: int) -> bool:
     """Withdraw a pending invitation of this organization; ``False`` when there is no such invitation."""
     now = utcnow()
-    result = db.session.execute(
+    result = rows_matched(
         update(Invitation)
         .where(
             Invitation.id == invitation_id,
@@ -118,7 +118,7 @@ def revoke(organization_id: int, invitation_id: int, actor_id: int) -> bool:
         )
         .values(revoked_at=now)
     )
-    if result.rowcount != 1:
+    if result != 1:
         return False
     audit.record(
         "organization_invitation_revoked",
@@ -188,13 +188,13 @@ def accept(invitation: Invitation, user: User) -> Membership:
     """Join the organization as a member and spend the invitation, both or neither."""
     check_usable(invitation, user)
     now = utcnow()
-    spent = db.session.execute(
+    spent = rows_matched(
         update(Invitation).where(Invitation.id == invitation.id, *pending_filter(now)).values(accepted_at=now)
     )
-    if spent.rowcount != 1:
+    if spent != 1:
         db.session.rollback()
         raise InvitationProblemError(_("This invitation was already used. Each invitation works once."), 410)
-    organization = db.session.get(Organization, invitation.organization_id)
+    organization = db.session.get_one(Organization, invitation.organization_id)
     try:
         return add_member(organization, user, "member", actor_id=user.id, via="invitation")
     except MembershipError as error:

@@ -36,18 +36,18 @@ def membership_of(user_id: int) -> Membership | None:
 
 def manager_count(organization_id: int) -> int:
     """How many managers the organization has, to keep at least one while members remain."""
-    return db.session.scalar(
+    return db.session.execute(
         select(func.count())
         .select_from(Membership)
         .where(Membership.organization_id == organization_id, Membership.role == "manager")
-    )
+    ).scalar_one()
 
 
 def member_count(organization_id: int) -> int:
     """How many people belong to the organization, managers included."""
-    return db.session.scalar(
+    return db.session.execute(
         select(func.count()).select_from(Membership).where(Membership.organization_id == organization_id)
-    )
+    ).scalar_one()
 
 
 def _locked_membership(organization_id: int, user_id: int) -> Membership:

@@ -8,12 +8,12 @@ from sqlalchemy import CheckConstraint, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from portal.accounts.models import EMAIL_MAX, NAME_MAX
-from portal.database import db, utcnow
+from portal.database import Model, utcnow
 
 ORGANIZATION_NAME_MAX = 120
 
 
-class Organization(db.Model):
+class Organization(Model):
     """A company or a household: the customers in it are consumers, its managers the buyers."""
 
     __tablename__ = "portal_organizations"
@@ -25,7 +25,7 @@ class Organization(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
-class Membership(db.Model):
+class Membership(Model):
     """One customer's place in one organization.
 
     The account is the primary key, so a customer belongs to at most one organization: the database
@@ -50,7 +50,7 @@ class Membership(db.Model):
         return self.role == "manager"
 
 
-class Invitation(db.Model):
+class Invitation(Model):
     """An emailed invitation to join an organization; its link works once, until ``expires_at``."""
 
     __tablename__ = "portal_organization_invitations"

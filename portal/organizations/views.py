@@ -6,7 +6,10 @@ organizations through the staff console (``staff_views``), never through these p
 
 from __future__ import annotations
 
+from typing import cast
+
 from flask import Blueprint, Flask, abort, flash, redirect, render_template, request, url_for
+from flask.typing import RouteCallable
 from flask_babel import gettext as _
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -39,7 +42,10 @@ def install(app: Flask, limiter: Limiter) -> None:
     app.register_blueprint(bp)
     app.register_blueprint(staff_views.bp)
     limit = limiter.limit(INVITE_RATE_LIMIT, key_func=_inviter_key, methods=["POST"])
-    app.view_functions["organizations.invite"] = limit(app.view_functions["organizations.invite"])
+    # cast: Flask-Limiter types its decorator for one callable, Flask a union of sync and async views.
+    app.view_functions["organizations.invite"] = cast(
+        RouteCallable, limit(app.view_functions["organizations.invite"])
+    )
 
 
 def _inviter_key() -> str:
@@ -79,7 +85,7 @@ def index():
 
 
 def _organization_page(mine: Membership, invite_form: InviteForm | None = None, status: int = 200):
-    organization = db.session.get(Organization, mine.organization_id)
+    organization = db.session.get_one(Organization, mine.organization_id)
     anchor = page_anchor(request.args)
     if not mine.is_manager:
         managers = members_page(organization.id, anchor, managers_only=True)
@@ -127,7 +133,7 @@ def create():
 def invite():
     """Email an invitation; the page reads the same whether or not the address has an account."""
     mine = _managing()
-    organization = db.session.get(Organization, mine.organization_id)
+    organization = db.session.get_one(Organization, mine.organization_id)
     form = InviteForm()
     if form.validate_on_submit():
         email = normalise_email(form.email.data)
@@ -219,7 +225,7 @@ def leave():
 
 
 def _leave(mine: Membership) -> Response:
-    organization = db.session.get(Organization, mine.organization_id)
+    organization = db.session.get_one(Organization, mine.organization_id)
     try:
         membership.leave(mine.organization_id, current_user.id)
     except membership.NotAMemberError:
@@ -244,7 +250,7 @@ def join(token: str):
         if request.method == "POST":
             invitations.accept(invitation, current_user._get_current_object())
             db.session.commit()
-            organization = db.session.get(Organization, invitation.organization_id)
+            organization = db.session.get_one(Organization, invitation.organization_id)
             flash(_("Welcome to %(name)s.", name=organization.name), "success")
             return _back()
         invitations.check_usable(invitation, current_user)
@@ -252,6 +258,6 @@ def join(token: str):
         return bad_link()
     except invitations.InvitationProblemError as problem:
         return render_template("organizations/join_problem.html", message=problem.message), problem.status
-    organization = db.session.get(Organization, invitation.organization_id)
+    organization = db.session.get_one(Organization, invitation.organization_id)
     inviter = db.session.get(User, invitation.invited_by_id) if invitation.invited_by_id else None
     return render_template("organizations/join.html", organization=organization, inviter=inviter)

@@ -110,7 +110,9 @@ def plugin_settings_or_404(plugin: str) -> Mapping[str, Setting]:
 def index():
     """Every installed plugin that declares settings, on or off, with how many were changed."""
     changed = dict(
-        db.session.execute(select(StoredSetting.plugin, func.count()).group_by(StoredSetting.plugin)).all()
+        db.session.execute(select(StoredSetting.plugin, func.count()).group_by(StoredSetting.plugin))
+        .tuples()
+        .all()
     )
     enabled = plugin_host().enabled()
     rows = [

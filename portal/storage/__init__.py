@@ -21,7 +21,7 @@ from urllib.parse import unquote, urlsplit
 
 from flask import Flask, current_app
 
-from portal.config import ConfigError
+from portal.config import S3, ConfigError, require_extra
 from portal.storage.base import Storage, StoredFile
 from portal.storage.errors import FileTooLargeError, MissingFileError, StorageError
 from portal.storage.filetypes import detect_type
@@ -56,7 +56,8 @@ def storage_from_config(config: Any, instance_path: Path) -> Storage:
                 "PORTAL_STORAGE_ACCEL_REDIRECT works with a local storage folder only; "
                 "unset it when PORTAL_STORAGE_URL is s3://…"
             )
-        # Imported here so boto3 is only loaded by deployments that use object storage.
+        require_extra(S3, "PORTAL_STORAGE_URL")
+        # Imported here: boto3 comes with the s3 extra, which only object-storage deployments install.
         from portal.storage.s3 import s3_storage_from_url
 
         return s3_storage_from_url(url)

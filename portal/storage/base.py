@@ -8,7 +8,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import partial
-from typing import BinaryIO
+from typing import IO, BinaryIO
 
 from flask import Response
 from werkzeug.exceptions import NotFound
@@ -33,7 +33,7 @@ class MeteredStream:
     The limit is checked before a chunk is handed on, so a backend never writes a byte past it.
     """
 
-    def __init__(self, stream: BinaryIO, max_bytes: int | None) -> None:
+    def __init__(self, stream: IO[bytes], max_bytes: int | None) -> None:
         self._stream = stream
         self._max_bytes = max_bytes
         self._digest = hashlib.sha256()
@@ -62,7 +62,7 @@ class Storage(ABC):
     """
 
     def save(
-        self, stream: BinaryIO, *, prefix: str, filename_hint: str = "", max_bytes: int | None = None
+        self, stream: IO[bytes], *, prefix: str, filename_hint: str = "", max_bytes: int | None = None
     ) -> StoredFile:
         """Store ``stream`` under a new key ``prefix/yyyy/mm/<uuid4><ext>`` and say what was kept.
 

@@ -146,7 +146,9 @@ def streamed_download(
     if request.method == "HEAD":
         return response  # the headers say it all; do not open the file or the object
     span = response.content_range
-    start, stop = (span.start, span.stop) if response.status_code == 206 and span else (0, info.size)
+    start, stop = 0, info.size
+    if response.status_code == 206 and span and span.start is not None and span.stop is not None:
+        start, stop = span.start, span.stop
     response.response = read_range(start, stop)
     return response
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import codecs
 import zipfile
 from collections.abc import Collection
-from typing import BinaryIO
+from typing import IO
 
 PDF = "application/pdf"
 PNG = "image/png"
@@ -32,7 +32,7 @@ OFFICE_PARTS = {DOCX: "word/document.xml", XLSX: "xl/workbook.xml"}
 KNOWN_TYPES = frozenset({*STARTS, WEBP, TEXT, *OFFICE_PARTS})
 
 
-def detect_type(stream: BinaryIO, allowed: Collection[str]) -> str | None:
+def detect_type(stream: IO[bytes], allowed: Collection[str]) -> str | None:
     """The media type the content shows when it is one of ``allowed``, else ``None``.
 
     Takes the stream rather than its first bytes because an Office file is told apart only by the
@@ -58,7 +58,7 @@ def detect_type(stream: BinaryIO, allowed: Collection[str]) -> str | None:
     return None
 
 
-def _office_type(stream: BinaryIO, allowed: Collection[str]) -> str | None:
+def _office_type(stream: IO[bytes], allowed: Collection[str]) -> str | None:
     wanted = {mimetype: part for mimetype, part in OFFICE_PARTS.items() if mimetype in allowed}
     if not wanted:
         return None

@@ -13,7 +13,7 @@ import io
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
-from typing import IO, Any, BinaryIO
+from typing import IO, Any, BinaryIO, Literal
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 import boto3
@@ -28,6 +28,8 @@ from portal.storage.keys import check_key
 
 PART_SIZE = 8 * 1024 * 1024  # S3 needs at least 5 MiB for every part but the last
 URL_OPTIONS = {"endpoint_url", "region", "addressing_style"}
+AddressingStyle = Literal["auto", "virtual", "path"]
+ADDRESSING_STYLES: tuple[AddressingStyle, ...] = ("auto", "virtual", "path")
 MISSING_CODES = {"404", "NoSuchKey", "NotFound"}
 
 
@@ -96,14 +98,14 @@ class S3Storage(Storage):
         """A buffered stream over the object's body; raises ``MissingFileError`` when there is none."""
         with _s3_errors("open", key):
             answer = self.client.get_object(Bucket=self.bucket, Key=self.object_key(key))
-        return io.BufferedReader(BodyReader(answer["Body"]), CHUNK_SIZE)  # type: ignore[return-value]
+        return io.BufferedReader(BodyReader(answer["Body"]), CHUNK_SIZE)
 
     def _open_range(self, key: str, start: int, stop: int) -> BinaryIO:
         with _s3_errors("open", key):
             answer = self.client.get_object(
                 Bucket=self.bucket, Key=self.object_key(key), Range=f"bytes={start}-{stop - 1}"
             )
-        return io.BufferedReader(BodyReader(answer["Body"]), CHUNK_SIZE)  # type: ignore[return-value]
+        return io.BufferedReader(BodyReader(answer["Body"]), CHUNK_SIZE)
 
     def delete(self, key: str) -> None:
         """Remove the object; S3 answers the same whether it was there or not."""
@@ -219,7 +221,7 @@ def s3_storage_from_url(url: str) -> S3Storage:
         except StorageError as error:
             raise ConfigError(f"PORTAL_STORAGE_URL has an unusable prefix: {error}") from None
     endpoint = options.get("endpoint_url") or None
-    style = options.get("addressing_style") or ("path" if endpoint else "auto")
+    style = _addressing_style(options.get("addressing_style") or "", endpoint)
     session = boto3.session.Session(
         aws_access_key_id=unquote(parts.username) if parts.username else None,
         aws_secret_access_key=unquote(parts.password) if parts.password else None,
@@ -237,3 +239,15 @@ def s3_storage_from_url(url: str) -> S3Storage:
         ),
     )
     return S3Storage(client, bucket, prefix)
+
+
+def _addressing_style(value: str, endpoint: str | None) -> AddressingStyle:
+    """The URL's addressing_style, checked: path style by default for a custom endpoint (MinIO)."""
+    if not value:
+        return "path" if endpoint else "auto"
+    for style in ADDRESSING_STYLES:
+        if value == style:
+            return style
+    raise ConfigError(
+        f"PORTAL_STORAGE_URL has addressing_style={value}; use one of {', '.join(ADDRESSING_STYLES)}."
+    )

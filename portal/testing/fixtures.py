@@ -17,19 +17,21 @@ import signal
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import flask_migrate
-import psycopg
 import pytest
-import redis
 from flask import Flask
 from flask.testing import FlaskClient
-from rq import Queue
 from sqlalchemy.engine import make_url
 
 from portal import create_app
 from portal.database import db
 from portal.testing import TEST_PASSWORD, UserRecord, create_user, log_in
+
+if TYPE_CHECKING:
+    import psycopg
+    from rq import Queue
 
 REQUIRE_SERVICES = os.environ.get("PORTAL_TEST_REQUIRE_SERVICES") == "1"
 POSTGRES_URL = os.environ.get("PORTAL_TEST_DATABASE_URL", "")
@@ -68,6 +70,10 @@ def base_config(instance: Path, database_url: str, plugins: list[str]) -> dict[s
 
 
 def _admin_connection() -> psycopg.Connection:
+    # psycopg and redis come with the postgres and redis extras: a plugin's own tests, run on SQLite
+    # without them, still load this pytest plugin.
+    import psycopg
+
     url = make_url(POSTGRES_URL).set(drivername="postgresql")
     try:
         return psycopg.connect(url.render_as_string(hide_password=False), autocommit=True, connect_timeout=5)
@@ -176,7 +182,7 @@ def client(app: Flask) -> FlaskClient:
 def make_user(app: Flask) -> Callable[..., UserRecord]:
     """Create an account directly (confirmed by default) and return its id, email and password."""
 
-    def make(role: str = "customer", **fields: object) -> UserRecord:
+    def make(role: str = "customer", **fields: Any) -> UserRecord:
         return create_user(app, role=role, **fields)
 
     return make
@@ -210,6 +216,9 @@ def redis_queue(app_config: dict[str, object]) -> Iterator[Queue]:
 
     Ask for it before ``app``, which reads the settings it changes.
     """
+    import redis
+    from rq import Queue
+
     connection = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2)
     try:
         connection.ping()

@@ -61,7 +61,7 @@ def same_browser(client: FlaskClient, count: int) -> list[FlaskClient]:
     clients = []
     for _ in range(count):
         twin = client.application.test_client()
-        for cookie in client._cookies.values():  # werkzeug offers no public way to copy them
+        for cookie in (client._cookies or {}).values():  # werkzeug offers no public way to copy them
             twin.set_cookie(
                 cookie.decoded_key,
                 cookie.decoded_value,

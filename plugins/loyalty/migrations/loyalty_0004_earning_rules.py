@@ -9,6 +9,8 @@ Revises: loyalty_0003
 Created: 2026-12-04
 """
 
+from typing import Any
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -61,7 +63,7 @@ def _rules_table() -> sa.Table:
     )
 
 
-def _as_points(value: object, default: int) -> int:
+def _as_points(value: Any, default: int) -> int:  # a stored setting: whatever JSON held
     try:
         return max(int(value), 0)
     except (TypeError, ValueError):
@@ -76,7 +78,9 @@ def upgrade() -> None:
             sa.select(settings.c.key, settings.c.value).where(
                 settings.c.plugin == "loyalty", settings.c.key.in_(list(FORMER_AWARDS))
             )
-        ).all()
+        )
+        .tuples()
+        .all()
     )
     now = connection.execute(sa.select(sa.func.current_timestamp())).scalar()
     rows = []
@@ -119,7 +123,7 @@ def downgrade() -> None:
         sa.column("active", sa.Boolean()),
     )
     active = dict(
-        connection.execute(sa.select(rules.c.event_name, rules.c.points).where(rules.c.active)).all()
+        connection.execute(sa.select(rules.c.event_name, rules.c.points).where(rules.c.active)).tuples().all()
     )
     now = connection.execute(sa.select(sa.func.current_timestamp())).scalar()
     connection.execute(

@@ -7,7 +7,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, has_request_context, request
+from flask import Flask, before_render_template, has_request_context, request
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_limiter import Limiter
@@ -28,15 +28,18 @@ from portal.commands import CORE_COMMANDS
 from portal.config import load_config
 from portal.converters import install_id_converter
 from portal.database import db
+from portal.date_templates import install_date_filters
 from portal.errors import install_error_pages
 from portal.event_types import load_declared_events
 from portal.extensions import babel, csrf, login_manager, migrate
+from portal.file_size import install_file_size_filter
 from portal.htmx import is_htmx_request
 from portal.i18n import select_locale, select_timezone, text_direction
 from portal.jobs import init_jobs
 from portal.notifications import views as notification_views
 from portal.notifications.service import unread_counter
 from portal.organizations import views as organization_views
+from portal.page_assets import page_assets
 from portal.plugin_manager import LazyNav, PluginHost, plugin_host
 from portal.security_headers import install_security_headers
 from portal.service_commands import SERVICE_COMMANDS
@@ -142,6 +145,9 @@ def _unauthorized():
 
 
 def _install_template_helpers(app: Flask) -> None:
+    install_date_filters(app)
+    install_file_size_filter(app)
+
     @app.context_processor
     def portal_context() -> dict[str, Any]:
         user = current_user if has_request_context() and current_user.is_authenticated else None
@@ -153,6 +159,7 @@ def _install_template_helpers(app: Flask) -> None:
             "text_direction": text_direction(),
             "language": str(get_locale() or app.config["PORTAL_DEFAULT_LANGUAGE"]),
             "slot": render_slot,
+            "page_assets": page_assets,
             "unread_notification_count": unread_counter(user),
         }
 
@@ -161,6 +168,16 @@ def render_slot(slot: str, **context: Any) -> Markup:
     """Join what enabled plugins put in a template slot; plain strings are escaped."""
     parts = plugin_host().hook.portal_template_slot(slot=slot, context=context)
     return Markup("").join(part if isinstance(part, Markup) else escape(part) for part in parts)
+
+
+@before_render_template.connect
+def _keep_slot_reserved(sender: Flask, template: Any, context: dict[str, Any], **_extra: Any) -> None:
+    """Refuse a view's value named ``slot``: it would replace the layout's helper, which fails far away."""
+    if "portal_plugins" in sender.extensions and context.get("slot") is not render_slot:
+        raise TypeError(
+            f"'slot' is reserved in templates (the layout renders template slots with it), but "
+            f"{template.name or 'a template'} was given a value named 'slot': pass it under another name."
+        )
 
 
 def _register_commands(app: Flask, host: PluginHost) -> None:

@@ -5,11 +5,12 @@ from __future__ import annotations
 import re
 
 from babel import Locale
-from flask_babel import format_date, get_locale
+from flask_babel import get_locale
 from sqlalchemy import select
 
 from portal.accounts.models import User
 from portal.database import db
+from portal.dates import format_date
 from portal.organizations.models import Membership, Organization
 from portal.plugin_manager import PluginError, plugin_host
 
@@ -55,7 +56,7 @@ def customer_fields(customer: User) -> dict[str, dict[str, str]]:
             "name": customer.name,
             "email": customer.email,
             "organization": organization or "",
-            "member_since": format_date(customer.created_at, "long"),
+            "member_since": format_date(customer.created_at, user=customer, style="long"),
             **postal_address(customer),
         }
     }

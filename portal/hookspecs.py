@@ -23,6 +23,8 @@ if TYPE_CHECKING:
     from portal.contributions import NavItem, NotificationType, Panel, Widget
     from portal.event_types import DomainEvent
     from portal.events import Event
+    from portal.page_assets import PageAssets
+    from portal.plugin_info import PluginInfo
     from portal.schedule import ScheduledTask
     from portal.segments import Segment
     from portal.settings import Setting
@@ -74,7 +76,30 @@ def portal_cli_commands() -> list[click.Command]:
     """
 
 
+@hookspec
+def portal_plugin_info() -> PluginInfo:
+    """Return the plugin's name and description for people, as a ``PluginInfo``.
+
+    Called for every installed plugin, enabled or not, whenever the staff console lists plugins
+    (/staff/plugins and the switch-off page), so an administrator reads "Surveys: questionnaires
+    customers answer" instead of an entry-point name. Use ``lazy_gettext`` so each reader sees their
+    language. A plugin without this hook is shown by its entry-point name.
+    """
+
+
 # --- Pages: called while rendering a request ---------------------------------------------------
+
+
+@hookspec
+def portal_page_assets(endpoint: str) -> PageAssets | None:
+    """Return the stylesheets and scripts to add to the page of ``endpoint``, or ``None`` for none.
+
+    Called by the layout on every full page, for enabled plugins only, with the endpoint being
+    rendered (``"tickets.show"``); answer for your own pages only, so no page downloads what it does
+    not use. URLs must be paths on this portal (``url_for("tickets.static", filename="tickets.css")``):
+    the Content-Security-Policy allows nothing else, so any other URL is refused with an error.
+    Scripts load with ``defer``.
+    """
 
 
 @hookspec

@@ -2,12 +2,15 @@
 
 A message is composed once, to the exact text that goes on the wire, and queued with its envelope
 (sender and recipients) beside it. Delivery never re-parses the message to find out where it goes:
-what a person typed into a name cannot choose a recipient.
+what a person typed into a name cannot choose a recipient. A message with attachments is too large
+for a job's arguments; it waits in the file storage, which every machine shares, and the job
+carries its key.
 """
 
 from __future__ import annotations
 
 import base64
+import io
 import logging
 import os
 import re
@@ -15,6 +18,7 @@ import smtplib
 import ssl
 import time
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from email.headerregistry import Address
 from email.message import EmailMessage
@@ -27,7 +31,9 @@ from urllib.parse import parse_qs, unquote, urlsplit
 from flask import current_app, render_template
 from flask_babel import force_locale
 
-from portal.jobs import enqueue, task
+from portal.dates import force_zone
+from portal.jobs import ARGUMENTS_MAX_BYTES, enqueue, task
+from portal.storage import delete_after_commit, discard_unless_committed, storage
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +50,78 @@ ENCODED_WORD_BYTES = 45
 # BODY=8BITMIME, so 8-bit text (Persian) must not travel as such (RFC 6152).
 MAIL_POLICY = default_policy.clone(cte_type="7bit", linesep="\r\n")
 MESSAGE_ID_DOMAIN = "portal.local"
+# Attachments: a few files of modest size. Mail servers commonly refuse messages of 10 to 25 MB,
+# and base64 makes an attachment a third larger on the wire.
+ATTACHMENTS_MAX = 5
+ATTACHMENT_BYTES_MAX = 5 * 1024 * 1024  # all attachments of one message together
+ATTACHMENT_NAME_MAX = 100
+CONTENT_TYPE = re.compile(r"[a-z0-9][a-z0-9.+-]*/[a-z0-9][a-z0-9.+-]*(; *[a-z0-9-]+=[A-Za-z0-9.+-]+)*")
+# A composed message up to this size travels in the job's arguments; a larger one in the storage.
+INLINE_MESSAGE_MAX = ARGUMENTS_MAX_BYTES // 2
+STORED_MAIL_PREFIX = "outbox"
+
+
+class MailAttachmentError(ValueError):
+    """An attachment the mail cannot carry; the message says which and what fits."""
+
+
+@dataclass(frozen=True)
+class MailAttachment:
+    """A file sent with an email: an .ics invitation, a PDF.
+
+    ``content_type`` is the MIME type, with parameters if needed (``text/calendar; method=REQUEST``).
+    """
+
+    filename: str
+    content_type: str
+    data: bytes
+
+
+def check_attachments(attachments: Sequence[MailAttachment]) -> None:
+    """Refuse attachments a message cannot carry: too many, too large together, or badly named.
+
+    Raised before anything is stored or queued, so the caller can fix the call; nothing is dropped.
+    """
+    if len(attachments) > ATTACHMENTS_MAX:
+        raise MailAttachmentError(
+            f"A mail carries at most {ATTACHMENTS_MAX} attachments, not {len(attachments)}; "
+            "link to the rest in the portal instead."
+        )
+    total = 0
+    for attachment in attachments:
+        if not isinstance(attachment, MailAttachment) or not isinstance(attachment.data, bytes):
+            raise MailAttachmentError(f"{attachment!r} is not a MailAttachment with bytes as its data.")
+        name = attachment.filename
+        if (
+            not name.strip()
+            or len(name) > ATTACHMENT_NAME_MAX
+            or CONTROL_CHARACTERS.search(name)
+            or "/" in name
+            or "\\" in name
+        ):
+            raise MailAttachmentError(
+                f"The attachment name {name!r} must be a file name of 1 to {ATTACHMENT_NAME_MAX} "
+                "characters, without folders or control characters (invitation.ics)."
+            )
+        if not CONTENT_TYPE.fullmatch(attachment.content_type):
+            raise MailAttachmentError(
+                f"The attachment {name!r} has the content type {attachment.content_type!r}; "
+                "give a MIME type such as 'application/pdf' or 'text/calendar; method=REQUEST'."
+            )
+        total += len(attachment.data)
+    if total > ATTACHMENT_BYTES_MAX:
+        raise MailAttachmentError(
+            f"The attachments add up to {total} bytes; at most {ATTACHMENT_BYTES_MAX} fit in one mail."
+        )
+
+
+def _attach(message: EmailMessage, attachment: MailAttachment) -> None:
+    mimetype, *options = (part.strip() for part in attachment.content_type.split(";"))
+    maintype, subtype = mimetype.split("/")
+    params = dict(option.split("=", 1) for option in options)
+    message.add_attachment(
+        attachment.data, maintype=maintype, subtype=subtype, filename=attachment.filename, params=params
+    )
 
 
 def safe_display_name(name: str) -> str:
@@ -129,6 +207,7 @@ def compose_message(
     html_body: str,
     locale: str,
     message_id: str | None = None,
+    attachments: Sequence[MailAttachment] = (),
 ) -> str:
     """The whole message as it goes on the wire (ASCII, CRLF line ends), for one recipient.
 
@@ -139,11 +218,13 @@ def compose_message(
     message = EmailMessage(policy=MAIL_POLICY)
     message["Subject"] = safe_display_name(subject)
     message["From"] = sender
-    message["To"] = RecipientHeader(to_name, address.addr_spec)  # type: ignore[assignment]
+    message["To"] = RecipientHeader(to_name, address.addr_spec)
     message["Date"] = formatdate(usegmt=True)
     message["Message-ID"] = message_id or new_message_id()
     message.set_content(text_body)
     message.add_alternative(html_body, subtype="html")
+    for attachment in attachments:
+        _attach(message, attachment)
     message["Content-Language"] = locale  # after set_content, which drops every Content-* header
     return message.as_string()
 
@@ -154,6 +235,9 @@ def send_mail(
     template: str,
     subject: Any,
     locale: str | None = None,
+    *,
+    timezone: str | None = None,
+    attachments: Sequence[MailAttachment] = (),
     **context: Any,
 ) -> str:
     """Render ``templates/mail/<template>.txt`` and ``.html`` in the recipient's language and send them.
@@ -162,10 +246,13 @@ def send_mail(
     delivered by the ``core.deliver_mail`` job, queued in the caller's transaction with its
     envelope: the mail leaves only if that transaction commits, a failing mail server is retried,
     and with Redis configured no web request waits on SMTP. ``subject`` should be a lazy
-    translation. Returns the Message-ID.
+    translation. Dates in the templates are written in the recipient's ``timezone`` (the site's
+    default when ``None``). ``attachments`` go with the message (``check_attachments`` says what
+    fits). Returns the Message-ID.
     """
+    check_attachments(attachments)
     locale = locale or current_app.config["PORTAL_DEFAULT_LANGUAGE"]
-    with force_locale(locale):
+    with force_locale(locale), force_zone(timezone):
         context.setdefault("recipient_name", to_name)
         subject_text = safe_display_name(str(subject))
         text_body = render_template(f"mail/{template}.txt", **context)
@@ -173,25 +260,37 @@ def send_mail(
     sender = current_app.config["PORTAL_MAIL_FROM"]
     message_id = new_message_id()
     message = compose_message(
-        sender, to_email, to_name, subject_text, text_body, html_body, locale, message_id
+        sender, to_email, to_name, subject_text, text_body, html_body, locale, message_id, attachments
     )
-    enqueue(
-        "core.deliver_mail",
-        message=message,
-        sender=parseaddr(sender)[1],
-        recipients=[to_email],
-        message_id=message_id,
-    )
+    envelope = {"sender": parseaddr(sender)[1], "recipients": [to_email], "message_id": message_id}
+    if len(message) <= INLINE_MESSAGE_MAX:
+        enqueue("core.deliver_mail", message=message, **envelope)
+    else:
+        stored = storage().save(io.BytesIO(message.encode("ascii")), prefix=STORED_MAIL_PREFIX)
+        discard_unless_committed(stored.key)
+        enqueue("core.deliver_mail", message_key=stored.key, **envelope)
     return message_id
 
 
 @task("core.deliver_mail", max_attempts=8)
-def deliver_mail(message: str, sender: str, recipients: list[str], message_id: str) -> None:
+def deliver_mail(
+    sender: str,
+    recipients: list[str],
+    message_id: str,
+    message: str | None = None,
+    message_key: str | None = None,
+) -> None:
     """Hand a composed message to the mail server, or to instance/mail by default, unchanged.
 
-    The envelope comes from the job, never from the message's headers.
+    The envelope comes from the job, never from the message's headers. A large message comes from
+    the storage (``message_key``) and leaves it once it is delivered; until then a retry finds it.
     """
-    data = message.encode("ascii")
+    if message_key is not None:
+        with storage().open(message_key) as stream:
+            data = stream.read()
+        delete_after_commit(message_key)
+    else:
+        data = (message or "").encode("ascii")
     url = current_app.config["PORTAL_MAIL_URL"]
     if not url:
         path = _write_to_folder(data, message_id)

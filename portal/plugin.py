@@ -12,18 +12,39 @@ from markupsafe import Markup
 from portal.access import admin, agent, customer, public
 from portal.accounts.models import User
 from portal.audit import record_audit_event
+from portal.buttons import ButtonForm
 from portal.contributions import NavItem, NotificationType, Panel, Widget
 from portal.converters import ID_MAX
 from portal.customer_fields import customer_fields
-from portal.database import db, utcnow
+from portal.database import Model, db, rows_matched, utcnow
+from portal.dates import (
+    format_date,
+    format_datetime,
+    format_time,
+    month_start,
+    to_user_zone,
+    user_now,
+    zone_label,
+)
 from portal.event_types import DomainEvent, EventContractError, declared_events
 from portal.events import Event, emit
+from portal.file_size import format_file_size
 from portal.htmx import is_htmx_request
 from portal.i18n import gettext_or_source
 from portal.jobs import enqueue, task
+from portal.mail import MailAttachment
 from portal.notifications.service import NotificationError, notify
 from portal.organizations.scope import Scope, scope_for
+from portal.page_assets import (
+    CUSTOMER_360_PAGE,
+    DASHBOARD_PAGE,
+    STAFF_HOME_PAGE,
+    PageAssets,
+    is_plugin_page,
+    plugin_stylesheet,
+)
 from portal.paging import Page, keyset_page, page_link_id, read_cursor
+from portal.plugin_info import PluginInfo
 from portal.schedule import ScheduledTask
 from portal.segments import Segment, all_segments, in_segment, segment_by_key, segment_member_ids
 from portal.settings import Setting, SettingValueError, get_setting, set_setting
@@ -52,17 +73,25 @@ def render_widget(template: str, title: str, **context: object) -> str:
 
 
 __all__ = [
+    "CUSTOMER_360_PAGE",
+    "DASHBOARD_PAGE",
     "ID_MAX",
+    "STAFF_HOME_PAGE",
+    "ButtonForm",
     "DomainEvent",
     "Event",
     "EventContractError",
     "FileTooLargeError",
+    "MailAttachment",
     "MissingFileError",
+    "Model",
     "NavItem",
     "NotificationError",
     "NotificationType",
     "Page",
+    "PageAssets",
     "Panel",
+    "PluginInfo",
     "ScheduledTask",
     "Scope",
     "Segment",
@@ -86,19 +115,27 @@ __all__ = [
     "emit",
     "enqueue",
     "external_url",
+    "format_date",
+    "format_datetime",
+    "format_file_size",
+    "format_time",
     "get_setting",
     "gettext_or_source",
     "hookimpl",
     "in_segment",
     "is_htmx_request",
+    "is_plugin_page",
     "keyset_page",
     "local_path",
+    "month_start",
     "notify",
     "page_link_id",
+    "plugin_stylesheet",
     "public",
     "read_cursor",
     "record_audit_event",
     "render_widget",
+    "rows_matched",
     "scope_for",
     "segment_by_key",
     "segment_member_ids",
@@ -106,5 +143,8 @@ __all__ = [
     "spreadsheet_safe",
     "storage",
     "task",
+    "to_user_zone",
+    "user_now",
     "utcnow",
+    "zone_label",
 ]

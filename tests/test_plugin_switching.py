@@ -223,7 +223,7 @@ def test_switching_off_asks_first_and_says_what_customers_lose(client, login_as,
     link = re.search(r'<a [^>]*href="(/staff/plugins/example/switch-off)"[^>]*>Switch off…</a>', row)
     assert link, row
     page = client.get(link.group(1)).get_data(as_text=True)
-    assert "Switch off the example plugin?" in page
+    assert "Switch off the Notes plugin?" in page, "the plugin's display name, not its entry point"
     assert "Customers will no longer see its pages" in page and "Nothing is deleted" in page
     assert 'href="/staff/plugins"' in page, "a way back that changes nothing"
     assert worker_customer.get("/example/").status_code == 200, "opening the question switched nothing"

@@ -7,7 +7,16 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from portal.plugin import hookimpl
+from flask_babel import lazy_gettext as _l
+
+from portal.plugin import (
+    CUSTOMER_360_PAGE,
+    DASHBOARD_PAGE,
+    PageAssets,
+    PluginInfo,
+    hookimpl,
+    plugin_stylesheet,
+)
 
 from . import contributions, customer_data, events, publishing  # noqa: F401  (publishing declares the notify task)
 from .models import MIGRATIONS_FOLDER
@@ -18,9 +27,19 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     from flask import Blueprint
-    from markupsafe import Markup
 
     from portal.plugin import DomainEvent, NavItem, NotificationType, Panel, Setting, User, Widget
+
+
+@hookimpl
+def portal_plugin_info() -> PluginInfo:
+    """Customers' files and personalised PDFs: what an administrator reads on the plugins page."""
+    return PluginInfo(
+        display_name=_l("Documents"),
+        description=_l(
+            "Invoices, contracts and statements to download, and personalised PDFs made from templates."
+        ),
+    )
 
 
 @hookimpl
@@ -48,9 +67,11 @@ def portal_staff_nav_items(user: User) -> list[NavItem]:
 
 
 @hookimpl
-def portal_template_slot(slot: str) -> Markup | None:
-    """The plugin's stylesheet, in every page's head."""
-    return contributions.render_slot(slot)
+def portal_page_assets(endpoint: str) -> PageAssets | None:
+    """The stylesheet on the plugin's pages, the dashboard (its widget) and the 360° page (its panel)."""
+    return plugin_stylesheet(
+        endpoint, plugin="documents", filename="documents.css", also_on=(DASHBOARD_PAGE, CUSTOMER_360_PAGE)
+    )
 
 
 @hookimpl

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from flask import render_template
 from flask_babel import lazy_gettext as _l
-from markupsafe import Markup
 
 from portal.plugin import NavItem, NotificationType, User, Widget
 
@@ -24,13 +22,6 @@ def staff_links(user: User) -> list[NavItem]:
             NavItem(label=_l("Document templates"), endpoint="documents_staff.templates_index", order=41)
         )
     return items
-
-
-def render_slot(slot: str) -> Markup | None:
-    """The stylesheet in every page's head; the plugin fills no other slot."""
-    if slot != "head":
-        return None
-    return Markup(render_template("documents/head.html"))  # noqa: S704  (autoescaped template)
 
 
 def dashboard_widgets() -> list[Widget]:

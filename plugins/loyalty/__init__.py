@@ -7,7 +7,16 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from portal.plugin import hookimpl
+from flask_babel import lazy_gettext as _l
+
+from portal.plugin import (
+    CUSTOMER_360_PAGE,
+    DASHBOARD_PAGE,
+    PageAssets,
+    PluginInfo,
+    hookimpl,
+    plugin_stylesheet,
+)
 
 from . import awards, contributions, events
 from .cli import loyalty_group
@@ -34,6 +43,17 @@ if TYPE_CHECKING:
         Setting,
         User,
         Widget,
+    )
+
+
+@hookimpl
+def portal_plugin_info() -> PluginInfo:
+    """Points, tiers and rewards: what an administrator reads on the plugins page."""
+    return PluginInfo(
+        display_name=_l("Loyalty points"),
+        description=_l(
+            "Customers earn points, climb tiers and redeem rewards; every point is kept in a ledger."
+        ),
     )
 
 
@@ -71,6 +91,17 @@ def portal_staff_nav_items(user: User) -> list[NavItem]:
 def portal_dashboard_widgets(user: User | None) -> list[Widget]:
     """A tile with the customer's balance and tier."""
     return contributions.dashboard_widgets(user)
+
+
+@hookimpl
+def portal_page_assets(endpoint: str) -> PageAssets | None:
+    """The stylesheet on the plugin's pages, its widget's and panel's, and the staff ticket page."""
+    return plugin_stylesheet(
+        endpoint,
+        plugin="loyalty",
+        filename="loyalty.css",
+        also_on=(DASHBOARD_PAGE, CUSTOMER_360_PAGE, "tickets_staff.show"),
+    )
 
 
 @hookimpl

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from flask import render_template, request, url_for
+from flask import render_template, request
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 from sqlalchemy import select
@@ -86,10 +86,7 @@ def customer_panels(customer: User, viewer: User) -> list[Panel]:
 
 
 def render_slot(slot: str, context: dict[str, Any]) -> Markup | None:
-    """The stylesheet in ``head``; the goodwill form on the staff ticket page; nothing elsewhere."""
-    if slot == "head":
-        href = url_for("loyalty.static", filename="loyalty.css")
-        return Markup('<link rel="stylesheet" href="%s">') % href
+    """The goodwill form on the staff ticket page; nothing elsewhere."""
     if slot != "tickets.staff_actions":
         return None
     customer_id = context.get("customer_id")

@@ -7,7 +7,16 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from portal.plugin import hookimpl
+from flask_babel import lazy_gettext as _l
+
+from portal.plugin import (
+    CUSTOMER_360_PAGE,
+    DASHBOARD_PAGE,
+    PageAssets,
+    PluginInfo,
+    hookimpl,
+    plugin_stylesheet,
+)
 
 from . import contributions, events
 from .models import MIGRATIONS_FOLDER
@@ -30,6 +39,15 @@ if TYPE_CHECKING:
         Setting,
         User,
         Widget,
+    )
+
+
+@hookimpl
+def portal_plugin_info() -> PluginInfo:
+    """Questionnaires and their results: what an administrator reads on the plugins page."""
+    return PluginInfo(
+        display_name=_l("Surveys"),
+        description=_l("Short questionnaires sent at the right moment, with the results at a glance."),
     )
 
 
@@ -91,6 +109,17 @@ def portal_event_types() -> list[type[DomainEvent]]:
 def portal_handle_event(event: Event) -> None:
     """Events that trigger surveys (tickets.resolved) and ratings that count as a question asked."""
     contributions.handle_event(event)
+
+
+@hookimpl
+def portal_page_assets(endpoint: str) -> PageAssets | None:
+    """The stylesheet on the plugin's pages, its widget's and panel's, and the staff ticket page (CSAT)."""
+    return plugin_stylesheet(
+        endpoint,
+        plugin="surveys",
+        filename="surveys.css",
+        also_on=(DASHBOARD_PAGE, CUSTOMER_360_PAGE, "tickets_staff.show"),
+    )
 
 
 @hookimpl

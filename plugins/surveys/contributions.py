@@ -13,7 +13,7 @@ from sqlalchemy import case, delete, func, select
 
 from portal.plugin import Event, NavItem, NotificationType, Panel, ScheduledTask, User, Widget, db, utcnow
 
-from . import library, service
+from . import invitations, library, respondents, results
 from .models import Answer, Contact, Invitation, OptOut, Question, Response, Survey
 
 
@@ -36,7 +36,7 @@ def staff_nav_items() -> list[NavItem]:
 def notification_types() -> list[NotificationType]:
     return [
         NotificationType(
-            kind=service.INVITE_KIND,
+            kind=invitations.INVITE_KIND,
             label=_l("Survey invitations"),
             description=_l("Now and then, a short survey about our service. You can opt out at /surveys."),
         )
@@ -44,7 +44,9 @@ def notification_types() -> list[NotificationType]:
 
 
 def scheduled_tasks() -> list[ScheduledTask]:
-    return [ScheduledTask(name="surveys.send", every=timedelta(minutes=5), function=service.scheduled_run)]
+    return [
+        ScheduledTask(name="surveys.send", every=timedelta(minutes=5), function=invitations.scheduled_run)
+    ]
 
 
 def handle_event(event: Event) -> None:
@@ -56,21 +58,19 @@ def handle_event(event: Event) -> None:
     ticket_id = getattr(event.data, "ticket_id", None)
     subject = f"ticket:{ticket_id}" if isinstance(ticket_id, int) else None
     if event.name == "tickets.rated":
-        service.record_rating(event.customer_id, subject, event.id)
+        invitations.record_rating(event.customer_id, subject, event.id)
     if event.name.startswith("surveys."):
         return
-    service.on_trigger(event.name, event.customer_id, subject, event.id)
+    invitations.on_trigger(event.name, event.customer_id, subject, event.id)
 
 
 def template_slot(slot: str, context: dict[str, Any]) -> Markup | None:
     """On the staff ticket page: the CSAT answer the customer gave about that ticket."""
-    if slot == "head":
-        return Markup(render_template("surveys/_head.html"))  # noqa: S704
     if slot != "tickets.staff_details":
         return None
     if not getattr(current_user, "is_staff", False):
         return None
-    found = service.ticket_csat(context.get("ticket_id"))
+    found = results.ticket_csat(context.get("ticket_id"))
     if found is None:
         return None
     score, comment = found
@@ -133,7 +133,7 @@ def erase_customer_data(user: User) -> None:
     Drafts of anonymous surveys are found through the customer's respondent keys, then the salt
     behind those keys goes too, so no later account, even with the same id, can find what is left.
     """
-    service.erase_respondent(user.id)
+    respondents.erase_respondent(user.id)
     db.session.execute(delete(Response).where(Response.customer_id == user.id))
     db.session.execute(delete(Invitation).where(Invitation.customer_id == user.id))
     db.session.execute(delete(Contact).where(Contact.customer_id == user.id))
@@ -160,7 +160,7 @@ def load_demo_data(customers: list[User]) -> None:
         )
         response = Response(
             survey_id=nps.id,
-            respondent=service.respondent_key(nps.id, person.id),
+            respondent=respondents.respondent_key(nps.id, person.id),
             customer_id=person.id,
             submitted_at=utcnow() - timedelta(days=index),
         )

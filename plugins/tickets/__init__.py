@@ -9,7 +9,17 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from portal.plugin import hookimpl
+from flask_babel import lazy_gettext as _l
+
+from portal.plugin import (
+    CUSTOMER_360_PAGE,
+    DASHBOARD_PAGE,
+    STAFF_HOME_PAGE,
+    PageAssets,
+    PluginInfo,
+    hookimpl,
+    plugin_stylesheet,
+)
 
 from . import contributions, events
 from .models import MIGRATIONS_FOLDER
@@ -35,6 +45,17 @@ if TYPE_CHECKING:
 
 
 @hookimpl
+def portal_plugin_info() -> PluginInfo:
+    """Support requests and complaints: what an administrator reads on the plugins page."""
+    return PluginInfo(
+        display_name=_l("Support tickets"),
+        description=_l(
+            "Customers ask for help and follow each request to its answer; staff work through the queue."
+        ),
+    )
+
+
+@hookimpl
 def portal_blueprints() -> list[Blueprint]:
     """Customer pages at /tickets, the staff queue and ticket pages at /staff/tickets."""
     return [bp, staff_bp]
@@ -48,7 +69,7 @@ def portal_migrations_folder() -> Path:
 
 @hookimpl
 def portal_nav_items(user: User | None) -> list[NavItem]:
-    """ "Support" for anyone signed in."""
+    """ "Support" for signed-in customers; staff reach tickets through the staff console's queue."""
     return contributions.customer_links(user)
 
 
@@ -65,8 +86,19 @@ def portal_dashboard_widgets(user: User | None) -> list[Widget]:
 
 
 @hookimpl
+def portal_page_assets(endpoint: str) -> PageAssets | None:
+    """The stylesheet on the plugin's pages and where its widget, panel and staff summary appear."""
+    return plugin_stylesheet(
+        endpoint,
+        plugin="tickets",
+        filename="tickets.css",
+        also_on=(DASHBOARD_PAGE, CUSTOMER_360_PAGE, STAFF_HOME_PAGE),
+    )
+
+
+@hookimpl
 def portal_template_slot(slot: str, context: dict[str, Any]) -> Markup | None:
-    """The plugin's stylesheet in <head> on its own pages."""
+    """A link to open a ticket under customers' pages; the staff console's ticket summary."""
     return contributions.render_slot(slot, context)
 
 

@@ -28,6 +28,7 @@ from .models import ACTIVE_STATUSES, Attachment, Message, Ticket
 
 
 def customer_links(user: User | None) -> list[NavItem]:
+    """ "Support" for customers only: staff answer tickets from the queue, not as customers."""
     if user is None or user.is_staff:
         return []
     return [NavItem(label=_l("Support"), endpoint="tickets.index", order=20)]
@@ -79,8 +80,6 @@ def customer_panels(customer: User) -> list[Panel]:
 
 
 def render_slot(slot: str, context: dict[str, Any]) -> Markup | None:
-    if slot == "head" and request and (request.blueprint or "").startswith("tickets"):
-        return Markup(render_template("tickets/head.html"))  # noqa: S704  (autoescaped template)
     if slot == "page_bottom" and request and not (request.blueprint or "").startswith(("tickets", "staff")):
         if current_user.is_authenticated and not current_user.is_staff:
             return Markup(render_template("tickets/help_link.html"))  # noqa: S704  (autoescaped template)

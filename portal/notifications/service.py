@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from flask_babel import force_locale
@@ -18,7 +18,7 @@ from sqlalchemy import func, select, update
 
 from portal.contributions import NotificationType
 from portal.database import db, utcnow
-from portal.mail import send_mail
+from portal.mail import MailAttachment, MailAttachmentError, check_attachments, send_mail
 from portal.notifications.models import (
     BODY_MAX,
     KIND_MAX,
@@ -107,15 +107,18 @@ def notify(
     title: str | LazyString,
     body: str | LazyString = "",
     url: str | None = None,
+    attachments: Sequence[MailAttachment] = (),
 ) -> Notification:
     """Tell ``user`` that something happened: in the portal always, by email if they want that kind.
 
     The notification joins the caller's transaction (the session is flushed so it has an id); the
     caller commits. Lazy translations (``lazy_gettext``) for ``title`` and ``body`` are stored in the
     recipient's language, not the language of whoever caused the notification. ``url`` is a path
-    inside the portal (``/tickets/12``) that opening the notification leads to. Anything wrong,
-    an undeclared ``kind``, an overlong or empty title, a link elsewhere, raises NotificationError:
-    nothing is cut short or dropped silently.
+    inside the portal (``/tickets/12``) that opening the notification leads to. ``attachments``
+    (an .ics invitation, a PDF) go with the email only; the notification in the portal is the same
+    with or without them, and a person who chose no email for this kind gets none. Anything wrong,
+    an undeclared ``kind``, an overlong or empty title, a link elsewhere, too many or too large
+    attachments, raises NotificationError: nothing is cut short or dropped silently.
     """
     declared = declared_types().get(kind)
     if declared is None:
@@ -132,11 +135,15 @@ def notify(
     _check_length("body", body_text, BODY_MAX)
     if url is not None:
         _check_local_path(url)
+    try:
+        check_attachments(attachments)
+    except MailAttachmentError as error:
+        raise NotificationError(str(error)) from None
     notification = Notification(user=user, kind=kind, title=title_text, body=body_text, url=url)
     db.session.add(notification)
     db.session.flush()
     if wants_email(user, declared):
-        _queue_email(notification)
+        _queue_email(notification, attachments)
     return notification
 
 
@@ -252,7 +259,7 @@ def unread_counter(user: User | None) -> Callable[[], int]:
 # --- The email, sent once the transaction commits -------------------------------------------------
 
 
-def _queue_email(notification: Notification) -> None:
+def _queue_email(notification: Notification, attachments: Sequence[MailAttachment] = ()) -> None:
     """Email the notification through the mail job, queued in the caller's transaction.
 
     A rollback removes the job with the notification, so neither is left behind; a failing mail
@@ -266,6 +273,8 @@ def _queue_email(notification: Notification) -> None:
         "notification",
         notification.title,
         user.language,
+        timezone=user.timezone,
+        attachments=attachments,
         title=notification.title,
         body=notification.body,
         link=external_url("notifications.open_notification", notification_id=notification.id),

@@ -12,7 +12,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from sqlalchemy import Row, String, cast, func, or_, select
+from sqlalchemy import Row, String, cast, or_, select
 from wtforms import HiddenField, SearchField, SelectChoice, SelectField, StringField
 from wtforms.validators import Length, ValidationError
 
@@ -22,6 +22,7 @@ from portal.audit import PLUGIN_KIND, SECURITY_EVENTS, AuditEvent
 from portal.database import db
 from portal.day_filters import parse_filter_day
 from portal.paging import keyset_page
+from portal.plugin_info import plugin_infos
 from portal.plugin_manager import plugin_host
 from portal.plugin_state import PluginState
 from portal.staff.plugin_switch import switch_plugin
@@ -55,7 +56,7 @@ def plugins():
         }
         for name, plugin in sorted(host.installed.items())
     ]
-    return render_template("staff/plugins.html", rows=rows, form=FlaskForm())
+    return render_template("staff/plugins.html", rows=rows, infos=plugin_infos(), form=FlaskForm())
 
 
 @bp.route("/plugins/<name>/switch-off")
@@ -67,7 +68,9 @@ def confirm_switch_off(name: str):
         abort(404)
     if name not in host.enabled():
         return redirect(url_for("staff.plugins"))
-    return render_template("staff/plugins_switch_off.html", name=name, form=FlaskForm())
+    return render_template(
+        "staff/plugins_switch_off.html", name=name, info=plugin_infos()[name], form=FlaskForm()
+    )
 
 
 @bp.route("/plugins/<name>", methods=["POST"])
@@ -81,10 +84,11 @@ def switch(name: str):
         abort(400)
     enable = request.form.get("enabled") == "1"
     switch_plugin(name, enable, current_user.id)
+    label = plugin_infos()[name].display_name
     if enable:
-        flash(_("The %(name)s plugin is now on.", name=name), "success")
+        flash(_("The %(name)s plugin is now on.", name=label), "success")
     else:
-        flash(_("The %(name)s plugin is now off. Its data is kept.", name=name), "success")
+        flash(_("The %(name)s plugin is now off. Its data is kept.", name=label), "success")
     return redirect(url_for("staff.plugins"))
 
 
@@ -168,7 +172,8 @@ def audit_page(form: AuditFilterForm) -> tuple[list[Row[Any]], str | None]:
     if form.email.data:
         # Events by the account, about it (a role changed by the CLI) and failed sign-ins typed with
         # the address, which may belong to no account at all.
-        matches = [func.lower(AuditEvent.detail["email"].as_string()) == form.email.data]
+        # Both sides are normalised already: the form's filter and ``login_failed``'s ``normalise_email``.
+        matches = [AuditEvent.detail["email"].as_string() == form.email.data]
         account = find_user_by_email(form.email.data)
         if account is not None:
             matches.append(AuditEvent.actor_id == account.id)

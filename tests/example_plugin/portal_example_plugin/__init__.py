@@ -8,9 +8,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from portal.plugin import NavItem, Widget, hookimpl
+from flask_babel import lazy_gettext as _l
 
-from . import customer_data, event_log, events, heartbeat, navigation, segments, shared_notes, slots
+from portal.plugin import NavItem, PluginInfo, Widget, hookimpl
+
+from . import assets, customer_data, event_log, events, heartbeat, navigation, segments, shared_notes, slots
 from .cli import example_group
 from .i18n import TRANSLATIONS_FOLDER
 from .models import MIGRATIONS_FOLDER
@@ -30,11 +32,21 @@ if TYPE_CHECKING:
         DomainEvent,
         Event,
         NotificationType,
+        PageAssets,
         Panel,
         ScheduledTask,
         Segment,
         Setting,
         User,
+    )
+
+
+@hookimpl
+def portal_plugin_info() -> PluginInfo:
+    """What an administrator reads about the plugin on the plugins page, in their language."""
+    return PluginInfo(
+        display_name=_l("Notes"),
+        description=_l("Customers keep notes for themselves and share them with their organization."),
     )
 
 
@@ -84,6 +96,12 @@ def portal_dashboard_widgets() -> list[Widget]:
 def portal_template_slot(slot: str, context: dict[str, Any]) -> Markup | None:
     """A line above the dashboard's tiles; no other slot gets anything."""
     return slots.render_slot(slot, context)
+
+
+@hookimpl
+def portal_page_assets(endpoint: str) -> PageAssets | None:
+    """The notes pages' stylesheet, on those pages only."""
+    return assets.page_assets(endpoint)
 
 
 @hookimpl

@@ -10,7 +10,9 @@ from portal.plugin import agent, customer, page_link_id, render_widget
 
 from . import customer_data
 
-bp = Blueprint("example", __name__, url_prefix="/example", template_folder="templates")
+bp = Blueprint(
+    "example", __name__, url_prefix="/example", template_folder="templates", static_folder="static"
+)
 
 
 @bp.route("/")

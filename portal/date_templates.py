@@ -1,0 +1,58 @@
+"""The template filters that write dates: ``|datetimeformat``, ``|dateformat``, ``|timeformat``.
+
+They replace Flask-Babel's filters of the same names, so every template, a plugin's too, writes
+dates through ``portal.dates``: the reader's zone, language and calendar, one format per style.
+In HTML the date comes inside ``<time datetime="...">`` with the machine-readable moment, for
+browsers, screen readers and scripts; in plain text (``.txt`` mails) it is the words alone.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from flask import Flask
+from jinja2 import Undefined, pass_eval_context
+from jinja2.nodes import EvalContext
+from markupsafe import Markup
+
+from portal.dates import format_date, format_datetime, format_time, machine_format, zone_label
+
+
+def install_date_filters(app: Flask) -> None:
+    """Put the portal's date filters over Flask-Babel's (call after ``babel.init_app``)."""
+    app.jinja_env.filters.update(
+        datetimeformat=datetime_filter,
+        dateformat=date_filter,
+        timeformat=time_filter,
+        zonelabel=zone_label,
+    )
+
+
+@pass_eval_context
+def datetime_filter(eval_ctx: EvalContext, value: datetime | None, style: str = "medium") -> str:
+    """``{{ ticket.created_at|datetimeformat("short") }}``; nothing for ``None`` or an undefined value."""
+    if value is None or isinstance(value, Undefined):
+        return ""
+    return _tagged(eval_ctx, value, format_datetime(value, style=style))
+
+
+@pass_eval_context
+def date_filter(eval_ctx: EvalContext, value: date | datetime | None, style: str = "medium") -> str:
+    """``{{ note.created_at|dateformat }}``, or ``"month"`` for "December 2026"; nothing for ``None``."""
+    if value is None or isinstance(value, Undefined):
+        return ""
+    return _tagged(eval_ctx, value, format_date(value, style=style))
+
+
+@pass_eval_context
+def time_filter(eval_ctx: EvalContext, value: datetime | None, style: str = "short") -> str:
+    """``{{ slot.starts_at|timeformat }}``; nothing for ``None`` or an undefined value."""
+    if value is None or isinstance(value, Undefined):
+        return ""
+    return _tagged(eval_ctx, value, format_time(value, style=style))
+
+
+def _tagged(eval_ctx: EvalContext, value: date | datetime, text: str) -> str:
+    if not eval_ctx.autoescape:
+        return text
+    return Markup('<time datetime="{}">{}</time>').format(machine_format(value), text)

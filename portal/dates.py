@@ -1,0 +1,269 @@
+"""Dates and times as a reader reads them: in their zone, their language and their calendar.
+
+The portal stores UTC (naive datetimes are UTC). Everything a person reads, on a page, in a mail or
+in a PDF, goes through the functions here, so one style looks the same on every page and a Persian
+reader sees the Solar Hijri calendar (۱۳ آذر ۱۴۰۵) in Persian digits, not Gregorian dates.
+
+Babel formats every language with the patterns of CLDR, the Unicode locale data; Babel knows only
+the Gregorian calendar, so for the languages in ``CALENDARS`` the year, month and day come from
+``jdatetime`` (the Solar Hijri arithmetic) and everything else (patterns, weekday names, hours)
+still from Babel.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from datetime import UTC, date, datetime, tzinfo
+from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import jdatetime
+from babel import Locale, UnknownLocaleError
+from babel.dates import (
+    DateTimeFormat,
+    get_timezone_gmt,
+    get_timezone_location,
+    match_skeleton,
+    parse_pattern,
+)
+from flask import current_app, has_app_context, has_request_context
+from flask_babel import get_locale
+from flask_login import current_user
+
+if TYPE_CHECKING:
+    from portal.accounts.models import User
+
+DATE_STYLES = ("short", "medium", "long", "month")
+DATETIME_STYLES = ("short", "medium", "long")
+TIME_STYLES = ("short", "medium", "long")
+# The time part of each date-and-time style: seconds only where the exact moment matters (audit).
+TIME_OF_DATETIME = {"short": "short", "medium": "short", "long": "medium"}
+MONTH_SKELETON = "yMMMM"  # "December 2026", "آذر ۱۴۰۵": ledger months and other monthly totals
+# Languages whose readers expect another calendar than the Gregorian.
+CALENDARS = {"fa": "persian"}
+# Babel says which numbering system a language uses (CLDR's default_numbering_system) but formats
+# dates with ASCII digits only; these are the digits of the systems our languages use.
+DIGITS = {"arabext": "۰۱۲۳۴۵۶۷۸۹", "arab": "٠١٢٣٤٥٦٧٨٩"}
+FALLBACK_LANGUAGE = "en"
+FALLBACK_ZONE = "UTC"
+UTC_ZONES = frozenset({"UTC", "Etc/UTC", "Etc/UCT", "Etc/Universal", "Etc/Zulu", "GMT", "Etc/GMT", "UCT"})
+
+_forced_zone: ContextVar[str | None] = ContextVar("portal_forced_zone", default=None)
+
+
+# --- Who reads: their language and zone ----------------------------------------------------------
+
+
+def _default_language() -> str:
+    return current_app.config["PORTAL_DEFAULT_LANGUAGE"] if has_app_context() else FALLBACK_LANGUAGE
+
+
+def _default_zone() -> str:
+    return current_app.config["PORTAL_DEFAULT_TIMEZONE"] if has_app_context() else FALLBACK_ZONE
+
+
+def _signed_in_user() -> User | None:
+    if has_request_context() and current_user and current_user.is_authenticated:
+        return current_user
+    return None
+
+
+def reader_language(user: User | None = None) -> str:
+    """The language dates are written in for ``user``, or for whoever is reading now.
+
+    A user's language the portal does not offer reads as the default. Without a user: the language
+    of the page or mail being rendered (the signed-in person's, a
+    visitor's browser's, or a mail recipient's under ``force_locale``), else the site default.
+    """
+    if user is not None:
+        if not has_app_context() or user.language in current_app.config["PORTAL_LANGUAGES"]:
+            return user.language
+        return _default_language()
+    locale = get_locale() if has_app_context() else None
+    return str(locale) if locale is not None else _default_language()
+
+
+def reader_zone(user: User | None = None) -> tzinfo:
+    """The time zone ``user`` reads times in, or the reader's now; an unknown zone name reads as the default.
+
+    Without a user: the zone a mail is being written in (``force_zone``), else the signed-in
+    person's, else the site default.
+    """
+    if user is not None:
+        name = user.timezone
+    else:
+        signed_in = _signed_in_user()
+        name = _forced_zone.get() or (signed_in.timezone if signed_in is not None else _default_zone())
+    return _zone(name) or _zone(_default_zone()) or UTC
+
+
+def _zone(name: str | None) -> ZoneInfo | None:
+    if not name:
+        return None
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return None
+
+
+@contextmanager
+def force_zone(name: str | None) -> Iterator[None]:
+    """Write times in zone ``name`` inside the block: a mail is read in its recipient's zone.
+
+    The partner of Flask-Babel's ``force_locale``; ``None`` leaves the zone as it is.
+    """
+    token = _forced_zone.set(name) if name else None
+    try:
+        yield
+    finally:
+        if token is not None:
+            _forced_zone.reset(token)
+
+
+def user_now(user: User | None) -> datetime:
+    """The current moment, aware, in ``user``'s zone (``None``: the reader's now, as for formatting).
+
+    "Today" for a customer in Tehran starts hours before it does in UTC; compare days with this.
+    """
+    return datetime.now(UTC).astimezone(reader_zone(user))
+
+
+def to_user_zone(value: datetime, user: User | None) -> datetime:
+    """``value`` as the same moment in ``user``'s zone (aware); a naive ``value`` is UTC."""
+    return as_utc(value).astimezone(reader_zone(user))
+
+
+def as_utc(value: datetime) -> datetime:
+    """``value`` as an aware UTC datetime; the portal stores naive UTC."""
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def month_start(value: datetime, user: User | None = None) -> date:
+    """The first day (a Gregorian ``date``) of the reader's calendar month holding the moment ``value``.
+
+    For monthly totals: group by it, sort by it, and print it with ``format_date(..., style="month")``.
+    A Persian reader's months are Solar Hijri (1 Azar is 22 November), so grouping by the Gregorian
+    month would put one Persian month in two rows.
+    """
+    day = as_utc(value).astimezone(reader_zone(user)).date()
+    if CALENDARS.get(_locale(reader_language(user)).language) == "persian":
+        return jdatetime.date.fromgregorian(date=day).replace(day=1).togregorian()
+    return day.replace(day=1)
+
+
+def machine_format(value: date | datetime) -> str:
+    """The ISO 8601 text for ``<time datetime=...>``, CSV and JSON: UTC with a Z, or a plain date."""
+    if isinstance(value, datetime):
+        return as_utc(value).replace(tzinfo=None).isoformat(timespec="seconds") + "Z"
+    return value.isoformat()
+
+
+# --- Formatting ----------------------------------------------------------------------------------
+
+
+def format_datetime(value: datetime, *, user: User | None = None, style: str = "medium") -> str:
+    """The moment ``value`` as ``user`` reads it: their zone, language and calendar, in one style.
+
+    ``style`` is "short" (12/4/26, 3:00 PM), "medium" (Dec 4, 2026, 3:00 PM) or "long" (December
+    4, 2026, 3:00:00 PM, to the second). ``user=None`` means whoever is reading now.
+    """
+    _check_style(style, DATETIME_STYLES)
+    locale = _locale(reader_language(user))
+    moment = as_utc(value).astimezone(reader_zone(user))
+    day = _apply(locale.date_formats[style].pattern, moment, locale)
+    clock = _apply(locale.time_formats[TIME_OF_DATETIME[style]].pattern, moment, locale)
+    glue = str(locale.datetime_formats[style]).replace("'", "")
+    return _digits(glue.replace("{0}", clock).replace("{1}", day), locale)
+
+
+def format_date(value: date | datetime, *, user: User | None = None, style: str = "medium") -> str:
+    """The day of ``value`` as ``user`` reads it (a datetime is first moved into their zone).
+
+    ``style`` is "short" (12/4/26), "medium" (Dec 4, 2026), "long" (December 4, 2026) or "month"
+    (December 2026). ``user=None`` means whoever is reading now.
+    """
+    _check_style(style, DATE_STYLES)
+    locale = _locale(reader_language(user))
+    day = as_utc(value).astimezone(reader_zone(user)).date() if isinstance(value, datetime) else value
+    if style == "month":
+        pattern = locale.datetime_skeletons[match_skeleton(MONTH_SKELETON, locale.datetime_skeletons)]
+        return _digits(_apply(str(pattern), day, locale), locale)
+    return _digits(_apply(locale.date_formats[style].pattern, day, locale), locale)
+
+
+def format_time(value: datetime, *, user: User | None = None, style: str = "short") -> str:
+    """The time of day of ``value`` in ``user``'s zone: "short" (3:00 PM), "medium" (with seconds)
+    or "long" (with the zone's offset)."""
+    _check_style(style, TIME_STYLES)
+    locale = _locale(reader_language(user))
+    moment = as_utc(value).astimezone(reader_zone(user))
+    return _digits(_apply(locale.time_formats[style].pattern, moment, locale), locale)
+
+
+def zone_label(name: str, locale: str | Locale | None = None) -> str:
+    """A readable name for the zone ``name`` ("Iran Time" for Asia/Tehran), in ``locale``'s language.
+
+    ``locale`` defaults to the reader's language. An unknown name comes back as it is, so a
+    stored zone the database no longer knows is still shown rather than an error.
+    """
+    locale = _locale(str(locale) if locale is not None else reader_language())
+    zone = _zone(name)
+    if zone is None:
+        return name
+    if name in UTC_ZONES:
+        return str(locale.time_zones.get("Etc/UTC", {}).get("long", {}).get("standard") or "UTC")
+    if name.startswith("Etc/"):
+        return _digits(get_timezone_gmt(datetime.now(zone), "long", locale=locale), locale)
+    return get_timezone_location(zone, locale=locale)
+
+
+def _check_style(style: str, allowed: tuple[str, ...]) -> None:
+    if style not in allowed:
+        raise ValueError(f"Unknown date style {style!r}; use one of {', '.join(allowed)}.")
+
+
+def _locale(language: str) -> Locale:
+    try:
+        return Locale.parse(language)
+    except (UnknownLocaleError, ValueError):
+        return Locale.parse(FALLBACK_LANGUAGE)
+
+
+def _apply(pattern: str, value: date | datetime, locale: Locale) -> str:
+    calendar = CALENDARS.get(locale.language)
+    fields = SolarHijriFields(value, locale) if calendar == "persian" else DateTimeFormat(value, locale)
+    return parse_pattern(pattern) % fields
+
+
+def _digits(text: str, locale: Locale) -> str:
+    digits = DIGITS.get(locale.default_numbering_system)
+    return text.translate(str.maketrans("0123456789", digits)) if digits else text
+
+
+class SolarHijriFields(DateTimeFormat):
+    """Babel's pattern fields with the year, month and day of the Solar Hijri calendar.
+
+    Only the day's position in the calendar changes; weekdays, hours and zones are the same in
+    both calendars, so Babel's own code writes them.
+    """
+
+    def __init__(self, value: date | datetime, locale: Locale) -> None:
+        super().__init__(value, locale)
+        day = value.date() if isinstance(value, datetime) else value
+        self.solar = jdatetime.date.fromgregorian(date=day)
+
+    def __getitem__(self, name: str) -> str:
+        if name[0] == "d":
+            return self.format(self.solar.day, len(name))
+        return super().__getitem__(name)
+
+    def format_year(self, char: str, num: int) -> str:
+        year = str(self.solar.year)
+        return year[-2:] if num == 2 else year.rjust(num, "0")
+
+    def format_month(self, char: str, num: int) -> str:
+        if num <= 2:
+            return self.format(self.solar.month, num)
+        return jdatetime.date.j_months_fa[self.solar.month - 1]

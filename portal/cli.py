@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import click
@@ -46,3 +47,33 @@ main.add_command(
         short_help=run_command.short_help,
     )
 )
+
+
+# A plain click group, not the app's: writing a plugin needs no app, no configuration and no database.
+@click.group("plugin")
+def plugin_group() -> None:
+    """Start a new plugin ('portal plugins' lists and switches the installed ones)."""
+
+
+@plugin_group.command("new")
+@click.argument("name")
+@click.option(
+    "--into",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path(),
+    help="The folder to write the plugin's folder in (default: here).",
+)
+def new_plugin(name: str, into: Path) -> None:
+    """Write a new plugin, portal-NAME, that passes its own tests: then run 'make test' in it."""
+    from portal.scaffold import PluginNameError, ScaffoldError, create_plugin
+
+    try:
+        folder = create_plugin(name, into)
+    except (PluginNameError, ScaffoldError) as error:
+        raise click.ClickException(str(error)) from error
+    click.echo(f"Wrote the plugin {name!r} in {folder}.")
+    click.echo(f"Next: cd {folder} && make test PORTAL_CHECKOUT=<your portal checkout>, or plain 'make test'")
+    click.echo("to install the portal from the package index. docs/plugins.md explains each file.")
+
+
+main.add_command(plugin_group)

@@ -1,4 +1,5 @@
-"""Helpers for testing the portal and its plugins: accounts, signing in, forms with CSRF, the outbox.
+"""Helpers for testing the portal and its plugins: accounts, signing in, forms with CSRF, the outbox,
+the clock, scheduled tasks, emitted events, and the safety nets every plugin should pass.
 
 The fixtures that use them are in ``portal.testing.fixtures``, which pytest loads by itself.
 """
@@ -22,6 +23,30 @@ from werkzeug.test import TestResponse
 from portal.accounts.models import User
 from portal.database import db, utcnow
 from portal.passwords import hash_password
+from portal.testing.clock import FrozenClock, freeze_clock
+from portal.testing.events import events_emitted
+from portal.testing.safety import Visit, check_migrations_match_models, walk_routes_anonymously
+from portal.testing.scheduled import run_scheduled_task
+
+__all__ = [
+    "TEST_PASSWORD",
+    "FrozenClock",
+    "UserRecord",
+    "Visit",
+    "check_migrations_match_models",
+    "create_user",
+    "csrf_token",
+    "events_emitted",
+    "freeze_clock",
+    "link_in",
+    "log_in",
+    "post_form",
+    "read_outbox",
+    "run_scheduled_task",
+    "statements_run",
+    "text_of",
+    "walk_routes_anonymously",
+]
 
 TEST_PASSWORD = "correct horse battery staple"  # noqa: S105 (the password of test accounts only)
 CSRF_META = re.compile(r'<meta name="csrf-token" content="([^"]+)">')
@@ -86,8 +111,7 @@ def read_outbox(app: Flask) -> list[EmailMessage]:
     if not folder.exists():
         return []
     return [
-        message_from_bytes(path.read_bytes(), policy=policy.default)  # type: ignore[misc]
-        for path in sorted(folder.glob("*.eml"))
+        message_from_bytes(path.read_bytes(), policy=policy.default) for path in sorted(folder.glob("*.eml"))
     ]
 
 

@@ -1,7 +1,8 @@
 """Real-browser fixtures: the test app served over HTTP, Debian's chromium driven by Playwright.
 
 An opt-in pytest plugin (it needs Playwright, a test dependency): ``-p portal.testing.browser`` on the
-command line or in ``addopts``. It gives ``live_server``, ``browser``, ``page`` and ``browser_problems``.
+command line or in ``addopts``. It gives ``live_server``, ``browser``, ``page`` and ``browser_problems``,
+and ``sign_in_page`` signs a page in as a test's user.
 
 One browser per module (starting it is the slow part), a fresh context per test (cookies and storage
 never leak between tests), and every page records what the browser complained about so a journey
@@ -15,12 +16,15 @@ import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 from flask import Flask
 from playwright.sync_api import Browser, ConsoleMessage, Page, sync_playwright
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 from werkzeug.serving import make_server
 
+from portal.testing import TEST_PASSWORD, UserRecord
 from portal.testing.fixtures import service_unavailable
 
 CHROMIUM = os.environ.get("PORTAL_TEST_CHROMIUM", "/usr/bin/chromium")
@@ -109,3 +113,23 @@ def page(browser: Browser, live_server: LiveServer, browser_problems: BrowserPro
     page.on("pageerror", lambda error: browser_problems.page_errors.append(str(error)))
     yield page
     context.close()
+
+
+def sign_in_page(
+    page: Page, live_server: LiveServer | str, user: UserRecord, password: str = TEST_PASSWORD
+) -> None:
+    """Sign ``page`` in as ``user`` through the real sign-in form, in any language the page is in.
+
+    A journey starts where it matters (``sign_in_page(page, live_server, make_user())``) with a
+    session made as a person's is. Fails with what the form said when the sign-in is refused.
+    """
+    base = live_server.url if isinstance(live_server, LiveServer) else live_server
+    page.goto(f"{base}/login")
+    page.locator("input[name=email]").fill(user.email)
+    page.locator("input[name=password]").fill(password)
+    page.locator("form button[type=submit]").last.click()
+    try:
+        page.wait_for_url(lambda url: urlsplit(url).path != "/login")
+    except PlaywrightTimeoutError:
+        said = page.locator("main").inner_text()
+        raise AssertionError(f"Signing in as {user.email} was refused; the page says: {said}") from None

@@ -75,7 +75,7 @@ def test_an_administrator_makes_another_plugins_event_earn_with_no_change_to_loy
 
 def test_the_form_offers_only_declared_events_and_refuses_other_names(app, client, login_as):
     login_as("admin")
-    for name in ("appointments.booked", "loyalty.points_earned", ""):
+    for name in ("nobody.booked", "loyalty.points_earned", ""):
         refused = post_form(
             client, RULES + "new", {"event_name": name, "points": "5", "cap_period": "", "active": "y"}
         )

@@ -16,6 +16,7 @@ import io
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 from flask import Flask
@@ -23,6 +24,8 @@ from portal_example_plugin.models import Note
 from sqlalchemy import select
 from werkzeug.datastructures import FileStorage
 
+from plugins.appointments import service as appointment_service
+from plugins.appointments.models import Slot
 from plugins.documents import links, publishing
 from plugins.documents.models import Document, DocumentTemplate
 from plugins.documents.publishing import NOTIFY_TASK
@@ -30,7 +33,8 @@ from plugins.documents.settings import categories as document_categories
 from plugins.loyalty import ledger, rewards
 from plugins.loyalty.images import PREFIX
 from plugins.loyalty.models import EarningRule, Reward
-from plugins.surveys import service as survey_service
+from plugins.surveys import answering as survey_answering
+from plugins.surveys import invitations as survey_invitations
 from plugins.surveys.models import Invitation, Question, Survey
 from plugins.tickets import attachments
 from plugins.tickets import service as ticket_service
@@ -114,6 +118,9 @@ ARGUMENT_BUILDERS: dict[str, Argument] = {
     "surveys.invitation:token": Argument(OWNED, _from("survey_link")),
     "surveys_staff.change_status:change": Argument(VALUE, _constant("publish")),
     "surveys_staff.change_question:change": Argument(VALUE, _constant("up")),
+    # appointments: slots are offered to every customer; a booking is its customer's
+    "slot_id": Argument(VALUE, _from("slot")),
+    "booking_id": Argument(OWNED, _from("booking")),
     # example plugin
     "note_id": Argument(OWNED, _from("note")),
     # core: notifications, organizations, accounts, staff console
@@ -200,6 +207,7 @@ def build_world(app: Flask) -> World:
         _build_loyalty(world, victim)
         _build_surveys(world, victim)
         _build_notes(world, victim, member)
+        _build_appointments(world, victim)
         db.session.commit()
         _build_operations(world)
         db.session.commit()
@@ -300,11 +308,11 @@ def _build_surveys(world: World, victim: User) -> None:
     invitation = Invitation(survey_id=survey.id, customer_id=victim.id, status="sent", sent_at=utcnow())
     db.session.add_all([question, invitation])
     db.session.flush()
-    response = survey_service.get_or_start_response(survey, victim.id)
-    survey_service.save_answers(response, [question], {f"q{question.id}": [f"Answer {MARKER}"]})
-    survey_service.submit(survey, response, victim.id)
+    response = survey_answering.get_or_start_response(survey, victim.id)
+    survey_answering.save_answers(response, [question], {f"q{question.id}": [f"Answer {MARKER}"]})
+    survey_answering.submit(survey, response, victim.id)
     world.values.update(
-        survey=survey.id, question=question.id, survey_link=survey_service.invitation_token(invitation.id)
+        survey=survey.id, question=question.id, survey_link=survey_invitations.invitation_token(invitation.id)
     )
 
 
@@ -313,6 +321,16 @@ def _build_notes(world: World, victim: User, member: User) -> None:
     db.session.add_all([note, Note(user_id=member.id, body=f"Member note {MARKER}", shared=True)])
     db.session.flush()
     world.values["note"] = note.id
+
+
+def _build_appointments(world: World, victim: User) -> None:
+    """A slot with one place, taken by the victim (the slot is everyone's to see, so it has no marker)."""
+    starts = utcnow() + timedelta(days=10)
+    slot = Slot(title="Consultation", starts_at=starts, ends_at=starts + timedelta(minutes=30), capacity=1)
+    db.session.add(slot)
+    db.session.flush()
+    booking = appointment_service.book(slot, victim)
+    world.values.update(slot=slot.id, booking=booking.id)
 
 
 def _build_operations(world: World) -> None:
@@ -373,6 +391,7 @@ def _watched(world: World) -> list[tuple[str, str, list[int]]]:
         ("surveys_responses", "survey_id", survey),
         ("surveys_answers", "response_id", responses),
         ("example_notes", "user_id", victims),
+        ("appointments_bookings", "customer_id", victims),
     ]
 
 

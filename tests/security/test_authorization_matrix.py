@@ -44,7 +44,7 @@ from werkzeug.test import TestResponse
 from portal.access import ADMIN, AGENT, PUBLIC, declared_access
 from portal.testing import TEST_PASSWORD, csrf_token, log_in
 
-pytestmark = pytest.mark.plugins("tickets", "loyalty", "documents", "surveys", "example")
+pytestmark = pytest.mark.plugins("tickets", "loyalty", "documents", "surveys", "appointments", "example")
 
 ANONYMOUS = "anonymous"
 ANONYMOUS_HTMX = "anonymous (htmx)"

@@ -312,7 +312,11 @@ def test_redeem_gives_a_voucher_and_staff_cancel_gives_points_back(app, client, 
     person = login_as("customer")
     reward_id = add_reward(app, cost=100, stock=2, per_customer_limit=1)
     credit(app, person.id, 250)
-    page = client.get("/loyalty/rewards").get_data(as_text=True)
+    catalogue = client.get("/loyalty/rewards").get_data(as_text=True)
+    assert 'name="request_key"' not in catalogue, "the catalogue's button asks first"
+    page = client.get(f"/loyalty/rewards/{reward_id}/redeem").get_data(as_text=True)
+    assert "It costs 100 points. You will have 150 points left." in " ".join(page.split())
+    assert balance_of(app, person.id) == 250, "asking spends nothing"
     key = re.search(r'name="request_key" type="hidden" value="([^"]+)"', page).group(1)
     response = post_form(
         client, f"/loyalty/rewards/{reward_id}/redeem", {"request_key": key}, follow_redirects=True

@@ -195,7 +195,11 @@ def test_redeeming_with_htmx_answers_with_the_card_and_its_voucher(app, client, 
         ledger.credit(person.id, 150, "earned")
         db.session.commit()
     htmx = {"HX-Request": "true"}
-    page = client.get("/loyalty/rewards").get_data(as_text=True)
+    catalogue = client.get("/loyalty/rewards").get_data(as_text=True)
+    assert f'hx-get="/loyalty/rewards/{reward_id}/redeem" hx-target="#reward-{reward_id}"' in catalogue
+    page = client.get(f"/loyalty/rewards/{reward_id}/redeem", headers=htmx).get_data(as_text=True)
+    assert page.lstrip().startswith(f'<article class="card" id="reward-{reward_id}">'), "the card alone"
+    assert "You will have 50 points left." in page
     assert f'hx-post="/loyalty/rewards/{reward_id}/redeem" hx-target="#reward-{reward_id}"' in page
     key = re.search(r'name="request_key" type="hidden" value="([^"]+)"', page).group(1)
     done = post_form(client, f"/loyalty/rewards/{reward_id}/redeem", {"request_key": key}, headers=htmx)

@@ -8,7 +8,10 @@ from __future__ import annotations
 
 from typing import BinaryIO
 
-from portal.plugin import detect_type
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+from portal.plugin import detect_type, format_file_size, get_setting
 
 TEXT = "text/plain"
 PUBLISHABLE = (
@@ -19,6 +22,15 @@ PUBLISHABLE = (
     "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 )
+# How an upload field names each kind, in PUBLISHABLE's order.
+KIND_NAMES = {
+    "application/pdf": "PDF",
+    "image/png": "PNG",
+    "image/jpeg": "JPEG",
+    TEXT: _l("plain text"),
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": "DOCX",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": "XLSX",
+}
 MARKUP_SIGNS = (b"<!doctype", b"<html", b"<svg", b"<script", b"<?xml", b"<body", b"<iframe")
 TEXT_SAMPLE_BYTES = 8192
 
@@ -29,6 +41,15 @@ def detect(stream: BinaryIO) -> str | None:
     if mimetype == TEXT and not _plain_text(stream):
         return None
     return mimetype
+
+
+def upload_hint() -> str:
+    """What an upload field accepts, said next to it from the same list and setting the upload checks."""
+    return _(
+        "%(types)s; at most %(size)s.",
+        types=", ".join(str(KIND_NAMES[kind]) for kind in PUBLISHABLE),
+        size=format_file_size(int(get_setting("documents", "max_upload_mb")) * 1024 * 1024),
+    )
 
 
 def _plain_text(stream: BinaryIO) -> bool:

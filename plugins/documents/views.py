@@ -5,10 +5,21 @@ from __future__ import annotations
 import io
 from datetime import datetime, time, timedelta
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, send_file, url_for
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, select
+from werkzeug.wrappers import Response
 from wtforms import SelectChoice
 
 from portal.plugin import (
@@ -28,7 +39,7 @@ from portal.plugin import (
     utcnow,
 )
 
-from . import access, events, links, publishing, template_texts, templating
+from . import access, events, filetypes, links, publishing, template_texts, templating
 from .forms import ActionForm, DocumentForm, VersionForm, template_form_class
 from .models import Document, DocumentTemplate, Download, Version
 from .settings import categories
@@ -41,6 +52,7 @@ bp = Blueprint(
     static_folder="static",
 )
 staff_bp = Blueprint("documents_staff", __name__, url_prefix="/staff/documents", template_folder="templates")
+staff_bp.add_app_template_global(filetypes.upload_hint, "documents_upload_hint")
 
 SEARCH_MAX = 100
 STAFF_PAGE = 30
@@ -103,7 +115,7 @@ def _download(document: Document, version: Version | None) -> Response:
             body = template_texts.body_for(template, current_user.language)
             pdf = templating.pdf_for(body, current_user, document.title)
         except templating.TemplateCheckError:
-            return Response(render_template("documents/unavailable.html", document=document), status=503)
+            return make_response(render_template("documents/unavailable.html", document=document), 503)
         _log_download(document, None)
         name = "".join(c for c in document.title if c.isprintable() and c not in '/\\"') or "document"
         response = send_file(
@@ -213,7 +225,9 @@ def staff_index() -> str:
             select(Download.document_id, func.count())
             .where(Download.document_id.in_([d.id for d in documents]))
             .group_by(Download.document_id)
-        ).all()
+        )
+        .tuples()
+        .all()
     )
     return render_template(
         "documents/staff_index.html",

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import secrets
-from datetime import datetime, time
+from datetime import date, datetime, time
+from types import SimpleNamespace
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, select
+from werkzeug.wrappers import Response
 
 from portal.plugin import (
     Page,
@@ -22,6 +24,7 @@ from portal.plugin import (
     is_htmx_request,
     keyset_page,
     local_path,
+    month_start,
     record_audit_event,
     render_widget,
 )
@@ -57,9 +60,9 @@ def monthly_chart(user_id: int) -> list[dict[str, object]]:
     rows = db.session.execute(
         select(Entry.created_at, Entry.points).where(Entry.user_id == user_id, Entry.created_at >= since)
     ).all()
-    months: dict[str, list[int]] = {}
+    months: dict[date, list[int]] = {}
     for created, points in rows:
-        bucket = months.setdefault(created.strftime("%Y-%m"), [0, 0])
+        bucket = months.setdefault(month_start(created), [0, 0])
         bucket[0 if points > 0 else 1] += abs(points)
     peak = max([max(v) for v in months.values()] or [1]) or 1
     return [
@@ -130,7 +133,36 @@ def catalogue() -> str:
 def reward_image(reward_id: int) -> Response:
     """A reward's picture for those who may see the reward: staff any, customers the catalogue's."""
     reward = rewards.image_visible_to(reward_id, current_user) or abort(404)
-    return images.response(reward.image_key, reward.title)
+    return images.response(reward.image_key or abort(404), reward.title)
+
+
+def _offered_reward(reward_id: int) -> Reward:
+    """A reward of the catalogue, for a customer only: staff neither redeem nor get asked to."""
+    if current_user.role != "customer":
+        abort(404)
+    return db.session.scalar(rewards.available_rewards_query().where(Reward.id == reward_id)) or abort(404)
+
+
+@bp.route("/rewards/<int:reward_id>/redeem", methods=["GET"])
+@customer
+def confirm_redeem(reward_id: int) -> str:
+    """Ask before spending: the cost, the balance after and what happens next; htmx gets the card alone.
+
+    Points cannot be taken back by the customer, so the catalogue's button leads here, not to the POST.
+    """
+    reward = _offered_reward(reward_id)
+    template = "loyalty/_reward_card.html" if is_htmx_request() else "loyalty/confirm.html"
+    return render_template(template, r=reward, confirming=True, **_card_context())
+
+
+@bp.route("/rewards/<int:reward_id>")
+@customer
+def reward_card(reward_id: int) -> str | Response:
+    """The card as the catalogue shows it, for htmx's "Keep my points"; without htmx, the catalogue."""
+    reward = _offered_reward(reward_id)
+    if not is_htmx_request():
+        return redirect(url_for("loyalty.catalogue", _anchor=f"reward-{reward.id}"), 303)
+    return render_template("loyalty/_reward_card.html", r=reward, **_card_context())
 
 
 @bp.route("/rewards/<int:reward_id>/redeem", methods=["POST"])
@@ -205,8 +237,9 @@ def _customer_or_404(user_id: int) -> User:
 
 
 def _back(user_id: int, target: str | None = None):
-    if local_path(target):
-        return redirect(target, 303)
+    path = local_path(target)
+    if path:
+        return redirect(path, 303)
     return redirect(url_for("staff_customers.show", user_id=user_id), 303)
 
 
@@ -215,15 +248,17 @@ def _back(user_id: int, target: str | None = None):
 def report() -> str:
     """What the programme has issued, what customers redeemed or lost, and the points outstanding."""
     totals = dict(
-        db.session.execute(
-            select(Entry.kind, func.coalesce(func.sum(Entry.points), 0)).group_by(Entry.kind)
-        ).all()
+        db.session.execute(select(Entry.kind, func.coalesce(func.sum(Entry.points), 0)).group_by(Entry.kind))
+        .tuples()
+        .all()
     )
     issued = sum(int(v) for k, v in totals.items() if int(v) > 0 and k != "reversed")
     outstanding = int(db.session.scalar(select(func.coalesce(func.sum(ledger.Account.balance), 0))) or 0)
-    per_tier = db.session.execute(
-        select(ledger.Account.tier, func.count()).group_by(ledger.Account.tier)
-    ).all()
+    per_tier = (
+        db.session.execute(select(ledger.Account.tier, func.count()).group_by(ledger.Account.tier))
+        .tuples()
+        .all()
+    )
     page = rewards.staff_page(request.args.get("before"), PAGE)
     return render_template(
         "loyalty/staff_report.html",
@@ -302,12 +337,12 @@ def _copy_fields(reward: Reward, form: RewardForm) -> None:
 
 
 def _as_form_data(reward: Reward) -> object:
-    class Data:
-        pass
-
-    data = Data()
-    for name in ("title", "description", "cost", "stock", "per_customer_limit", "min_tier", "active"):
-        setattr(data, name, getattr(reward, name))
+    data = SimpleNamespace(
+        **{
+            name: getattr(reward, name)
+            for name in ("title", "description", "cost", "stock", "per_customer_limit", "min_tier", "active")
+        }
+    )
     data.starts_at = reward.starts_at.date() if reward.starts_at else None
     data.ends_at = reward.ends_at.date() if reward.ends_at else None
     return data

@@ -13,6 +13,7 @@ from portal.plugin import (
     db,
     detect_type,
     discard_unless_committed,
+    format_file_size,
     get_setting,
     storage,
 )
@@ -38,6 +39,16 @@ def allowed_types() -> list[str]:
     return [name for name in names if name in TYPES_BY_NAME]
 
 
+def limits_hint() -> str:
+    """What an attachment field accepts, said next to it from the same limits ``check`` and ``save`` use."""
+    return _(
+        "Up to %(count)d files, each at most %(size)s: %(types)s.",
+        count=MAX_FILES,
+        size=format_file_size(int(get_setting("tickets", "attachment_max_mb")) * 1024 * 1024),
+        types=", ".join(name.upper() for name in allowed_types()),
+    )
+
+
 def _detect(upload: FileStorage, allowed: list[str]) -> str | None:
     return detect_type(upload.stream, [TYPES_BY_NAME[name] for name in allowed])
 
@@ -58,7 +69,7 @@ def check(files: list[FileStorage]) -> list[str]:
             errors.append(
                 _(
                     "“%(name)s” is not a file type we accept (%(types)s).",
-                    name=upload.filename[:FILENAME_MAX],
+                    name=(upload.filename or "")[:FILENAME_MAX],
                     types=", ".join(allowed),
                 )
             )

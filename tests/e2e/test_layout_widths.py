@@ -23,7 +23,7 @@ from plugins.documents.models import Document
 from plugins.documents.settings import categories as document_categories
 from plugins.loyalty import ledger, rewards
 from plugins.loyalty.models import Reward
-from plugins.surveys import service as survey_service
+from plugins.surveys import answering as survey_answering
 from plugins.surveys.models import Invitation, Question, Survey
 from plugins.tickets import attachments
 from plugins.tickets import service as ticket_service
@@ -159,9 +159,11 @@ def build_long_data(app: Flask) -> dict[str, object]:
 
         answered = _survey(f"Answered{LONG_WORD}"[:200], customer)
         question = answered.questions[0]
-        response = survey_service.get_or_start_response(answered.survey, customer.id)
-        survey_service.save_answers(response, answered.questions, {f"q{question.id}": [f"{URL} {LONG_WORD}"]})
-        survey_service.submit(answered.survey, response, customer.id)
+        response = survey_answering.get_or_start_response(answered.survey, customer.id)
+        survey_answering.save_answers(
+            response, answered.questions, {f"q{question.id}": [f"{URL} {LONG_WORD}"]}
+        )
+        survey_answering.submit(answered.survey, response, customer.id)
         unanswered = _survey(f"Open{LONG_WORD}"[:200], customer)
         db.session.commit()
         ids = {

@@ -87,7 +87,8 @@ def test_earn_from_a_rated_ticket_redeem_and_see_the_voucher(
     catalogue_url = page.url
     card = page.locator("#reward-1")
     expect(card.get_by_role("img", name="Coffee voucher")).to_be_visible()
-    card.get_by_role("button", name="Redeem").click()
+    card.get_by_role("link", name="Redeem").click()
+    card.get_by_role("button", name="Yes, redeem").click()  # the card asked first, in place
     # htmx swaps the card in place: the voucher is shown where the button was, the balance follows.
     flash = card.get_by_text(re.compile(r"Your voucher code is [A-Z0-9-]+"))
     expect(flash).to_be_visible()

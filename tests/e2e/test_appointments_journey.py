@@ -10,17 +10,9 @@ from flask import Flask
 from playwright.sync_api import Browser, Page, expect
 
 from portal.plugin import utcnow
-from portal.testing import TEST_PASSWORD
-from portal.testing.browser import BrowserProblems, LiveServer
+from portal.testing.browser import BrowserProblems, LiveServer, sign_in_page
 
 pytestmark = [pytest.mark.e2e, pytest.mark.plugins("appointments")]
-
-
-def sign_in(page: Page, email: str) -> None:
-    page.goto("/login")
-    page.get_by_label("Email address").fill(email)
-    page.get_by_label("Password").fill(TEST_PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
 
 
 def test_a_customer_books_sees_it_on_the_dashboard_and_cancels(
@@ -37,7 +29,7 @@ def test_a_customer_books_sees_it_on_the_dashboard_and_cancels(
     staff_context = browser.new_context(base_url=live_server.url, locale="en-US")
     staff_context.set_default_timeout(5_000)
     staff = staff_context.new_page()
-    sign_in(staff, agent.email)
+    sign_in_page(staff, live_server, agent)
     staff.goto("/staff/appointments/new")
     staff.get_by_label("What the appointment is for").fill("Fitting session")
     staff.get_by_label("Where").fill("Shop, floor 1")
@@ -45,7 +37,7 @@ def test_a_customer_books_sees_it_on_the_dashboard_and_cancels(
     staff.get_by_role("button", name="Offer this time").click()
     expect(staff.get_by_role("heading", name="Fitting session")).to_be_visible()
 
-    sign_in(page, customer.email)
+    sign_in_page(page, live_server, customer)
     page.goto("/appointments/")
     page.get_by_role("button", name="Book").click()
     expect(page.get_by_text("Booked: Fitting session")).to_be_visible()

@@ -7,19 +7,11 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from portal.testing import TEST_PASSWORD
-from portal.testing.browser import BrowserProblems, LiveServer
+from portal.testing.browser import BrowserProblems, LiveServer, sign_in_page
 
 pytestmark = [pytest.mark.e2e, pytest.mark.plugins("documents")]
 
 PDF = b"%PDF-1.4\n%journey\ntrailer <<>>\n%%EOF\n"
-
-
-def sign_in(page: Page, email: str) -> None:
-    page.goto("/login")
-    page.get_by_label("Email address").fill(email)
-    page.get_by_label("Password").fill(TEST_PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
 
 
 def test_staff_publish_one_customer_downloads_another_cannot(
@@ -36,7 +28,7 @@ def test_staff_publish_one_customer_downloads_another_cannot(
     upload = tmp_path / "contract.pdf"
     upload.write_bytes(PDF)
 
-    sign_in(page, agent.email)
+    sign_in_page(page, live_server, agent)
     page.goto("/staff/documents/new")
     page.get_by_label("Title").fill("Service contract")
     page.get_by_label("Category").select_option("contract")
@@ -50,7 +42,7 @@ def test_staff_publish_one_customer_downloads_another_cannot(
 
     customer_context = browser.new_context(base_url=live_server.url, locale="en-US")
     customer_page = customer_context.new_page()
-    sign_in(customer_page, sara.email)
+    sign_in_page(customer_page, live_server, sara)
     customer_page.goto("/documents/")
     customer_page.get_by_role("link", name="Service contract").click()
     with customer_page.expect_download() as download_info:
@@ -62,7 +54,7 @@ def test_staff_publish_one_customer_downloads_another_cannot(
 
     other_context = browser.new_context(base_url=live_server.url, locale="en-US")
     other_page = other_context.new_page()
-    sign_in(other_page, omid.email)
+    sign_in_page(other_page, live_server, omid)
     other_page.goto("/documents/")
     expect(other_page.get_by_text("No documents here.")).to_be_visible()
     response = other_page.goto(document_url)

@@ -16,8 +16,8 @@ from playwright.sync_api import Browser, Page, expect
 from plugins.loyalty import ledger
 from plugins.loyalty.models import Reward
 from portal.plugin import db
-from portal.testing import TEST_PASSWORD, UserRecord, create_user
-from portal.testing.browser import BrowserProblems, LiveServer
+from portal.testing import UserRecord, create_user
+from portal.testing.browser import BrowserProblems, LiveServer, sign_in_page
 
 pytestmark = [pytest.mark.e2e, pytest.mark.plugins("loyalty")]
 
@@ -31,24 +31,16 @@ def customer_with_points(app: Flask, points: int) -> UserRecord:
     return person
 
 
-def sign_in(page: Page, email: str) -> None:
-    page.goto("/login")
-    page.get_by_label("Email address").fill(email)
-    page.get_by_label("Password").fill(TEST_PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(lambda url: "/login" not in url)
-
-
 def balance(app: Flask, user_id: int) -> int:
     with app.app_context():
         return ledger.balance(user_id)
 
 
 def test_with_htmx_the_card_asks_in_place_and_spends_only_on_yes(
-    app: Flask, page: Page, browser_problems: BrowserProblems
+    app: Flask, live_server: LiveServer, page: Page, browser_problems: BrowserProblems
 ) -> None:
     person = customer_with_points(app, 250)
-    sign_in(page, person.email)
+    sign_in_page(page, live_server, person)
     page.goto("/loyalty/rewards")
     catalogue_url = page.url
     card = page.locator("#reward-1")
@@ -66,9 +58,9 @@ def test_with_htmx_the_card_asks_in_place_and_spends_only_on_yes(
     assert browser_problems.all() == []
 
 
-def test_keeping_the_points_spends_nothing(app: Flask, page: Page) -> None:
+def test_keeping_the_points_spends_nothing(app: Flask, live_server: LiveServer, page: Page) -> None:
     person = customer_with_points(app, 250)
-    sign_in(page, person.email)
+    sign_in_page(page, live_server, person)
     page.goto("/loyalty/rewards")
     page.locator("#reward-1").get_by_role("link", name="Redeem").click()
     page.get_by_role("link", name="Keep my points").click()
@@ -83,7 +75,7 @@ def test_without_javascript_the_question_is_a_page(
     person = customer_with_points(app, 120)
     context = browser.new_context(base_url=live_server.url, locale="en-US", java_script_enabled=False)
     page = context.new_page()
-    sign_in(page, person.email)
+    sign_in_page(page, live_server, person)
     page.goto("/loyalty/rewards")
     page.locator("#reward-1").get_by_role("link", name="Redeem").click()
     expect(page).to_have_url(f"{live_server.url}/loyalty/rewards/1/redeem")

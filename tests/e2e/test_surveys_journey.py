@@ -11,17 +11,9 @@ from playwright.sync_api import Browser, Page, expect
 
 from plugins.surveys import invitations, library
 from portal.plugin import db, utcnow
-from portal.testing import TEST_PASSWORD
-from portal.testing.browser import BrowserProblems, LiveServer
+from portal.testing.browser import BrowserProblems, LiveServer, sign_in_page
 
 pytestmark = [pytest.mark.e2e, pytest.mark.plugins("tickets", "surveys")]
-
-
-def sign_in(page: Page, email: str) -> None:
-    page.goto("/login")
-    page.get_by_label("Email address").fill(email)
-    page.get_by_label("Password").fill(TEST_PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
 
 
 def test_resolved_ticket_csat_answer_shows_on_the_ticket(
@@ -44,7 +36,7 @@ def test_resolved_ticket_csat_answer_shows_on_the_ticket(
         db.session.commit()
     customer = make_user(name="Leila Karimi")
     agent = make_user("agent", name="Agent Omid")
-    sign_in(page, customer.email)
+    sign_in_page(page, live_server, customer)
     page.goto("/tickets/new")
     page.get_by_label("Subject").fill("Invoice is wrong")
     page.get_by_label("Category").select_option("complaint")
@@ -55,7 +47,7 @@ def test_resolved_ticket_csat_answer_shows_on_the_ticket(
     staff_context = browser.new_context(base_url=live_server.url, locale="en-US")
     staff_context.set_default_timeout(5_000)
     staff = staff_context.new_page()
-    sign_in(staff, agent.email)
+    sign_in_page(staff, live_server, agent)
     staff.goto("/staff/tickets/")
     staff.get_by_role("link", name="Invoice is wrong").click()
     ticket_url = staff.url

@@ -9,8 +9,7 @@ from playwright.sync_api import Browser, Page, expect
 
 from plugins.tickets.models import CannedReply
 from portal.database import db
-from portal.testing import TEST_PASSWORD
-from portal.testing.browser import BrowserProblems, LiveServer
+from portal.testing.browser import BrowserProblems, LiveServer, sign_in_page
 
 pytestmark = [pytest.mark.e2e, pytest.mark.plugins("tickets")]
 
@@ -36,18 +35,11 @@ def ticket_with_a_canned_reply(app: Flask, customer_id: int) -> int:
         return ticket.id
 
 
-def sign_in(page: Page, email: str) -> None:
-    page.goto("/login")
-    page.get_by_label("Email address").fill(email)
-    page.get_by_label("Password").fill(TEST_PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-
-
 def test_inserting_a_canned_reply_keeps_the_draft_without_a_reload(
     app: Flask, live_server: LiveServer, page: Page, browser_problems: BrowserProblems, make_user
 ) -> None:
     ticket_id = ticket_with_a_canned_reply(app, make_user(name="Sara").id)
-    sign_in(page, make_user("agent", name="Agent Omid").email)
+    sign_in_page(page, live_server, make_user("agent", name="Agent Omid"))
     page.goto(f"/staff/tickets/{ticket_id}")
     page.evaluate("window.__samePage = true")
     page.get_by_label("Your reply").fill(DRAFT)
@@ -69,7 +61,7 @@ def test_without_javascript_the_draft_comes_back_with_the_canned_reply(
     context = browser.new_context(base_url=live_server.url, locale="en-US", java_script_enabled=False)
     context.set_default_timeout(5_000)
     page = context.new_page()
-    sign_in(page, agent.email)
+    sign_in_page(page, live_server, agent)
     page.goto(f"/staff/tickets/{ticket_id}")
     page.get_by_label("Your reply").fill(DRAFT)
     page.get_by_label("Internal note").check()

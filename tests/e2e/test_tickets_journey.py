@@ -7,17 +7,9 @@ import pytest
 from flask import Flask
 from playwright.sync_api import Browser, Page, expect
 
-from portal.testing import TEST_PASSWORD
-from portal.testing.browser import BrowserProblems, LiveServer
+from portal.testing.browser import BrowserProblems, LiveServer, sign_in_page
 
 pytestmark = [pytest.mark.e2e, pytest.mark.plugins("tickets")]
-
-
-def sign_in(page: Page, email: str) -> None:
-    page.goto("/login")
-    page.get_by_label("Email address").fill(email)
-    page.get_by_label("Password").fill(TEST_PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
 
 
 def test_open_answer_resolve_and_rate_a_ticket(
@@ -30,7 +22,7 @@ def test_open_answer_resolve_and_rate_a_ticket(
 ) -> None:
     customer = make_user(name="Leila Karimi")
     agent = make_user("agent", name="Agent Omid")
-    sign_in(page, customer.email)
+    sign_in_page(page, live_server, customer)
     page.goto("/tickets/new")
     page.get_by_label("Subject").fill("My order arrived broken")
     page.get_by_label("Category").select_option("complaint")
@@ -49,7 +41,7 @@ def test_open_answer_resolve_and_rate_a_ticket(
     staff_context = browser.new_context(base_url=live_server.url, locale="en-US")
     staff_context.set_default_timeout(5_000)
     staff = staff_context.new_page()
-    sign_in(staff, agent.email)
+    sign_in_page(staff, live_server, agent)
     staff.goto("/staff/tickets/")
     staff.get_by_role("link", name="My order arrived broken").click()
     staff.get_by_label("Your reply").fill("We are sending a new one today.")

@@ -11,12 +11,13 @@ LOCK := requirements-lock.txt
 TEST_STAMP := $(VENV)/.test-installed
 HTMX := static/vendor/htmx.min.js
 FONT := static/vendor/fonts/Vazirmatn-Regular.ttf
+ICONS := static/vendor/icons.svg
 CHROMIUM ?= /usr/bin/chromium
 # Test processes: most of a test's time is spent waiting on databases and browsers, so more than the
 # two cores CI has still pays.
 TEST_WORKERS ?= 4
 
-.PHONY: run test setup lint format translations browser clean lock
+.PHONY: run test setup lint format translations browser clean lock screenshots
 
 run: setup
 	$(BIN)/portal migrate
@@ -29,7 +30,12 @@ test: setup $(TEST_STAMP) browser
 	$(BIN)/mypy
 	$(BIN)/pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
-setup: $(RUN_STAMP) $(HTMX) $(FONT) translations
+# Pictures of the main pages, in English and Persian, on a laptop and a phone, into docs/screenshots/
+# for README.md and docs/. A browser test of its own, outside `make test`, which writes no files.
+screenshots: setup $(TEST_STAMP) browser
+	$(BIN)/pytest -p no:cacheprovider tests/e2e/screenshots.py
+
+setup: $(RUN_STAMP) $(HTMX) $(FONT) $(ICONS) translations
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -61,6 +67,11 @@ $(FONT): $(HTMX)
 	mkdir -p static/vendor/fonts
 	cp node_modules/vazirmatn/fonts/ttf/Vazirmatn-Regular.ttf node_modules/vazirmatn/fonts/ttf/Vazirmatn-Bold.ttf static/vendor/fonts/
 	cp node_modules/vazirmatn/OFL.txt static/vendor/fonts/ 2>/dev/null || true
+
+# Only the icons the templates use (listed in portal/icons.py), as one SVG sprite.
+$(ICONS): $(HTMX) portal/icons.py
+	$(PYTHON) portal/icons.py node_modules/lucide-static/icons $@
+	cp node_modules/lucide-static/LICENSE static/vendor/lucide-LICENSE
 
 translations: $(RUN_STAMP)
 	$(BIN)/pybabel -q compile --use-fuzzy -d portal/translations

@@ -12,6 +12,7 @@ from portal.database import db
 from portal.events import StoredEvent
 from portal.organizations.models import Membership, Organization
 from portal.paging import keyset_page
+from portal.staff.activity import activities
 
 TIMELINE_PAGE_SIZE = 20
 
@@ -48,7 +49,7 @@ def timeline_panel(customer: User, viewer: User) -> list[Panel]:
             name="timeline",
             title=_l("Activity"),
             template="staff/customers/_timeline.html",
-            context={"events": page.items, "older": page.next_cursor, "person": customer},
+            context={"events": activities(page.items), "older": page.next_cursor, "person": customer},
             order=900,
             wide=True,
         )

@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 
 import pytest
 from flask import Flask
-from playwright.sync_api import Browser, ConsoleMessage, Page, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, sync_playwright
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 from werkzeug.serving import make_server
 
@@ -44,6 +44,21 @@ document.addEventListener("securitypolicyviolation", (event) => {
   window.__reportCspViolation(`${event.violatedDirective} blocked ${event.blockedURI || "inline code"}`);
 });
 """
+
+
+def watch_csp(context: BrowserContext, violations: list[str]) -> list[str]:
+    """Record into ``violations`` every Content Security Policy violation on any page of ``context``.
+
+    A blocked inline style or script is invisible to a person (the page just looks or acts a little
+    wrong) and to the server, so a walk over pages asserts the list stays empty.
+    """
+
+    def on_violation(_source: Any, description: str) -> None:
+        violations.append(description)
+
+    context.expose_binding("__reportCspViolation", on_violation)
+    context.add_init_script(CSP_LISTENER)
+    return violations
 
 
 @dataclass(frozen=True)
@@ -103,11 +118,7 @@ def page(browser: Browser, live_server: LiveServer, browser_problems: BrowserPro
         if message.type == "error":
             browser_problems.console_errors.append(f"{message.text} ({message.location.get('url')})")
 
-    def on_csp_violation(_source: Any, description: str) -> None:
-        browser_problems.csp_violations.append(description)
-
-    context.expose_binding("__reportCspViolation", on_csp_violation)
-    context.add_init_script(CSP_LISTENER)
+    watch_csp(context, browser_problems.csp_violations)
     page = context.new_page()
     page.on("console", on_console)
     page.on("pageerror", lambda error: browser_problems.page_errors.append(str(error)))
@@ -127,7 +138,7 @@ def sign_in_page(
     page.goto(f"{base}/login")
     page.locator("input[name=email]").fill(user.email)
     page.locator("input[name=password]").fill(password)
-    page.locator("form button[type=submit]").last.click()
+    page.locator("main form button[type=submit]").last.click()
     try:
         page.wait_for_url(lambda url: urlsplit(url).path != "/login")
     except PlaywrightTimeoutError:

@@ -19,12 +19,13 @@ from test_layout_widths import CUSTOMER_PAGES, STAFF_PAGES, _set_language, _sign
 from plugins.loyalty.models import Reward
 from portal.plugin import db
 from portal.testing import create_user
-from portal.testing.browser import LiveServer
+from portal.testing.browser import LiveServer, watch_csp
 
 pytestmark = [pytest.mark.e2e, pytest.mark.plugins("tickets", "loyalty", "documents", "surveys")]
 
 AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
 LANGUAGES = ("en", "fa")
+COLOR_SCHEMES = ("light", "dark")
 SIGNED_OUT_PAGES = ["/login", "/register"]
 MORE_CUSTOMER_PAGES = ["/loyalty/rewards/{reward}/redeem", "/account/notifications", "/account/password"]
 EMPTY_LISTS = ["/tickets/", "/documents/", "/surveys/", "/loyalty/", "/loyalty/rewards", "/loyalty/vouchers"]
@@ -46,8 +47,15 @@ def axe_violations(page: Page, path: str) -> list[str]:
     return [f"{path}: {problem}" for problem in page.evaluate(RUN_AXE)]
 
 
-def test_main_pages_have_no_axe_violations(app: Flask, live_server: LiveServer, browser: Browser) -> None:
-    """Each page full of data, each list empty for a newcomer, and the sign-in page, in both languages."""
+@pytest.mark.parametrize("color_scheme", COLOR_SCHEMES)
+def test_main_pages_have_no_axe_violations(
+    app: Flask, live_server: LiveServer, browser: Browser, color_scheme: str
+) -> None:
+    """Each page full of data, each list empty for a newcomer, and the sign-in page, in both languages.
+
+    Once as the browser shows them by default and once with the reader's system set to dark, where the
+    design system's dark tokens apply (docs/design-system.md): axe checks text contrast in both.
+    """
     if not AXE.exists():
         pytest.fail(f"{AXE} is missing: run `npm ci`")
     data = build_long_data(app)
@@ -55,6 +63,7 @@ def test_main_pages_have_no_axe_violations(app: Flask, live_server: LiveServer, 
     with app.app_context():
         data["reward"] = db.session.scalar(select(Reward.id))
     problems: list[str] = []
+    blocked: list[str] = []
     for language in LANGUAGES:
         _set_language(app, language)
         walks = (
@@ -64,12 +73,18 @@ def test_main_pages_have_no_axe_violations(app: Flask, live_server: LiveServer, 
             (data["admin_email"], STAFF_PAGES),
         )
         for email, pages in walks:
-            context = browser.new_context(base_url=live_server.url, locale=language)
+            context = browser.new_context(
+                base_url=live_server.url, locale=language, color_scheme=color_scheme
+            )
             context.set_default_timeout(10_000)
+            watch_csp(context, blocked)
             page = context.new_page()
             if email:
                 _sign_in(page, str(email))
             for template in pages:
-                problems += [f"[{language}] {p}" for p in axe_violations(page, template.format(**data))]
+                problems += [
+                    f"[{language}, {color_scheme}] {p}" for p in axe_violations(page, template.format(**data))
+                ]
             context.close()
     assert problems == [], "axe found:\n" + "\n".join(problems)
+    assert blocked == [], "the Content Security Policy blocked:\n" + "\n".join(blocked)

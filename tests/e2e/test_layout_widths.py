@@ -33,7 +33,7 @@ from portal.database import db, utcnow
 from portal.organizations.membership import add_member, create_organization
 from portal.passwords import hash_password
 from portal.testing import TEST_PASSWORD
-from portal.testing.browser import LiveServer
+from portal.testing.browser import LiveServer, watch_csp
 
 pytestmark = [pytest.mark.e2e, pytest.mark.plugins("tickets", "loyalty", "documents", "surveys")]
 
@@ -210,7 +210,7 @@ def _sign_in(page: Page, email: str) -> None:
     page.goto("/login")
     page.locator("input[name=email]").fill(email)
     page.locator("input[name=password]").fill(TEST_PASSWORD)
-    page.locator("form button[type=submit]").last.click()
+    page.locator("main form button[type=submit]").last.click()
     page.wait_for_url(lambda url: "/login" not in url)
 
 
@@ -236,17 +236,20 @@ def _too_wide(page: Page, path: str, language: str) -> list[str]:
 def test_no_page_is_wider_than_the_screen(app: Flask, live_server: LiveServer, browser: Browser) -> None:
     data = build_long_data(app)
     problems: list[str] = []
+    blocked: list[str] = []
     for language in LANGUAGES:
         _set_language(app, language)
         for email, pages in ((data["customer_email"], CUSTOMER_PAGES), (data["admin_email"], STAFF_PAGES)):
             context = browser.new_context(base_url=live_server.url, locale=language)
             context.set_default_timeout(10_000)
+            watch_csp(context, blocked)
             page = context.new_page()
             _sign_in(page, str(email))
             for template in pages:
                 problems += _too_wide(page, template.format(**data), language)
             context.close()
     assert problems == [], "pages wider than the screen:\n" + "\n".join(problems)
+    assert blocked == [], "the Content Security Policy blocked:\n" + "\n".join(blocked)
 
 
 def test_a_list_becomes_labelled_cards_on_a_phone(

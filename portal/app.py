@@ -21,11 +21,13 @@ from portal import (
     dashboard,
     plugin_state,  # noqa: F401  (registers the plugin switch table)
 )
-from portal.accounts import account_views, auth_views
+from portal.accounts import account_views, auth_views, language_views
 from portal.accounts.models import User
+from portal.bidi import install_isolate_filter
 from portal.clean_input import PortalRequest
 from portal.commands import CORE_COMMANDS
 from portal.config import load_config
+from portal.content_languages import install_content_filters
 from portal.converters import install_id_converter
 from portal.database import db
 from portal.date_templates import install_date_filters
@@ -34,10 +36,13 @@ from portal.event_types import load_declared_events
 from portal.extensions import babel, csrf, login_manager, migrate
 from portal.file_size import install_file_size_filter
 from portal.htmx import is_htmx_request
-from portal.i18n import select_locale, select_timezone, text_direction
+from portal.i18n import product_name, select_locale, select_timezone, text_direction
 from portal.jobs import init_jobs
+from portal.message_numbers import install_template_gettext
+from portal.navigation import install_navigation
 from portal.notifications import views as notification_views
 from portal.notifications.service import unread_counter
+from portal.numbers import install_number_filters
 from portal.organizations import views as organization_views
 from portal.page_assets import page_assets
 from portal.plugin_manager import LazyNav, PluginHost, plugin_host
@@ -94,6 +99,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         dashboard.bp,
         auth_views.bp,
         account_views.bp,
+        language_views.bp,
         staff_views.bp,
         notification_views.bp,
         staff_customers.bp,
@@ -147,13 +153,18 @@ def _unauthorized():
 def _install_template_helpers(app: Flask) -> None:
     install_date_filters(app)
     install_file_size_filter(app)
+    install_number_filters(app)
+    install_isolate_filter(app)
+    install_template_gettext(app)
+    install_content_filters(app)
+    install_navigation(app)
 
     @app.context_processor
     def portal_context() -> dict[str, Any]:
         user = current_user if has_request_context() and current_user.is_authenticated else None
         is_staff = user is not None and user.is_staff
         return {
-            "portal_name": app.config["PORTAL_NAME"],
+            "portal_name": product_name(),
             "nav_items": LazyNav("portal_nav_items", user),
             "staff_nav_items": LazyNav("portal_staff_nav_items", user) if is_staff else (),
             "text_direction": text_direction(),

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 from flask import url_for
@@ -14,13 +15,15 @@ class NavItem:
     """A link in the customer navigation or the staff console navigation.
 
     ``label`` should be a lazy translation (``lazy_gettext``) so it renders in the reader's language.
-    Items sort by ``order``, then label.
+    Items sort by ``order``, then label. ``icon`` names an icon of the design system's sprite
+    (portal/icons.py, docs/design-system.md) drawn before the label; None draws none.
     """
 
     label: Any
     endpoint: str
     order: int = 100
     url_values: Mapping[str, Any] = field(default_factory=dict)
+    icon: str | None = None
 
     @property
     def url(self) -> str:
@@ -75,3 +78,40 @@ class NotificationType:
     label: Any
     description: Any
     email_by_default: bool = True
+
+
+FIGURE_FORMATS = ("integer", "decimal")
+CHART_KINDS = ("area", "bar")
+
+
+@dataclass(frozen=True)
+class Figure:
+    """One number on the staff console's dashboard (``portal_staff_figures``), drawn as a card.
+
+    ``label`` (a lazy translation) says what is counted; ``value`` is the number now (``None``: not
+    known yet, shown as a dash); ``href`` leads to the filtered list behind it, so a figure is always
+    a way into the work. ``format`` is "integer" or "decimal" (one decimal), and ``unit`` an optional
+    lazy translation with a ``%(value)s`` placeholder ("%(value)s hours") around the formatted value.
+    ``series`` is an optional short history, oldest first, as (day or label, number) pairs, drawn as an
+    ``chart`` ("area" or "bar") titled ``series_label``; ``previous`` is the same figure for the period
+    before, told beside the value. Cards sort by ``order`` (most important first), then label;
+    ``name`` is unique on the page (``<plugin>.<thing>``).
+    """
+
+    name: str
+    label: Any
+    value: float | None
+    href: str
+    format: str = "integer"
+    unit: Any = None
+    series: Sequence[tuple[date | str, float]] = ()
+    series_label: Any = None
+    chart: str = "area"
+    previous: float | None = None
+    order: int = 100
+
+    def __post_init__(self) -> None:
+        if self.format not in FIGURE_FORMATS:
+            raise ValueError(f"Figure {self.name!r}: format must be one of {FIGURE_FORMATS}")
+        if self.chart not in CHART_KINDS:
+            raise ValueError(f"Figure {self.name!r}: chart must be one of {CHART_KINDS}")

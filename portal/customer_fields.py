@@ -5,12 +5,12 @@ from __future__ import annotations
 import re
 
 from babel import Locale
-from flask_babel import get_locale
+from flask_babel import force_locale, get_locale
 from sqlalchemy import select
 
 from portal.accounts.models import User
 from portal.database import db
-from portal.dates import format_date
+from portal.dates import force_calendar, force_zone, format_date, reader_language
 from portal.organizations.models import Membership, Organization
 from portal.plugin_manager import PluginError, plugin_host
 
@@ -40,12 +40,24 @@ def postal_address(customer: User) -> dict[str, str]:
     }
 
 
-def customer_fields(customer: User) -> dict[str, dict[str, str]]:
+def customer_fields(customer: User, language: str | None = None) -> dict[str, dict[str, str]]:
     """Tokens for templates: ``customer`` from the core, then one mapping per enabled plugin.
 
     Document templates and mails fill ``{{ customer.name }}`` or ``{{ loyalty.tier }}`` from this,
     so a plugin offers a fact about a customer without the one that prints it importing it.
+    Everything is written for a reader of ``language`` (the customer's own by default) in the
+    customer's zone and calendar: dates, labels, country names. So the preview of a Persian text,
+    filled with an administrator's details, prints dates the way a Persian customer's PDF does.
     """
+    with (
+        force_locale(language or reader_language(customer)),
+        force_zone(customer.timezone),
+        force_calendar(customer.calendar),
+    ):
+        return _written_fields(customer)
+
+
+def _written_fields(customer: User) -> dict[str, dict[str, str]]:
     organization = db.session.scalar(
         select(Organization.name)
         .join(Membership, Membership.organization_id == Organization.id)
@@ -56,7 +68,7 @@ def customer_fields(customer: User) -> dict[str, dict[str, str]]:
             "name": customer.name,
             "email": customer.email,
             "organization": organization or "",
-            "member_since": format_date(customer.created_at, user=customer, style="long"),
+            "member_since": format_date(customer.created_at, style="long"),
             **postal_address(customer),
         }
     }

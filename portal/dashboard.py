@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, redirect, render_template, url_for
+from flask import Blueprint, redirect, render_template
 from flask_login import current_user
 
 from portal.access import customer, public
+from portal.accounts.auth_views import landing_page
 from portal.plugin_manager import plugin_host
 
 bp = Blueprint("dashboard", __name__)
@@ -14,8 +15,9 @@ bp = Blueprint("dashboard", __name__)
 @bp.route("/")
 @public
 def index():
+    """The landing page for visitors; a signed-in person goes where signing in leads them."""
     if current_user.is_authenticated:
-        return redirect(url_for("dashboard.home"))
+        return redirect(landing_page(current_user))
     return render_template("dashboard/landing.html")
 
 

@@ -11,29 +11,46 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from flask import Flask
+from flask_babel import gettext
 from jinja2 import Undefined, pass_eval_context
 from jinja2.nodes import EvalContext
 from markupsafe import Markup
 
-from portal.dates import format_date, format_datetime, format_time, machine_format, zone_label
+from portal.date_inputs import calendar_date_input
+from portal.dates import (
+    format_date,
+    format_datetime,
+    format_time,
+    machine_format,
+    reader_zone_label,
+    zone_label,
+)
 
 
 def install_date_filters(app: Flask) -> None:
-    """Put the portal's date filters over Flask-Babel's (call after ``babel.init_app``)."""
+    """Put the portal's date filters over Flask-Babel's (call after ``babel.init_app``), and offer
+    ``calendar_date_input(name, value)`` to forms built by hand (a filter of dates)."""
     app.jinja_env.filters.update(
         datetimeformat=datetime_filter,
         dateformat=date_filter,
         timeformat=time_filter,
         zonelabel=zone_label,
     )
+    app.jinja_env.globals["calendar_date_input"] = calendar_date_input
 
 
 @pass_eval_context
-def datetime_filter(eval_ctx: EvalContext, value: datetime | None, style: str = "medium") -> str:
-    """``{{ ticket.created_at|datetimeformat("short") }}``; nothing for ``None`` or an undefined value."""
+def datetime_filter(
+    eval_ctx: EvalContext, value: datetime | None, style: str = "medium", zone: bool = False
+) -> str:
+    """``{{ ticket.created_at|datetimeformat("short") }}``; nothing for ``None`` or an undefined value.
+
+    ``zone=True`` names the reader's zone after the time ("15:00 (Iran Time)"), where people in
+    different zones read the same moment: messages between a customer and staff, appointments.
+    """
     if value is None or isinstance(value, Undefined):
         return ""
-    return _tagged(eval_ctx, value, format_datetime(value, style=style))
+    return _tagged(eval_ctx, value, _with_zone(format_datetime(value, style=style), zone))
 
 
 @pass_eval_context
@@ -45,11 +62,18 @@ def date_filter(eval_ctx: EvalContext, value: date | datetime | None, style: str
 
 
 @pass_eval_context
-def time_filter(eval_ctx: EvalContext, value: datetime | None, style: str = "short") -> str:
-    """``{{ slot.starts_at|timeformat }}``; nothing for ``None`` or an undefined value."""
+def time_filter(
+    eval_ctx: EvalContext, value: datetime | None, style: str = "short", zone: bool = False
+) -> str:
+    """``{{ slot.starts_at|timeformat }}``; nothing for ``None`` or an undefined value; ``zone=True``
+    names the reader's zone after it, as for ``|datetimeformat``."""
     if value is None or isinstance(value, Undefined):
         return ""
-    return _tagged(eval_ctx, value, format_time(value, style=style))
+    return _tagged(eval_ctx, value, _with_zone(format_time(value, style=style), zone))
+
+
+def _with_zone(text: str, zone: bool) -> str:
+    return gettext("%(moment)s (%(zone)s)", moment=text, zone=reader_zone_label()) if zone else text
 
 
 def _tagged(eval_ctx: EvalContext, value: date | datetime, text: str) -> str:

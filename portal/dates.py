@@ -43,6 +43,8 @@ TIME_OF_DATETIME = {"short": "short", "medium": "short", "long": "medium"}
 MONTH_SKELETON = "yMMMM"  # "December 2026", "آذر ۱۴۰۵": ledger months and other monthly totals
 # Languages whose readers expect another calendar than the Gregorian.
 CALENDARS = {"fa": "persian"}
+# What a person may choose in their profile: "auto" is their language's usual calendar (CALENDARS).
+CALENDAR_CHOICES = ("auto", "gregorian", "persian")
 # Babel says which numbering system a language uses (CLDR's default_numbering_system) but formats
 # dates with ASCII digits only; these are the digits of the systems our languages use.
 DIGITS = {"arabext": "۰۱۲۳۴۵۶۷۸۹", "arab": "٠١٢٣٤٥٦٧٨٩"}
@@ -51,6 +53,7 @@ FALLBACK_ZONE = "UTC"
 UTC_ZONES = frozenset({"UTC", "Etc/UTC", "Etc/UCT", "Etc/Universal", "Etc/Zulu", "GMT", "Etc/GMT", "UCT"})
 
 _forced_zone: ContextVar[str | None] = ContextVar("portal_forced_zone", default=None)
+_forced_calendar: ContextVar[str | None] = ContextVar("portal_forced_calendar", default=None)
 
 
 # --- Who reads: their language and zone ----------------------------------------------------------
@@ -122,6 +125,37 @@ def force_zone(name: str | None) -> Iterator[None]:
             _forced_zone.reset(token)
 
 
+def reader_calendar(user: User | None = None) -> str:
+    """The calendar, "gregorian" or "persian", that ``user`` or whoever is reading now reads dates in.
+
+    The person's own choice from their profile; "auto" (and a visitor) gets the usual calendar of
+    the language being read, so a Persian page shows Solar Hijri dates unless its reader chose
+    otherwise. Without a user: the calendar a mail is being written in (``force_calendar``), else
+    the signed-in person's.
+    """
+    choice: str | None
+    if user is not None:
+        choice = user.calendar
+    else:
+        signed_in = _signed_in_user()
+        choice = _forced_calendar.get() or (signed_in.calendar if signed_in is not None else None)
+    if choice in ("gregorian", "persian"):
+        return choice
+    return CALENDARS.get(_locale(reader_language(user)).language, "gregorian")
+
+
+@contextmanager
+def force_calendar(choice: str | None) -> Iterator[None]:
+    """Write dates in calendar ``choice`` (one of CALENDAR_CHOICES) inside the block: a mail is read
+    in its recipient's calendar, not the sender's. ``None`` leaves the calendar as it is."""
+    token = _forced_calendar.set(choice) if choice else None
+    try:
+        yield
+    finally:
+        if token is not None:
+            _forced_calendar.reset(token)
+
+
 def user_now(user: User | None) -> datetime:
     """The current moment, aware, in ``user``'s zone (``None``: the reader's now, as for formatting).
 
@@ -133,6 +167,20 @@ def user_now(user: User | None) -> datetime:
 def to_user_zone(value: datetime, user: User | None) -> datetime:
     """``value`` as the same moment in ``user``'s zone (aware); a naive ``value`` is UTC."""
     return as_utc(value).astimezone(reader_zone(user))
+
+
+def from_user_zone(local: datetime, user: User | None) -> datetime | None:
+    """The naive UTC instant of the wall-clock time ``local`` as read on ``user``'s clock.
+
+    What staff type in a date-and-time field means their own time: 10:00 typed in Tehran is 06:30
+    UTC. ``None`` when that wall-clock time does not exist there (skipped when the clocks go forward),
+    so a form can say so instead of silently storing an hour off.
+    """
+    zone = reader_zone(user)
+    utc = local.replace(tzinfo=zone).astimezone(UTC)
+    if utc.astimezone(zone).replace(tzinfo=None) != local.replace(tzinfo=None):
+        return None
+    return utc.replace(tzinfo=None)
 
 
 def as_utc(value: datetime) -> datetime:
@@ -148,7 +196,7 @@ def month_start(value: datetime, user: User | None = None) -> date:
     month would put one Persian month in two rows.
     """
     day = as_utc(value).astimezone(reader_zone(user)).date()
-    if CALENDARS.get(_locale(reader_language(user)).language) == "persian":
+    if reader_calendar(user) == "persian":
         return jdatetime.date.fromgregorian(date=day).replace(day=1).togregorian()
     return day.replace(day=1)
 
@@ -171,9 +219,10 @@ def format_datetime(value: datetime, *, user: User | None = None, style: str = "
     """
     _check_style(style, DATETIME_STYLES)
     locale = _locale(reader_language(user))
+    calendar = reader_calendar(user)
     moment = as_utc(value).astimezone(reader_zone(user))
-    day = _apply(locale.date_formats[style].pattern, moment, locale)
-    clock = _apply(locale.time_formats[TIME_OF_DATETIME[style]].pattern, moment, locale)
+    day = _apply(locale.date_formats[style].pattern, moment, locale, calendar)
+    clock = _apply(locale.time_formats[TIME_OF_DATETIME[style]].pattern, moment, locale, calendar)
     glue = str(locale.datetime_formats[style]).replace("'", "")
     return _digits(glue.replace("{0}", clock).replace("{1}", day), locale)
 
@@ -186,11 +235,12 @@ def format_date(value: date | datetime, *, user: User | None = None, style: str 
     """
     _check_style(style, DATE_STYLES)
     locale = _locale(reader_language(user))
+    calendar = reader_calendar(user)
     day = as_utc(value).astimezone(reader_zone(user)).date() if isinstance(value, datetime) else value
     if style == "month":
         pattern = locale.datetime_skeletons[match_skeleton(MONTH_SKELETON, locale.datetime_skeletons)]
-        return _digits(_apply(str(pattern), day, locale), locale)
-    return _digits(_apply(locale.date_formats[style].pattern, day, locale), locale)
+        return _digits(_apply(str(pattern), day, locale, calendar), locale)
+    return _digits(_apply(locale.date_formats[style].pattern, day, locale, calendar), locale)
 
 
 def format_time(value: datetime, *, user: User | None = None, style: str = "short") -> str:
@@ -199,7 +249,13 @@ def format_time(value: datetime, *, user: User | None = None, style: str = "shor
     _check_style(style, TIME_STYLES)
     locale = _locale(reader_language(user))
     moment = as_utc(value).astimezone(reader_zone(user))
-    return _digits(_apply(locale.time_formats[style].pattern, moment, locale), locale)
+    return _digits(_apply(locale.time_formats[style].pattern, moment, locale, "gregorian"), locale)
+
+
+def reader_zone_label(user: User | None = None) -> str:
+    """The readable name of the zone ``user`` (or the reader now) reads times in: "Iran Time"."""
+    zone = reader_zone(user)
+    return zone_label(zone.key if isinstance(zone, ZoneInfo) else FALLBACK_ZONE)
 
 
 def zone_label(name: str, locale: str | Locale | None = None) -> str:
@@ -231,10 +287,15 @@ def _locale(language: str) -> Locale:
         return Locale.parse(FALLBACK_LANGUAGE)
 
 
-def _apply(pattern: str, value: date | datetime, locale: Locale) -> str:
-    calendar = CALENDARS.get(locale.language)
+def _apply(pattern: str, value: date | datetime, locale: Locale, calendar: str) -> str:
     fields = SolarHijriFields(value, locale) if calendar == "persian" else DateTimeFormat(value, locale)
     return parse_pattern(pattern) % fields
+
+
+def locale_digits(text: str, language: str | None = None) -> str:
+    """``text`` with its ASCII digits in the digits of ``language`` (the reader's by default):
+    Persian digits for a Persian reader, unchanged for English."""
+    return _digits(text, _locale(language or reader_language()))
 
 
 def _digits(text: str, locale: Locale) -> str:
@@ -266,4 +327,5 @@ class SolarHijriFields(DateTimeFormat):
     def format_month(self, char: str, num: int) -> str:
         if num <= 2:
             return self.format(self.solar.month, num)
-        return jdatetime.date.j_months_fa[self.solar.month - 1]
+        names = jdatetime.date.j_months_fa if self.locale.language == "fa" else jdatetime.date.j_months_en
+        return names[self.solar.month - 1]

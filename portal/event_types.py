@@ -18,8 +18,12 @@ from types import ModuleType
 from typing import Any, ClassVar
 
 from flask import Flask, current_app
+from flask_babel import LazyString
+from flask_babel import gettext as _
+from markupsafe import Markup
 
 from portal.plugin_manager import PluginError, plugin_host
+from portal.sentences import sentence
 
 log = logging.getLogger(__name__)
 
@@ -38,10 +42,12 @@ class DomainEvent:
     """Something that happened, as its owner declares it: subclass this as a frozen dataclass.
 
     The class's ``name`` (a ClassVar) is ``<owner>.<verb>``; its fields are the payload, stored as JSON,
-    so keep to ids and plain values (str, int, float, bool, None). Its docstring says when it happens.
+    so keep to ids and plain values (str, int, float, bool, None). Its docstring says when it happens;
+    its ``label`` (optional, a ``lazy_gettext`` string) names it for staff choosing among events.
     """
 
     name: ClassVar[str]
+    label: ClassVar[str | LazyString]
     # Declared, not set: every event type is a dataclass, so type checkers may pass one to
     # ``dataclasses.fields`` and ``asdict`` (the dataclass decorator fills it in on each subclass).
     __dataclass_fields__: ClassVar[dict[str, dataclasses.Field[Any]]]
@@ -54,6 +60,36 @@ class DomainEvent:
         emitted twice, by a race or a bug, still has one effect.
         """
         return None
+
+    def describe(self) -> Markup:
+        """What happened, as one translated sentence for staff (the 360° activity), with the values isolated.
+
+        Override it with ``sentence(_("Ticket #%(ticket)s was resolved."), ticket=self.ticket_id)``:
+        the message through ``_()`` without values, the values given to ``sentence``, which escapes them
+        and wraps text in ``<bdi>``. Keep to what the payload holds, since it is called once per row.
+        The default is a generic sentence naming the event, so a type without words still reads.
+        """
+        return generic_description(self.name)
+
+    def link(self) -> str | None:
+        """Where staff see the thing the event is about (a ``url_for`` to a staff page); ``None`` for none.
+
+        Called only while the owner is enabled, inside a request, so ``url_for`` works.
+        """
+        return None
+
+
+def event_label(event_type: type[DomainEvent]) -> str:
+    """What staff read when choosing an event (a survey's trigger, a loyalty rule): its translated label.
+
+    A type without a ``label`` is named by its ``name``, so an event a plugin left unnamed still shows.
+    """
+    return str(getattr(event_type, "label", None) or event_type.name)
+
+
+def generic_description(name: str) -> Markup:
+    """The sentence for an event nobody put into words: a type without ``describe`` or one not declared."""
+    return sentence(_("Recorded: %(event)s"), event=name)
 
 
 @dataclass(frozen=True)

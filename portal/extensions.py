@@ -4,16 +4,16 @@ The rate limiter is not here: Flask-Limiter keeps settings on the extension obje
 makes its own (see portal/app.py).
 """
 
-from flask_babel import Babel
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_wtf.csrf import CSRFProtect
 
 from portal.database import db
+from portal.message_numbers import PortalBabel
 
 migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
-babel = Babel()
+babel = PortalBabel()  # numbers in translated sentences in the reader's digits
 
 __all__ = ["babel", "csrf", "db", "login_manager", "migrate"]

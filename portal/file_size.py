@@ -8,11 +8,10 @@ gettext so a translation can name them.
 
 from __future__ import annotations
 
-from babel.numbers import format_decimal
 from flask import Flask
-from flask_babel import get_locale, gettext, ngettext
+from flask_babel import gettext, ngettext
 
-from portal.dates import DIGITS
+from portal.numbers import format_number
 
 STEP = 1024
 
@@ -28,21 +27,13 @@ def format_file_size(size: int) -> str:
     """
     size = max(int(size), 0)
     if size < STEP:
-        return ngettext("%(count)s byte", "%(count)s bytes", size, count=_number(size, "#,##0"))
+        return ngettext("%(count)s byte", "%(count)s bytes", size, count=format_number(size))
     value, unit = size / STEP, 0
     while value >= STEP and unit < len(UNITS) - 1:
         value, unit = value / STEP, unit + 1
     if value < 10:
-        return _in_unit(UNITS[unit], _number(round(value, 1), "#,##0.#"))
-    return _in_unit(UNITS[unit], _number(round(value), "#,##0"))
-
-
-def _number(value: float, pattern: str) -> str:
-    """The reader's separators from Babel, and their digits: Babel writes ASCII digits in any language."""
-    locale = get_locale()
-    text = format_decimal(value, format=pattern, locale=locale, numbering_system="default")
-    digits = DIGITS.get(locale.default_numbering_system) if locale else None
-    return text.translate(str.maketrans("0123456789", digits)) if digits else text
+        return _in_unit(UNITS[unit], format_number(round(value, 1)))
+    return _in_unit(UNITS[unit], format_number(round(value)))
 
 
 def _in_unit(unit: str, number: str) -> str:

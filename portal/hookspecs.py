@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from markupsafe import Markup
 
     from portal.accounts.models import User
-    from portal.contributions import NavItem, NotificationType, Panel, Widget
+    from portal.contributions import Figure, NavItem, NotificationType, Panel, Widget
     from portal.event_types import DomainEvent
     from portal.events import Event
     from portal.page_assets import PageAssets
@@ -191,6 +191,17 @@ def portal_customer_panels(customer: User, viewer: User) -> list[Panel]:
     administrator looking; return only what that person may see. ``customer`` may be a staff
     account too: staff can look a colleague up. The core renders each panel's template inside a
     card, in ``order``, next to its own panels (the profile comes first, with order 10).
+    """
+
+
+@hookspec
+def portal_staff_figures(user: User) -> list[Figure]:
+    """Return the numbers staff watch, as cards on the staff console's dashboard (/staff/).
+
+    Called each time that page renders, for enabled plugins only and only for an agent or
+    administrator ``user``: return what that person may open (a figure may depend on the role).
+    Figures are data, not HTML, so every plugin's numbers look and read alike and their charts are
+    drawn once, by the core. Keep it to a few aggregate queries: the page waits for every plugin.
     """
 
 

@@ -31,7 +31,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 from flask import current_app, render_template
 from flask_babel import force_locale
 
-from portal.dates import force_zone
+from portal.dates import force_calendar, force_zone
 from portal.jobs import ARGUMENTS_MAX_BYTES, enqueue, task
 from portal.storage import delete_after_commit, discard_unless_committed, storage
 
@@ -237,6 +237,7 @@ def send_mail(
     locale: str | None = None,
     *,
     timezone: str | None = None,
+    calendar: str | None = None,
     attachments: Sequence[MailAttachment] = (),
     **context: Any,
 ) -> str:
@@ -247,12 +248,14 @@ def send_mail(
     envelope: the mail leaves only if that transaction commits, a failing mail server is retried,
     and with Redis configured no web request waits on SMTP. ``subject`` should be a lazy
     translation. Dates in the templates are written in the recipient's ``timezone`` (the site's
-    default when ``None``). ``attachments`` go with the message (``check_attachments`` says what
+    default when ``None``) and ``calendar`` (a ``portal.dates.CALENDAR_CHOICES`` value; ``None`` is
+    the language's usual calendar). ``attachments`` go with the message (``check_attachments`` says what
     fits). Returns the Message-ID.
     """
     check_attachments(attachments)
     locale = locale or current_app.config["PORTAL_DEFAULT_LANGUAGE"]
-    with force_locale(locale), force_zone(timezone):
+    zone = timezone or current_app.config["PORTAL_DEFAULT_TIMEZONE"]  # never the sender's
+    with force_locale(locale), force_zone(zone), force_calendar(calendar or "auto"):
         context.setdefault("recipient_name", to_name)
         subject_text = safe_display_name(str(subject))
         text_body = render_template(f"mail/{template}.txt", **context)

@@ -12,28 +12,55 @@ from markupsafe import Markup
 from portal.access import admin, agent, customer, public
 from portal.accounts.models import User
 from portal.audit import record_audit_event
+from portal.bidi import isolated_text
 from portal.buttons import ButtonForm
-from portal.contributions import NavItem, NotificationType, Panel, Widget
+from portal.content_languages import (
+    edit_translations,
+    in_each_language,
+    localized,
+    localized_setting,
+    missing_languages,
+    set_translations,
+    store_translations,
+    translatable_form,
+    translated_settings,
+    translation_data,
+    translations_column,
+)
+from portal.contributions import Figure, NavItem, NotificationType, Panel, Widget
 from portal.converters import ID_MAX
 from portal.customer_fields import customer_fields
 from portal.database import Model, db, rows_matched, utcnow
+from portal.date_inputs import (
+    CalendarDateField,
+    CalendarDateTimeField,
+    DateInputError,
+    date_input_text,
+    parse_calendar_date,
+)
 from portal.dates import (
+    force_calendar,
+    force_zone,
     format_date,
     format_datetime,
     format_time,
+    from_user_zone,
     month_start,
     to_user_zone,
     user_now,
     zone_label,
 )
-from portal.event_types import DomainEvent, EventContractError, declared_events
+from portal.event_types import DomainEvent, EventContractError, declared_events, event_label
 from portal.events import Event, emit
+from portal.figures import daily_totals, weekly_totals
 from portal.file_size import format_file_size
 from portal.htmx import is_htmx_request
 from portal.i18n import gettext_or_source
 from portal.jobs import enqueue, task
 from portal.mail import MailAttachment
 from portal.notifications.service import NotificationError, notify
+from portal.number_fields import LocalizedIntegerField
+from portal.numbers import ascii_digits, format_number, format_percent_value, parse_integer
 from portal.organizations.scope import Scope, scope_for
 from portal.page_assets import (
     CUSTOMER_360_PAGE,
@@ -47,6 +74,7 @@ from portal.paging import Page, keyset_page, page_link_id, read_cursor
 from portal.plugin_info import PluginInfo
 from portal.schedule import ScheduledTask
 from portal.segments import Segment, all_segments, in_segment, segment_by_key, segment_member_ids
+from portal.sentences import sentence
 from portal.settings import Setting, SettingValueError, get_setting, set_setting
 from portal.spreadsheets import csv_lines, spreadsheet_safe
 from portal.storage import (
@@ -54,9 +82,11 @@ from portal.storage import (
     MissingFileError,
     StorageError,
     StoredFile,
+    clean_download_name,
     delete_after_commit,
     detect_type,
     discard_unless_committed,
+    generated_download,
     storage,
 )
 from portal.urls import external_url, local_path
@@ -78,10 +108,15 @@ __all__ = [
     "ID_MAX",
     "STAFF_HOME_PAGE",
     "ButtonForm",
+    "CalendarDateField",
+    "CalendarDateTimeField",
+    "DateInputError",
     "DomainEvent",
     "Event",
     "EventContractError",
+    "Figure",
     "FileTooLargeError",
+    "LocalizedIntegerField",
     "MailAttachment",
     "MissingFileError",
     "Model",
@@ -104,32 +139,51 @@ __all__ = [
     "admin",
     "agent",
     "all_segments",
+    "ascii_digits",
+    "clean_download_name",
     "csv_lines",
     "customer",
     "customer_fields",
+    "daily_totals",
+    "date_input_text",
     "db",
     "declared_events",
     "delete_after_commit",
     "detect_type",
     "discard_unless_committed",
+    "edit_translations",
     "emit",
     "enqueue",
+    "event_label",
     "external_url",
+    "force_calendar",
+    "force_zone",
     "format_date",
     "format_datetime",
     "format_file_size",
+    "format_number",
+    "format_percent_value",
     "format_time",
+    "from_user_zone",
+    "generated_download",
     "get_setting",
     "gettext_or_source",
     "hookimpl",
+    "in_each_language",
     "in_segment",
     "is_htmx_request",
     "is_plugin_page",
+    "isolated_text",
     "keyset_page",
     "local_path",
+    "localized",
+    "localized_setting",
+    "missing_languages",
     "month_start",
     "notify",
     "page_link_id",
+    "parse_calendar_date",
+    "parse_integer",
     "plugin_stylesheet",
     "public",
     "read_cursor",
@@ -139,12 +193,20 @@ __all__ = [
     "scope_for",
     "segment_by_key",
     "segment_member_ids",
+    "sentence",
     "set_setting",
+    "set_translations",
     "spreadsheet_safe",
     "storage",
+    "store_translations",
     "task",
     "to_user_zone",
+    "translatable_form",
+    "translated_settings",
+    "translation_data",
+    "translations_column",
     "user_now",
     "utcnow",
+    "weekly_totals",
     "zone_label",
 ]

@@ -17,6 +17,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, false, select
 
 from portal.accounts.models import User
+from portal.bidi import isolated_text
 from portal.converters import ID_MAX
 from portal.database import db
 from portal.organizations.models import Membership, Organization
@@ -52,7 +53,7 @@ def _all_customers() -> Segment:
 def _organization_segment(organization_id: int, name: str) -> Segment:
     return Segment(
         key=f"{ORGANIZATION_PREFIX}{organization_id}",
-        label=_l("Organization: %(name)s", name=name),
+        label=_l("Organization: %(name)s", name=isolated_text(name)),
         member_ids=lambda: select(Membership.user_id).where(Membership.organization_id == organization_id),
     )
 

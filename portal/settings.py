@@ -24,6 +24,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from portal import audit
 from portal.database import Model, db, utcnow
+from portal.numbers import ascii_digits
 from portal.plugin_manager import PluginError, plugin_host
 from portal.unit_of_work import forget, remembered
 
@@ -37,6 +38,7 @@ KEY_PATTERN = re.compile(r"[a-z][a-z0-9_]*")
 # refuses very long digit strings anyway.
 NUMBER_TEXT_MAX = 40
 INTEGER_PATTERN = re.compile(r"[+-]?\d+")
+PERSIAN_DECIMAL_SIGN = "\u066b"  # "۲٫۵": read as 2.5, like the Persian digits around it
 EXTENSION_KEY = "portal_settings"
 
 
@@ -108,7 +110,7 @@ class Setting:
 
     def _clean_integer(self, value: Any) -> int:
         if isinstance(value, str):
-            text = value.strip()
+            text = ascii_digits(value).strip()
             if not text or len(text) > NUMBER_TEXT_MAX or not INTEGER_PATTERN.fullmatch(text):
                 raise SettingValueError(_("Enter a whole number, like 10."))
             value = int(text)
@@ -120,7 +122,7 @@ class Setting:
     def _clean_decimal(self, value: Any) -> Decimal:
         if isinstance(value, bool) or not isinstance(value, str | int | float | Decimal):
             raise SettingValueError(_("Enter a number, like 2.5."))
-        text = str(value).strip()
+        text = ascii_digits(str(value)).strip().replace(PERSIAN_DECIMAL_SIGN, ".")
         try:
             number = Decimal(text) if text and len(text) <= NUMBER_TEXT_MAX else None
         except InvalidOperation:

@@ -105,7 +105,7 @@ def test_staff_offer_a_time_on_their_own_clock_and_customers_see_it_on_theirs(
     [
         ("2026-03-01T10:00", "Choose a time in the future."),
         ("2031-03-01T10:00", "Offer appointments at most two years ahead."),
-        ("not a time", "Not a valid datetime value."),
+        ("not a time", "Enter the date and time as year-month-day hour:minute, for example "),
         ("", "Enter the date and time it starts."),
     ],
 )
@@ -404,3 +404,25 @@ def test_administrators_set_the_cut_off_and_the_reminder_lead(app, client, login
     page = client.get("/staff/settings/appointments").get_data(as_text=True)
     assert "Customers may cancel until (hours before the start)" in page
     assert "Send the reminder (hours before the start)" in page
+
+
+def test_a_solar_hijri_agent_offers_a_slot_in_their_own_calendar(app, client, login_as):
+    with freeze_clock(MONDAY):
+        login_as("agent", language="fa", timezone="Asia/Tehran")
+        form = client.get(NEW).get_data(as_text=True)
+        assert 'name="starts_at"' in form and 'type="text"' in form and "datetime-local" not in form
+        page = post_form(
+            client,
+            NEW,
+            {
+                "title": "Nowruz",
+                "location": "",
+                "starts_at": "۱۴۰۵/۰۱/۰۱ ۱۰:۰۰",
+                "minutes": "30",
+                "capacity": "1",
+            },
+        )
+    assert page.status_code == 302, page.get_data(as_text=True)
+    with app.app_context():
+        slot = db.session.scalar(select(Slot))
+        assert slot.starts_at == datetime(2026, 3, 21, 6, 30), "10:00 on 1 Farvardin 1405 in Tehran, in UTC"

@@ -130,8 +130,8 @@ def test_paging_keeps_the_filters_with_no_duplicates_or_gaps(app, client, login_
     ("query", "message"),
     [
         ("kind=everything", "Choose an event from the list."),
-        ("date_from=31/01/2026", "Enter a date like 2026-01-31."),
-        ("date_to=2026-02-30", "Enter a date like 2026-01-31."),
+        ("date_from=31/01/2026", "Enter the date as year-month-day, for example "),
+        ("date_to=2026-02-30", "That day is not in the calendar. Enter the date as year-month-day"),
         ("date_from=2026-02-02&date_to=2026-02-01", "The end date comes before the start date."),
         ("email=" + "a" * 250 + "@example.com", "An email address has at most 254 characters."),
         ("before=12abc", "That page link is broken."),

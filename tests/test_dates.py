@@ -206,7 +206,7 @@ def test_the_loyalty_chart_totals_the_readers_months(app, client, login_as, lang
     if language == "fa":
         assert months[0] == (first.isoformat(), format_date(first, user=PERSIAN, style="month"))
         assert months[0][1].endswith((" ۱۴۰۴", " ۱۴۰۵", " ۱۴۰۶")), "a Solar Hijri month in Persian digits"
-        assert "</meter> 42</td>" in chart, "both days' points in one row"
+        assert "</meter> ۴۲</td>" in chart, "both days' points in one row, in Persian digits"
 
 
 def test_personalised_documents_say_member_since_in_the_customers_calendar(app, make_user):
@@ -216,3 +216,49 @@ def test_personalised_documents_say_member_since_in_the_customers_calendar(app, 
         user = db.session.get(User, person.id)
         user.created_at = datetime(2026, 3, 20, 21, 0)  # 00:30 on 1 Farvardin 1405 in Tehran
         assert customer_fields(user)["customer"]["member_since"] == "۱ فروردین ۱۴۰۵"
+
+
+def chose(calendar: str, language: str = "en", timezone: str = "UTC") -> User:
+    """A reader who chose ``calendar`` in their profile."""
+    person = reader(language, timezone)
+    person.calendar = calendar
+    return person
+
+
+def test_nowruz_and_the_leap_years_of_both_calendars(context):
+    assert format_date(date(2026, 3, 21), user=PERSIAN) == "۱ فروردین ۱۴۰۵", "Nowruz 1405"
+    assert format_date(date(2024, 2, 29), user=PERSIAN) == "۱۰ اسفند ۱۴۰۲", "a Gregorian leap day"
+    assert format_date(date(2024, 2, 29), user=reader("en")) == "Feb 29, 2024"
+    assert format_date(date(2025, 3, 20), user=chose("persian")) == "Esfand 30, 1403", "1403 is a leap year"
+
+
+def test_a_reader_may_choose_a_calendar_other_than_their_languages(context):
+    assert format_date(MOMENT, user=chose("gregorian", "fa", "Asia/Tehran")) == "۴ دسامبر ۲۰۲۶"
+    assert format_date(MOMENT, user=chose("persian")) == "Azar 13, 1405", "Solar Hijri months in English"
+    assert format_date(MOMENT, user=chose("persian"), style="short") == "9/13/05"
+    assert format_date(MOMENT, user=chose("auto", "fa")) == "۱۳ آذر ۱۴۰۵", "auto: the language's calendar"
+    assert month_start(MOMENT, user=chose("gregorian", "fa")) == date(2026, 12, 1)
+
+
+def test_a_mail_is_in_the_calendar_forced_for_its_recipient(bare_app):
+    from flask_babel import force_locale
+
+    from portal.dates import force_calendar
+
+    with bare_app.app_context(), force_locale("fa"), force_calendar("gregorian"):
+        assert format_date(MOMENT) == "۴ دسامبر ۲۰۲۶"
+    with bare_app.app_context(), force_locale("fa"), force_calendar("auto"):
+        assert format_date(MOMENT) == "۱۳ آذر ۱۴۰۵"
+
+
+def test_times_can_carry_the_readers_zone(bare_app):
+    from flask_babel import force_locale
+
+    from portal.dates import force_zone
+
+    with bare_app.test_request_context(), force_locale("fa"), force_zone("Asia/Tehran"):
+        html = render_template_string("{{ moment|datetimeformat(zone=True) }}", moment=MOMENT)
+        assert html == f'<time datetime="2026-12-04T11:30:00Z">۱۳ آذر ۱۴۰۵،{RLM} ۱۵:۰۰ (وقت ایران)</time>'
+    with bare_app.test_request_context():
+        html = render_template_string("{{ moment|timeformat(zone=True) }}", moment=MOMENT)
+        assert html.endswith(f">11:30{NNBSP}AM (Coordinated Universal Time)</time>")

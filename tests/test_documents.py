@@ -7,6 +7,7 @@ import re
 import zipfile
 from datetime import timedelta
 from html.parser import HTMLParser
+from urllib.parse import unquote
 
 import pytest
 from flask_babel import force_locale, gettext
@@ -119,6 +120,51 @@ def test_downloads_resume_revalidate_and_keep_non_ascii_names(app, client, make_
     assert part.status_code == 206 and part.data == PDF[10:20]
     again = client.get(f"/documents/{document_id}/download", headers={"If-None-Match": whole.headers["ETag"]})
     assert again.status_code == 304
+
+
+WELCOME = "خوش\u200cآمد"  # "welcome": the zero-width non-joiner keeps خوش and آمد apart, as Persian writes it
+
+
+def download_names(response) -> tuple[str, str]:
+    """The exact name (``filename*``) and the ASCII fallback (``filename``) a browser reads back."""
+    disposition = response.headers["Content-Disposition"]
+    exact = re.search(r"filename\*=UTF-8''([^;\s]+)", disposition)
+    fallback = re.search(r'filename="([^"]*)"', disposition)
+    assert exact and fallback, disposition
+    return unquote(exact.group(1)), fallback.group(1)
+
+
+def test_an_uploaded_persian_name_keeps_its_zero_width_non_joiner(app, client, make_user, staff):
+    sara = make_user("customer")
+    _, staff_client = staff
+    publish(staff_client, customer_email=sara.email, name=f"{WELCOME}\u202e/..\\x.pdf")
+    [document_id] = document_ids(app)
+    log_in(client, sara.email, TEST_PASSWORD)
+    exact, fallback = download_names(client.get(f"/documents/{document_id}/download"))
+    assert exact.startswith(WELCOME), exact
+    assert "/" not in exact and "\\" not in exact and "\u202e" not in exact, exact
+    assert exact.endswith(".pdf") and fallback.endswith(".pdf") and fallback.isascii()
+
+
+def test_a_persian_template_document_keeps_its_zero_width_non_joiner(app, client, make_user, staff):
+    sara = make_user("customer", language="fa")
+    with app.app_context():
+        template = DocumentTemplate(name="Welcome", body=TEMPLATE)
+        db.session.add(template)
+        db.session.commit()
+        template_id = template.id
+    _, staff_client = staff
+    title = f"نامه {WELCOME}/پاییز"
+    publish(
+        staff_client, title=title, customer_email=sara.email, template=str(template_id), content=b"", name=""
+    )
+    [document_id] = document_ids(app)
+    log_in(client, sara.email, TEST_PASSWORD)
+    response = client.get(f"/documents/{document_id}/download")
+    assert response.status_code == 200 and response.data.startswith(b"%PDF")
+    exact, fallback = download_names(response)
+    assert WELCOME in exact and "/" not in exact and exact.endswith(".pdf"), exact
+    assert fallback.isascii() and fallback.endswith(".pdf"), fallback
 
 
 @pytest.mark.parametrize(
@@ -249,6 +295,7 @@ def test_the_publish_form_makes_staff_choose_who_gets_it_and_the_category(app, m
 
 
 def test_demo_documents_reach_the_demo_customers_only(app, make_user):
+    from plugins.documents.customer_data import DEMO_DOCUMENTS_FA, DEMO_LETTER_FA
     from portal.demo import DEMO_PASSWORD, load_demo_data
 
     with app.test_request_context():
@@ -262,7 +309,10 @@ def test_demo_documents_reach_the_demo_customers_only(app, make_user):
     sara = app.test_client()
     log_in(sara, "sara@example.com", DEMO_PASSWORD)
     sara_page = sara.get("/documents/").get_data(as_text=True)
-    assert sara_page.count("Invoice 2026-001") == 1 and "Welcome letter" in sara_page
+    # Sara reads Persian: the demo documents have Persian titles.
+    invoice_fa = DEMO_DOCUMENTS_FA["invoice"][0]
+    assert sara_page.count(invoice_fa) == 1 and DEMO_LETTER_FA[0] in sara_page
+    assert "Invoice 2026-001" not in sara_page
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(DocumentTemplate)) == 1
 

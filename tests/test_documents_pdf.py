@@ -6,6 +6,7 @@ The PDFs are read back with pypdf, which gives each piece of text and where on t
 from __future__ import annotations
 
 import io
+from datetime import datetime
 
 import pytest
 from pypdf import PdfReader
@@ -177,7 +178,8 @@ def test_html_is_read_as_headings_paragraphs_lists_and_tables():
         "<h2 align='center'>Title</h2>\n<p>One   <b>two</b>\n three<br>four</p>"
         "<ul><li>first</li><li>second</li></ul><ol><li>a<li>b</ol><hr>"
         "<table><tr><th>Item</th><th>Price</th></tr><tr><td>Tea</td><td>3</td></tr></table>"
-        "<div dir='rtl'><p>inherits</p></div><script>alert(1)</script><style>p{}</style>"
+        "<div dir='rtl'><p>inherits</p></div><script>alert(1)</script><style>p{}</style>",
+        "en",
     )
     kinds = [(block.kind, block.heading, block.bullet, block.plain_text()) for block in blocks]
     assert kinds == [
@@ -205,7 +207,8 @@ def test_html_is_read_as_headings_paragraphs_lists_and_tables():
 def test_a_table_inside_a_table_joins_its_cell_and_the_outer_table_goes_on():
     [table, after] = read_blocks(
         "<table><tr><td>a<table><tr><td>x</td><td>y</td></tr></table></td><td>b</td></tr>"
-        "<tr><td>c</td></tr></table><p>after</p>"
+        "<tr><td>c</td></tr></table><p>after</p>",
+        "en",
     )
     assert [["".join(r.text for r in cell) for cell in row] for row in table.rows] == [["a x y", "b"], ["c"]]
     assert after.plain_text() == "after"
@@ -230,3 +233,51 @@ def test_the_customers_address_prints_with_the_country_named_in_their_language(a
     text = page_text(download_as(app, sara, publish_template(app, body)))
     assert "خیابان ولیعصر، پلاک" in text and "1968917" in text and "تهران" in text and "ایران" in text
     assert "+98 21 1234 5678" in text
+
+
+# --- dates: the preview and the PDF write them the same way ------------------------------------------
+
+JOINED = datetime(2026, 11, 29, 8, 0)  # 8 Azar 1405 in the Solar Hijri calendar
+JOINED_IN_PERSIAN = "۸ آذر ۱۴۰۵"
+MEMBER_LETTER = "<p>Member since {{ customer.member_since }}.</p>"
+MEMBER_LETTER_FA = (
+    "<p>عضو از {{ customer.member_since }} با شماره ۴۱۷.</p><ol><li>کارت عضویت</li><li>راهنما</li></ol>"
+)
+
+
+def laid_out_text(pdf: bytes) -> str:
+    """The first page's text in visual order, left to right, glyph by glyph as it is printed."""
+    return PdfReader(io.BytesIO(pdf)).pages[0].extract_text(extraction_mode="layout")
+
+
+def seen_right_to_left(sentence: str) -> str:
+    """How a right-to-left ``sentence`` looks printed, read off left to right: its words in reverse
+    order, each word's letters reversed, numbers (which run left to right) kept as they are."""
+    words = reversed(sentence.split())
+    return " ".join(word if word.isdigit() else word[::-1] for word in words)
+
+
+def test_a_persian_pdf_carries_the_solar_hijri_date_in_persian_digits(app, make_user):
+    sara = make_user("customer", name="سارا احمدی", language="fa", created_at=JOINED)
+    document_id = publish_template(app, MEMBER_LETTER, {"fa": MEMBER_LETTER_FA})
+    printed = laid_out_text(download_as(app, sara, document_id))
+    assert seen_right_to_left(f"عضو از {JOINED_IN_PERSIAN} با شماره ۴۱۷") in printed, printed
+    assert not any(digit in printed for digit in "0123456789"), "numbered lists count in Persian too"
+    assert "November" not in printed and seen_right_to_left("نوامبر") not in printed, printed
+
+
+def test_the_preview_writes_dates_as_the_pdf_does(app, make_user):
+    """The administrator previews the Persian text with their own details, as a Persian reader gets
+    it: the same Solar Hijri date in Persian digits as the customer's PDF, not their own English one."""
+    admin = make_user("admin", created_at=JOINED)
+    sara = make_user("customer", name="سارا احمدی", language="fa", created_at=JOINED)
+    document_id = publish_template(app, MEMBER_LETTER, {"fa": MEMBER_LETTER_FA})
+    with app.app_context():
+        template_id = db.session.get(Document, document_id).template_id
+    admin_client = app.test_client()
+    log_in(admin_client, admin.email, TEST_PASSWORD)
+    editor = admin_client.get(f"/staff/documents/templates/{template_id}").get_data(as_text=True)
+    assert f"عضو از {JOINED_IN_PERSIAN} با شماره ۴۱۷." in editor
+    assert "Member since November 29, 2026." in editor, "the English text still previews in English"
+    printed = laid_out_text(download_as(app, sara, document_id))
+    assert seen_right_to_left(f"عضو از {JOINED_IN_PERSIAN}") in printed, printed

@@ -270,7 +270,7 @@ def test_tier_change_notifies_emits_and_moves_segments(app, make_user):
         labels = {str(s.label) for s in all_segments()}
         assert "Tier: Gold" in labels
         fields = customer_fields(db.session.get(User, person.id))
-        assert fields["loyalty"]["tier"] == "Gold" and fields["loyalty"]["points"] == "2100"
+        assert fields["loyalty"]["tier"] == "Gold" and fields["loyalty"]["points"] == "2,100"
 
 
 def test_overview_shows_balance_tier_progress_and_paged_history(app, client, login_as):

@@ -55,7 +55,7 @@ def test_an_administrator_makes_another_plugins_event_earn_with_no_change_to_loy
     login_as("admin")
     form = client.get(RULES + "new").get_data(as_text=True)
     assert 'value="example.note_added"' in form
-    assert "A customer kept a new note." in form  # the owner's docstring says what the event means
+    assert ">A note was added</option>" in form  # the owner's label names the event in the reader's words
     assert 'value="loyalty.points_earned"' not in form, "a rule on loyalty's own events would pay for ever"
     saved = post_form(
         client,
@@ -70,7 +70,7 @@ def test_an_administrator_makes_another_plugins_event_earn_with_no_change_to_loy
     assert balance_of(app, person.id) == 14
     with app.app_context():
         reasons = set(db.session.scalars(select(Entry.reason).where(Entry.user_id == person.id)))
-    assert reasons == {"A customer kept a new note."}
+    assert reasons == {"event:example.note_added"}, "the event is kept, to be named in each reader's words"
 
 
 def test_the_form_offers_only_declared_events_and_refuses_other_names(app, client, login_as):
@@ -228,3 +228,14 @@ def test_the_migration_carries_a_portals_own_numbers_into_rules_and_back(app):
             "points_registered": 5,
         }
         flask_migrate.upgrade(revision="heads")
+
+
+def test_points_from_a_rule_without_a_reason_read_in_each_customers_language(app, client, login_as):
+    """The history names the event in the reader's words: the label its owner declared, translated
+    when it is shown, so a Persian customer reads Persian even if the points were paid in English."""
+    add_rule(app, "example.note_added", 5)
+    reader = login_as("customer", language="fa")
+    note_added(app, reader.id, note_id=1)
+    history = html.unescape(client.get("/loyalty/").get_data(as_text=True))
+    assert "یادداشتی افزوده شد" in history
+    assert "A customer kept a new note." not in history and "A note was added" not in history

@@ -153,7 +153,7 @@ def test_catalogue_pages_cheapest_first_without_repeats(app, client, login_as):
     url = "/loyalty/rewards"
     while url:
         page = client.get(url).get_data(as_text=True)
-        seen += re.findall(r"<h2 dir=\"auto\">(Reward \d+)</h2>", page)
+        seen += re.findall(r"<h2 dir=\"auto\"><bdi>(Reward \d+)</bdi></h2>", page)
         more = re.search(r'href="(/loyalty/rewards\?after=[^"]+)">More rewards', page)
         url = more.group(1).replace("&amp;", "&") if more else ""
     assert len(seen) == 30 and len(set(seen)) == 30

@@ -394,7 +394,7 @@ def test_registering_sends_the_verification_mail_over_smtp_and_its_link_confirms
     assert "your email address is confirmed" in page
     assert _user(app, "nasrin@example.com").email_verified
     log_in(client, "nasrin@example.com", TEST_PASSWORD)
-    assert "Hello, Nasrin Tehrani" in client.get("/dashboard").get_data(as_text=True)
+    assert "Hello, <bdi>Nasrin Tehrani</bdi>" in client.get("/dashboard").get_data(as_text=True)
 
 
 # --- the embedded default -----------------------------------------------------------------------

@@ -45,7 +45,8 @@ def test_plugins_get_the_same_helpers_from_the_contract():
 def test_text_is_translated_in_a_request_and_kept_as_written_outside_one(app: Flask):
     with app.test_request_context(headers={"Accept-Language": "fa"}):
         assert gettext_or_source("Customers") == "مشتریان"
-        assert gettext_or_source("%(n)d of %(m)d", n=1, m=2) == "1 of 2"
+        # Untranslated text is kept as written, its numbers still in the reader's digits.
+        assert gettext_or_source("%(n)d of %(m)d", n=1, m=2) == "۱ of ۲"
     with app.app_context():
         assert gettext_or_source("Customers") == "Customers"
         assert gettext_or_source("Rated %(count)d tickets", count=3) == "Rated 3 tickets"

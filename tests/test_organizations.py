@@ -14,6 +14,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select, update
 
+from portal.accounts.models import User
 from portal.audit import AuditEvent
 from portal.database import db, utcnow
 from portal.demo import DEMO_PASSWORD
@@ -100,7 +101,7 @@ def test_customer_starts_an_organization_and_manages_it(app, client, login_as):
     assert "You do not belong to an organization." in page(client)
     start_organization(client, "Ahmadi household", "household")
     html = page(client)
-    assert "<h1>Ahmadi household</h1>" in html
+    assert "<h1><bdi>Ahmadi household</bdi></h1>" in html
     assert "Household · You are a manager" in html
     assert "Sara Ahmadi (you)" in html
     assert membership_of(app, me.id) == (organization_id(app, "Ahmadi household"), "manager")
@@ -109,7 +110,9 @@ def test_customer_starts_an_organization_and_manages_it(app, client, login_as):
 
 def test_organization_link_only_for_customers(client, login_as):
     login_as("customer")
-    assert '<a href="/organization/">Organization</a>' in page(client, "/account/")
+    assert re.search(
+        r'<a href="/organization/">(<svg[^>]*>.*?</svg>)?Organization</a>', page(client, "/account/")
+    )
     other = client.application.test_client()
     assert "/organization/" not in other.get("/login").get_data(as_text=True)
 
@@ -582,3 +585,47 @@ def test_demo_creates_the_organizations_once(app):
     log_in(sara, "sara@example.com", DEMO_PASSWORD)
     html = page(sara)
     assert "Parsian Trading" in html and "David Chen" in html
+
+
+# --- labels in the reader's language ---------------------------------------------------------------
+
+LABELS = {
+    "en": {"kind": "Company", "manager": "Manager", "member": "Member"},
+    "fa": {"kind": "شرکت", "manager": "مدیر", "member": "عضو"},
+}
+
+
+def set_language(app: Flask, user: UserRecord, language: str) -> None:
+    with app.app_context():
+        db.session.get(User, user.id).language = language
+        db.session.commit()
+
+
+def has_word(word: str, html: str) -> bool:
+    return re.search(rf"\b{word}\b", html) is not None
+
+
+@pytest.mark.parametrize("first, then", [("fa", "en"), ("en", "fa")])
+def test_organization_labels_follow_each_readers_language(
+    app, client, manager, member, make_user, first, then
+):
+    """An imported label module is cached by the template engine: whoever read it first after a start
+    must not decide the language of everyone after them."""
+    org = organization_id(app, "Parsian Trading")
+    admin = make_user("admin", email="admin@example.com")
+    staff = browser_for(app, admin)
+    readers = [
+        (manager, client, "/organization/", ("kind", "manager", "member")),
+        (member, browser_for(app, member), "/organization/", ("kind",)),
+        (admin, staff, "/staff/organizations/", ("kind",)),
+        (admin, staff, f"/staff/organizations/{org}", ("kind", "manager", "member")),
+        (admin, staff, f"/staff/customers/{member.id}", ("kind", "member")),
+    ]
+    for language in (first, then):
+        other = "fa" if language == "en" else "en"
+        for person, browser, url, shown in readers:
+            set_language(app, person, language)
+            html = page(browser, url)
+            for label in shown:
+                assert has_word(LABELS[language][label], html), (language, url, label)
+                assert not has_word(LABELS[other][label], html), (language, url, label)

@@ -19,7 +19,7 @@ from sqlalchemy import func, inspect, select
 from portal.accounts.models import User
 from portal.database import db
 from portal.demo import DEMO_PEOPLE
-from portal.testing import TEST_PASSWORD, post_form, statements_run
+from portal.testing import TEST_PASSWORD, log_in, post_form, staff_figure, statements_run
 
 NOTES_LINK = '<a href="/example/">Notes</a>'
 STAFF_LINK = '<a href="/example/staff">Notes overview</a>'
@@ -105,6 +105,26 @@ def test_portal_staff_nav_items_link_in_the_staff_console(client, login_as, plug
     page = client.get("/staff/").get_data(as_text=True)
     assert (STAFF_LINK in page) is plugin_on
     assert client.get("/example/staff").status_code == (200 if plugin_on else 404)
+
+
+def test_portal_staff_figures_cards_on_the_staff_dashboard_by_role(
+    app, client, make_user, login_as, plugin_on
+):
+    customer = make_user()
+    add_note(app, customer.id)
+    add_note(app, customer.id, "Call back on Monday")
+    login_as("agent")
+    page = client.get("/staff/").get_data(as_text=True)
+    if not plugin_on:
+        assert "figure-example" not in page
+        return
+    assert staff_figure(page, "example.notes").startswith("Notes written, last 14 days 2 ")
+    assert 'href="/example/staff"' in page
+    assert "figure-example.keepers" not in page, "the administrators' figure is not shown to an agent"
+    admin, admin_client = make_user("admin"), app.test_client()
+    log_in(admin_client, admin.email, TEST_PASSWORD)
+    page = admin_client.get("/staff/").get_data(as_text=True)
+    assert staff_figure(page, "example.keepers") == "Customers keeping notes 1"
 
 
 def test_portal_dashboard_widgets_tile_loads_on_its_own(app, client, login_as, plugin_on):

@@ -210,7 +210,7 @@ def test_bad_answers_are_refused_and_nothing_wrong_is_saved(app, client, login_a
         ({f"q{nps}": "ten"}, "one of the answers"),
         ({f"q{nps}": "5", f"q{choice}": "7"}, "one of the answers"),
         ({f"q{nps}": "5", f"q{short}": "x" * 201}, "200 characters"),
-        ({f"q{nps}": "5", f"q{reason}": "x" * 2001}, "2000 characters"),
+        ({f"q{nps}": "5", f"q{reason}": "x" * 2001}, "2,000 characters"),
     ]:
         response = post_form(client, url, {**data, "action": "submit"})
         assert response.status_code == 422
@@ -405,7 +405,8 @@ def test_builder_speaks_in_words_and_offers_declared_events(app, client, login_a
     assert re.search(
         r'<optgroup label="tickets">.*?<option value="tickets.resolved">', trigger.group(0), re.S
     )
-    assert "tickets.resolved: Staff marked a ticket resolved" in trigger.group(0)
+    assert '<option value="tickets.resolved">A ticket was resolved</option>' in trigger.group(0)
+    assert "Staff marked a ticket resolved" not in trigger.group(0), "the label, not the docstring"
     settings = {"title": "Branch visit", "audience_key": "", "trigger_delay_hours": "2"}
     unknown = post_form(
         client, f"/staff/surveys/{survey_id}/", {**settings, "trigger_event": "tickets.exploded"}
@@ -458,7 +459,7 @@ def test_results_come_from_aggregate_queries(app, client, login_as):
         page = client.get(f"/staff/surveys/{survey_id}/results")
     assert page.status_code == 200
     html = page.get_data(as_text=True)
-    assert "Responses: 2200" in html
+    assert "Responses: 2,200" in html
     # Scores 0..10 evenly: 2 of 11 promoters, 7 of 11 detractors → NPS -45.
     assert "NPS: -45" in html and "Promoters: 18%" in html and "Detractors: 64%" in html
     assert "<svg" in html and "<table" in html
@@ -582,9 +583,9 @@ def test_dashboard_tile_counts_waiting_surveys(app, client, login_as):
     [
         ("end=9999-12-31", "Please choose a date from 1970-01-01 to 2999-12-31."),
         ("start=0001-01-01", "Please choose a date from 1970-01-01 to 2999-12-31."),
-        ("start=2026-02-31", "Dates are written as YYYY-MM-DD."),
-        ("end=2026-01-011", "Dates are written as YYYY-MM-DD."),
-        ("start=nonsense", "Dates are written as YYYY-MM-DD."),
+        ("start=2026-02-31", "That day is not in the calendar. Enter the date as year-month-day"),
+        ("end=2026-01-011", "Enter the date as year-month-day, for example "),
+        ("start=nonsense", "Enter the date as year-month-day, for example "),
         ("start=2026-05-01&end=2026-04-01", "The start date must not be after the end date."),
     ],
 )
@@ -643,3 +644,28 @@ def test_multiple_choice_share_counts_respondents_not_ticks(app, client, login_a
     }
     # Both respondents chose Phone, one of the two chose Email, nobody chose Chat.
     assert rows == {"Phone": "100", "Email": "50", "Chat": "0"}
+
+
+def test_opening_and_closing_times_are_read_on_the_agents_clock(app, client, login_as):
+    """An agent in Tehran who opens a survey at 10:00 means 10:00 in Tehran (06:30 UTC), and sees 10:00
+    again when the settings page comes back, not the UTC instant."""
+    login_as("agent", timezone="Asia/Tehran", calendar="gregorian")
+    survey_id = create_survey(app, "nps", status="draft")
+    saved = post_form(
+        client,
+        f"/staff/surveys/{survey_id}/",
+        {
+            "title": "Branch visit",
+            "audience_key": "all-customers",
+            "trigger_delay_hours": "0",
+            "opens_at": "2027-01-10T10:00",
+            "closes_at": "2027-01-20T18:00",
+        },
+    )
+    assert saved.status_code == 302
+    with app.app_context():
+        survey = db.session.get(Survey, survey_id)
+        assert survey.opens_at.isoformat() == "2027-01-10T06:30:00"
+        assert survey.closes_at.isoformat() == "2027-01-20T14:30:00"
+    page = client.get(f"/staff/surveys/{survey_id}/").get_data(as_text=True)
+    assert 'value="2027-01-10T10:00"' in page and 'value="2027-01-20T18:00"' in page

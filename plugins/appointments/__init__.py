@@ -12,7 +12,7 @@ from flask_babel import lazy_gettext as _l
 
 from portal.plugin import PluginInfo, hookimpl
 
-from . import contributions, customer_data, events, reminders
+from . import contributions, customer_data, events, reminders, staff_figures
 from .customer_views import bp
 from .models import MIGRATIONS_FOLDER
 from .settings import plugin_settings
@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 
     from portal.plugin import (
         DomainEvent,
+        Figure,
         NavItem,
         NotificationType,
         Panel,
@@ -78,6 +79,12 @@ def portal_dashboard_widgets(user: User | None) -> list[Widget]:
 def portal_customer_panels(customer: User) -> list[Panel]:
     """The customer's next and latest appointments on their 360° page."""
     return customer_data.customer_panels(customer)
+
+
+@hookimpl
+def portal_staff_figures() -> list[Figure]:
+    """The bookings of today and the next six days, per day."""
+    return staff_figures.staff_figures()
 
 
 @hookimpl

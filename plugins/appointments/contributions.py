@@ -17,7 +17,7 @@ def customer_links(user: User | None) -> list[NavItem]:
     """ "Appointments" for a signed-in customer; staff offer slots from the console instead."""
     if user is None or user.is_staff:
         return []
-    return [NavItem(label=_l("Appointments"), endpoint="appointments.index", order=50)]
+    return [NavItem(label=_l("Appointments"), endpoint="appointments.index", order=50, icon="calendar")]
 
 
 def staff_links() -> list[NavItem]:

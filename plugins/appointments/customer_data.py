@@ -8,10 +8,9 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, func, select, update
 
-from portal.plugin import Panel, User, db, utcnow
+from portal.plugin import Panel, User, db, from_user_zone, utcnow
 
 from .models import BOOKED, Booking, Slot
-from .times import local_to_utc
 
 PANEL_ROWS = 5
 
@@ -115,7 +114,7 @@ def add_demo(customers: list[User]) -> None:
     for person in zones.values():
         for title, location, hour, offset in DEMO_SLOTS:
             local = datetime.combine(monday + timedelta(days=offset), time(hour))
-            starts = local_to_utc(local, person)
+            starts = from_user_zone(local, person)
             if starts is None:
                 continue
             db.session.add(

@@ -9,14 +9,30 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
-from portal.plugin import DomainEvent, emit
+from flask import url_for
+from flask_babel import LazyString
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from markupsafe import Markup
+
+from portal.plugin import DomainEvent, emit, sentence
+
+
+class _BookingEvent(DomainEvent):
+    """The events about one booking, which all link to the staff page of its slot."""
+
+    slot_id: int
+
+    def link(self) -> str | None:
+        return url_for("appointments_staff.slot", slot_id=self.slot_id)
 
 
 @dataclass(frozen=True)
-class AppointmentBooked(DomainEvent):
+class AppointmentBooked(_BookingEvent):
     """A customer booked a place in an appointment slot."""
 
     name: ClassVar[str] = "appointments.booked"
+    label: ClassVar[LazyString] = _l("A customer booked an appointment")
     booking_id: int
     slot_id: int
     customer_id: int
@@ -26,16 +42,25 @@ class AppointmentBooked(DomainEvent):
         # One customer in one slot is one fact: cancelling and booking again earns nothing twice.
         return f"booked:{self.booking_id}"
 
+    def describe(self) -> Markup:
+        return sentence(_("Booked an appointment (booking #%(booking)s)."), booking=self.booking_id)
+
 
 @dataclass(frozen=True)
-class AppointmentCancelled(DomainEvent):
+class AppointmentCancelled(_BookingEvent):
     """A booked appointment was cancelled, by the customer or by staff (``by_staff``)."""
 
     name: ClassVar[str] = "appointments.cancelled"
+    label: ClassVar[LazyString] = _l("An appointment was cancelled")
     booking_id: int
     slot_id: int
     customer_id: int
     by_staff: bool = False
+
+    def describe(self) -> Markup:
+        if self.by_staff:
+            return sentence(_("Staff cancelled appointment booking #%(booking)s."), booking=self.booking_id)
+        return sentence(_("Cancelled appointment booking #%(booking)s."), booking=self.booking_id)
 
 
 EVENT_TYPES: list[type[DomainEvent]] = [AppointmentBooked, AppointmentCancelled]

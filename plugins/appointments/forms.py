@@ -6,14 +6,20 @@ from datetime import datetime, timedelta
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateTimeLocalField, IntegerField, StringField
+from wtforms import StringField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
 
-from portal.plugin import User, user_now, utcnow
+from portal.plugin import (
+    CalendarDateTimeField,
+    LocalizedIntegerField,
+    User,
+    from_user_zone,
+    user_now,
+    utcnow,
+)
 
 from .models import CAPACITY_MAX, LOCATION_MAX, TITLE_MAX
 from .service import NewSlot
-from .times import local_to_utc
 
 DURATION_MAX_MINUTES = 12 * 60
 AHEAD_MAX = timedelta(days=2 * 366)
@@ -24,12 +30,11 @@ class SlotForm(FlaskForm):
 
     title = StringField(_l("What the appointment is for"), validators=[DataRequired(), Length(max=TITLE_MAX)])
     location = StringField(_l("Where"), validators=[Length(max=LOCATION_MAX)])
-    starts_at = DateTimeLocalField(
+    starts_at = CalendarDateTimeField(
         _l("Starts at"),
-        format=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"],
         validators=[InputRequired(message=_l("Enter the date and time it starts."))],
     )
-    minutes = IntegerField(
+    minutes = LocalizedIntegerField(
         _l("Length in minutes"),
         default=30,
         validators=[
@@ -37,7 +42,7 @@ class SlotForm(FlaskForm):
             NumberRange(min=5, max=DURATION_MAX_MINUTES, message=_l("Use 5 to 720 minutes.")),
         ],
     )
-    capacity = IntegerField(
+    capacity = LocalizedIntegerField(
         _l("Places"),
         default=1,
         validators=[
@@ -54,12 +59,14 @@ class SlotForm(FlaskForm):
 
     def new_slot(self, author: User) -> NewSlot | None:
         """The slot in UTC, or ``None`` with the problem marked on the start field."""
-        local: datetime = self.starts_at.data
+        local = self.starts_at.data
+        if local is None:  # InputRequired has said so already
+            return None
         now = utcnow()
         if not now.year - 1 <= local.year <= now.year + 3:
             self.starts_at.errors = [_l("Offer appointments at most two years ahead.")]
             return None
-        starts = local_to_utc(local, author)
+        starts = from_user_zone(local, author)
         if starts is None:
             self.starts_at.errors = [
                 _l("That time does not exist in your time zone (the clocks change then); choose another.")

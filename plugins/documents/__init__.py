@@ -18,7 +18,7 @@ from portal.plugin import (
     plugin_stylesheet,
 )
 
-from . import contributions, customer_data, events, publishing  # noqa: F401  (publishing declares the notify task)
+from . import contributions, customer_data, events, publishing, staff_figures  # noqa: F401  (publishing declares the notify task)
 from .models import MIGRATIONS_FOLDER
 from .settings import plugin_settings
 from .views import bp, staff_bp
@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 
     from flask import Blueprint
 
-    from portal.plugin import DomainEvent, NavItem, NotificationType, Panel, Setting, User, Widget
+    from portal.plugin import DomainEvent, Figure, NavItem, NotificationType, Panel, Setting, User, Widget
 
 
 @hookimpl
@@ -90,6 +90,12 @@ def portal_notification_types() -> list[NotificationType]:
 def portal_customer_panels(customer: User) -> list[Panel]:
     """The customer's downloads on their 360° page."""
     return customer_data.customer_panels(customer)
+
+
+@hookimpl
+def portal_staff_figures() -> list[Figure]:
+    """Downloads per day over the last 14 days and the documents published this month."""
+    return staff_figures.staff_figures()
 
 
 @hookimpl

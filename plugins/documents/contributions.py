@@ -11,7 +11,7 @@ def customer_links(user: User | None) -> list[NavItem]:
     """ "Documents" for anyone signed in; a visitor has none to see."""
     if user is None:
         return []
-    return [NavItem(label=_l("Documents"), endpoint="documents.index", order=40)]
+    return [NavItem(label=_l("Documents"), endpoint="documents.index", order=40, icon="file-text")]
 
 
 def staff_links(user: User) -> list[NavItem]:

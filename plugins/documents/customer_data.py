@@ -7,7 +7,7 @@ import io
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, func, select
 
-from portal.plugin import Panel, User, db, delete_after_commit, storage, utcnow
+from portal.plugin import Panel, User, db, delete_after_commit, localized, set_translations, storage, utcnow
 
 from .models import Document, DocumentTemplate, Download, TemplateTranslation, Version
 
@@ -39,17 +39,21 @@ def customer_panels(customer: User) -> list[Panel]:
 
 def export(user: User) -> dict | None:
     downloads = db.session.execute(
-        select(Download.created_at, Document.title)
+        select(Download.created_at, Document)
         .join(Document, Document.id == Download.document_id)
         .where(Download.user_id == user.id)
         .order_by(Download.id)
     ).all()
-    own = db.session.scalars(select(Document.title).where(Document.audience_customer_id == user.id)).all()
+    own = db.session.scalars(select(Document).where(Document.audience_customer_id == user.id)).all()
     if not downloads and not own:
         return None
+    language = user.language
     return {
-        "downloads": [{"document": title, "at": at.isoformat()} for at, title in downloads],
-        "documents_for_you": list(own),
+        "downloads": [
+            {"document": localized(document, "title", language), "at": at.isoformat()}
+            for at, document in downloads
+        ],
+        "documents_for_you": [localized(document, "title", language) for document in own],
     }
 
 
@@ -89,6 +93,14 @@ DEMO_DOCUMENTS = [
     ("manual", "User manual", "How to use the product."),
     ("statement", "Annual statement", "Your statement for the year."),
 ]
+# The same documents in Persian, so a Persian customer of the demo reads no English staff text.
+DEMO_DOCUMENTS_FA = {
+    "invoice": ("صورت‌حساب ۲۰۲۶-۰۰۱", "صورت‌حساب شما برای ماه نوامبر."),
+    "contract": ("قرارداد خدمات", "قراردادی که با هم امضا کردیم."),
+    "manual": ("راهنمای کاربر", "شیوهٔ استفاده از محصول."),
+    "statement": ("صورت‌وضعیت سالانه", "صورت‌وضعیت شما برای این سال."),
+}
+DEMO_LETTER_FA = ("نامهٔ خوشامد", "نامه‌ای که برای شما نوشته شده است.")
 
 
 def add_demo(customers: list[User]) -> None:
@@ -126,6 +138,8 @@ def _add_demo_documents(customer: User, template_id: int) -> None:
             published=True,
             published_at=utcnow(),
         )
+        title_fa, description_fa = DEMO_DOCUMENTS_FA[category]
+        set_translations(document, {"fa": {"title": title_fa, "description": description_fa}})
         db.session.add(document)
         db.session.flush()
         text = f"{title}\n\n{description}\n".encode()
@@ -141,14 +155,14 @@ def _add_demo_documents(customer: User, template_id: int) -> None:
                 sha256=stored.sha256,
             )
         )
-    db.session.add(
-        Document(
-            title="Welcome letter",
-            description="A letter made for you.",
-            category="statement",
-            audience_customer_id=customer.id,
-            template_id=template_id,
-            published=True,
-            published_at=utcnow(),
-        )
+    letter = Document(
+        title="Welcome letter",
+        description="A letter made for you.",
+        category="statement",
+        audience_customer_id=customer.id,
+        template_id=template_id,
+        published=True,
+        published_at=utcnow(),
     )
+    set_translations(letter, {"fa": {"title": DEMO_LETTER_FA[0], "description": DEMO_LETTER_FA[1]}})
+    db.session.add(letter)

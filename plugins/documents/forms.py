@@ -5,8 +5,10 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from wtforms import BooleanField, DateField, RadioField, SelectChoice, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, RadioField, SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Email, Length, Optional
+
+from portal.plugin import CalendarDateField, translatable_form
 
 from .models import DESCRIPTION_MAX, TEMPLATE_BODY_MAX, TEMPLATE_NAME_MAX, TITLE_MAX
 
@@ -33,7 +35,7 @@ class DocumentForm(FlaskForm):
     segment = SelectField(_l("Group"), choices=[], validate_choice=False)
     template = SelectField(_l("Make it from a template instead of a file"), choices=[], validate_choice=False)
     file = FileField(_l("File"))
-    expires_on = DateField(_l("Hide after (optional)"), validators=[Optional()])
+    expires_on = CalendarDateField(_l("Hide after (optional)"), validators=[Optional()])
     publish_now = BooleanField(_l("Publish now"), default=True)
 
 
@@ -63,3 +65,11 @@ def template_form_class(languages: dict[str, str]) -> type[TemplateForm]:
         for code, name in languages.items()
     }
     return type("TranslatedTemplateForm", (TemplateForm,), fields)
+
+
+DOCUMENT_TEXTS = ("title", "description")
+
+
+def document_form() -> type[DocumentForm]:
+    """The document form with the title and description in each further language."""
+    return translatable_form(DocumentForm, DOCUMENT_TEXTS)

@@ -12,6 +12,8 @@ import re
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 
+from portal.plugin import format_number
+
 HEADINGS = {"h1": 1, "h2": 2, "h3": 3, "h4": 4, "h5": 5, "h6": 6}
 BLOCK_TAGS = {
     "p",
@@ -73,8 +75,9 @@ class _Open:
 
 
 class _Reader(HTMLParser):
-    def __init__(self) -> None:
+    def __init__(self, language: str) -> None:
         super().__init__(convert_charrefs=True)
+        self.language = language
         self.blocks: list[Block] = []
         self.runs: list[Run] = []
         self.stack: list[_Open] = []
@@ -130,7 +133,7 @@ class _Reader(HTMLParser):
             self._flush()
             if tag == "li" and self.lists:
                 number = self.lists[-1][0]
-                self.bullet = "•" if number is None else f"{number}."
+                self.bullet = "•" if number is None else f"{list_number(number, self.language)}."
                 if number is not None:
                     self.lists[-1][0] = number + 1
         if tag in BOLD_TAGS:
@@ -272,9 +275,17 @@ def _collapse(runs: list[Run]) -> list[Run]:
     return [run for run in out if run.text]
 
 
-def read_blocks(html: str) -> list[Block]:
-    """The blocks of ``html`` in reading order; unknown tags keep their text, unsafe ones lose it."""
-    reader = _Reader()
+def read_blocks(html: str, language: str) -> list[Block]:
+    """The blocks of ``html`` in reading order; unknown tags keep their text, unsafe ones lose it.
+
+    ``language`` is the reader's: numbered lists count in its digits (۱. ۲. in Persian).
+    """
+    reader = _Reader(language)
     reader.feed(html)
     reader.close()
     return reader.blocks
+
+
+def list_number(number: int, language: str) -> str:
+    """An item's number in a numbered list, in the digits of ``language``."""
+    return format_number(number, locale=language, grouping=False)

@@ -13,7 +13,7 @@ from pathlib import Path
 from sqlalchemy import BigInteger, ForeignKey, Index, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column
 
-from portal.plugin import Model, utcnow
+from portal.plugin import Model, translations_column, utcnow
 
 MIGRATIONS_FOLDER = Path(__file__).parent / "migrations"
 
@@ -72,6 +72,7 @@ class Document(Model):
     expires_at: Mapped[datetime | None] = mapped_column()
     created_by: Mapped[int | None] = mapped_column(ForeignKey("portal_users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    translations: Mapped[dict[str, dict[str, str]] | None] = translations_column()
 
 
 class Version(Model):

@@ -10,10 +10,12 @@ from portal.plugin import (
     FileTooLargeError,
     NotificationError,
     User,
+    clean_download_name,
     db,
     discard_unless_committed,
     enqueue,
     get_setting,
+    localized,
     notify,
     record_audit_event,
     rows_matched,
@@ -62,9 +64,9 @@ def store_upload(upload, document: Document, actor_id: int) -> Version:
         raise UploadRefusedError(str(error)) from error
     discard_unless_committed(stored.key)
     number = _next_version_number(document)
-    # Control characters never reach a header or a page; the storage cleans the rest when serving.
-    cleaned = "".join(char for char in upload.filename or "" if char.isprintable())
-    name = cleaned.strip()[-255:] or f"document-{document.id}"
+    # The core's cleaning: no control character, bidi override or path separator reaches a header or a
+    # page, while every letter stays (Persian's zero-width non-joiner included).
+    name = clean_download_name(upload.filename or f"document-{document.id}")
     version = Version(
         document_id=document.id,
         number=number,
@@ -166,8 +168,10 @@ def notify_audience(document_id: int) -> None:
                 notify(
                     user,
                     "documents.published",
-                    title=_l("New document: %(title)s", title=document.title[:150]),
-                    body=document.description[:300],
+                    title=_l(
+                        "New document: %(title)s", title=localized(document, "title", user.language)[:150]
+                    ),
+                    body=localized(document, "description", user.language)[:300],
                     url=f"/documents/open/{token}",
                 )
         except IntegrityError:

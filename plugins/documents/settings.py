@@ -7,6 +7,13 @@ from flask_babel import lazy_gettext as _l
 from portal.plugin import Setting, get_setting
 
 DEFAULT_CATEGORIES = "invoice,contract,manual,statement"
+# The categories the portal ships with, in the reader's language; the stored key stays English.
+CATEGORY_LABELS = {
+    "invoice": _l("Invoice"),
+    "contract": _l("Contract"),
+    "manual": _l("Manual"),
+    "statement": _l("Statement"),
+}
 
 
 def plugin_settings() -> list[Setting]:
@@ -45,6 +52,12 @@ def plugin_settings() -> list[Setting]:
             max=365,
         ),
     ]
+
+
+def category_label(name: str) -> str:
+    """A category as people read it: translated if the portal ships it, else as the administrator wrote it."""
+    label = CATEGORY_LABELS.get(name)
+    return str(label) if label is not None else name.capitalize()
 
 
 def categories() -> list[str]:

@@ -96,14 +96,14 @@ def sample_fields(available: dict[str, dict[str, str]]) -> dict[str, dict[str, s
     }
 
 
-def preview(body: str, fields: dict[str, dict[str, str]]) -> Markup:
+def preview(body: str, fields: dict[str, dict[str, str]], language: str) -> Markup:
     """The template filled with ``fields`` as its PDF will show it, as HTML for the edit page.
 
     Written from the blocks the PDF is made of, so the administrator's page carries none of the
     template's own markup (a script, an image, an event attribute) and promises nothing the PDF lacks.
     Raises ``TemplateCheckError`` like ``render``.
     """
-    return write_preview(read_blocks(str(render(body, fields))))
+    return write_preview(read_blocks(str(render(body, fields)), language))
 
 
 def render(body: str, fields: dict[str, dict[str, str]]) -> Markup:
@@ -131,13 +131,18 @@ def _within_budget(env: BudgetedSandbox, pieces: Iterator[str]) -> Iterator[str]
         yield piece
 
 
-def available_tokens(user: User) -> dict[str, dict[str, str]]:
-    return customer_fields(user)
+def available_tokens(user: User, language: str | None = None) -> dict[str, dict[str, str]]:
+    """``user``'s tokens written for a reader of ``language`` (``user``'s own by default).
+
+    The one way tokens are filled, for a customer's PDF and for the administrator's preview of each
+    language's text alike, so the preview prints dates as the PDF does.
+    """
+    return customer_fields(user, language)
 
 
 def render_for(body: str, user: User) -> Markup:
     with force_locale(user.language or "en"):
-        return render(body, customer_fields(user))
+        return render(body, available_tokens(user))
 
 
 def _font() -> tuple[Path, Path] | None:
@@ -166,7 +171,7 @@ def _pdf(html: Markup, language: str, title: str) -> bytes:
     try:
         direction = direction_of(language)
         return write_pdf(
-            read_blocks(str(html)), title=title, language=language, direction=direction, fonts=fonts
+            read_blocks(str(html), language), title=title, language=language, direction=direction, fonts=fonts
         )
     except LayoutError as error:
         raise TemplateCheckError(str(error)) from error

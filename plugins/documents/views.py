@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import io
 from datetime import datetime, time, timedelta
 
 from flask import (
     Blueprint,
     abort,
+    current_app,
     flash,
     make_response,
     redirect,
     render_template,
     request,
-    send_file,
     url_for,
 )
 from flask_babel import gettext as _
@@ -30,19 +29,25 @@ from portal.plugin import (
     all_segments,
     customer,
     db,
+    edit_translations,
+    generated_download,
     get_setting,
     is_htmx_request,
+    isolated_text,
     keyset_page,
+    localized,
+    parse_integer,
     render_widget,
     segment_by_key,
     storage,
+    store_translations,
     utcnow,
 )
 
 from . import access, events, filetypes, links, publishing, template_texts, templating
-from .forms import ActionForm, DocumentForm, VersionForm, template_form_class
+from .forms import DOCUMENT_TEXTS, ActionForm, DocumentForm, VersionForm, document_form, template_form_class
 from .models import Document, DocumentTemplate, Download, Version
-from .settings import categories
+from .settings import categories, category_label
 
 bp = Blueprint(
     "documents",
@@ -53,6 +58,7 @@ bp = Blueprint(
 )
 staff_bp = Blueprint("documents_staff", __name__, url_prefix="/staff/documents", template_folder="templates")
 staff_bp.add_app_template_global(filetypes.upload_hint, "documents_upload_hint")
+bp.add_app_template_global(category_label, "documents_category_label")
 
 SEARCH_MAX = 100
 STAFF_PAGE = 30
@@ -113,17 +119,12 @@ def _download(document: Document, version: Version | None) -> Response:
             abort(404)
         try:
             body = template_texts.body_for(template, current_user.language)
-            pdf = templating.pdf_for(body, current_user, document.title)
+            title = localized(document, "title")
+            pdf = templating.pdf_for(body, current_user, title)
         except templating.TemplateCheckError:
             return make_response(render_template("documents/unavailable.html", document=document), 503)
         _log_download(document, None)
-        name = "".join(c for c in document.title if c.isprintable() and c not in '/\\"') or "document"
-        response = send_file(
-            io.BytesIO(pdf), mimetype="application/pdf", as_attachment=True, download_name=f"{name}.pdf"
-        )
-        response.headers["X-Content-Type-Options"] = "nosniff"
-        response.headers["Cache-Control"] = "private, no-store"
-        return response
+        return generated_download(pdf, download_name=f"{title}.pdf", mimetype="application/pdf")
     if version is None:
         abort(404)
     response = storage().download_response(
@@ -190,7 +191,7 @@ def _template_choices() -> list[SelectChoice]:
         select(DocumentTemplate.id, DocumentTemplate.name).order_by(DocumentTemplate.name)
     ).all()
     return [SelectChoice("", _("No template: upload a file"))] + [
-        SelectChoice(str(row.id), row.name) for row in rows
+        SelectChoice(str(row.id), isolated_text(row.name)) for row in rows
     ]
 
 
@@ -241,16 +242,19 @@ def staff_index() -> str:
 @staff_bp.route("/new", methods=["GET", "POST"])
 @agent
 def staff_new() -> tuple[str, int] | Response:
-    form = DocumentForm()
+    form = document_form()()
     form.category.choices = [SelectChoice("", _("Choose a category"))] + [
-        SelectChoice(name) for name in categories()
+        SelectChoice(name, category_label(name)) for name in categories()
     ]
     form.segment.choices = _segment_choices()
     form.template.choices = _template_choices()
     if form.validate_on_submit():
         document = _create_from_form(form)
         if document is not None:
-            flash(_("Document saved."), "success")
+            if document.published:
+                flash(_("Published: its readers see it now and get a notification."), "success")
+            else:
+                flash(_("Saved as a draft: nobody sees it until you publish it."), "success")
             return redirect(url_for("documents_staff.staff_show", document_id=document.id))
     status = 422 if form.is_submitted() else 200
     return render_template("documents/staff_new.html", form=form), status
@@ -275,7 +279,7 @@ def _create_from_form(form: DocumentForm) -> Document | None:
         audience_key = form.segment.data
     template_id = None
     if form.template.data:
-        template_id = int(form.template.data) if form.template.data.isdigit() else -1
+        template_id = parse_integer(form.template.data) or -1
         if db.session.get(DocumentTemplate, template_id) is None if 0 < template_id <= ID_MAX else True:
             form.template.errors.append(_("Choose a template from the list."))
             return None
@@ -293,6 +297,7 @@ def _create_from_form(form: DocumentForm) -> Document | None:
         expires_at=datetime.combine(form.expires_on.data, time.max) if form.expires_on.data else None,
         created_by=current_user.id,
     )
+    store_translations(form, document)
     db.session.add(document)
     db.session.flush()
     if template_id is None:
@@ -306,6 +311,20 @@ def _create_from_form(form: DocumentForm) -> Document | None:
         publishing.publish(document, current_user)
     db.session.commit()
     return document
+
+
+@staff_bp.route("/<int:document_id>/translations", methods=["GET", "POST"])
+@agent
+def staff_translations(document_id: int) -> str | tuple[str, int] | Response:
+    """The document's title and description in each further language."""
+    document = _staff_document_or_404(document_id)
+    return edit_translations(
+        document,
+        DocumentForm,
+        DOCUMENT_TEXTS,
+        title=_("Translations: %(title)s", title=document.title),
+        back=url_for("documents_staff.staff_show", document_id=document.id),
+    )
 
 
 @staff_bp.route("/<int:document_id>")
@@ -329,6 +348,7 @@ def staff_show(document_id: int) -> str:
     return render_template(
         "documents/staff_show.html",
         document=document,
+        template=db.session.get(DocumentTemplate, document.template_id) if document.template_id else None,
         versions=versions,
         log=log.items,
         next_before=log.next_cursor,
@@ -368,7 +388,7 @@ def staff_publish(document_id: int) -> Response:
             abort(404)
         publishing.publish(document, current_user)
         db.session.commit()
-        flash(_("Published."), "success")
+        flash(_("Published: its readers see it now and get a notification."), "success")
     return redirect(url_for("documents_staff.staff_show", document_id=document_id))
 
 
@@ -449,7 +469,7 @@ def template_edit(template_id: int | None = None) -> str | Response:
             db.session.commit()
             flash(_("Template saved."), "success")
             return redirect(url_for("documents_staff.template_edit", template_id=template.id))
-    previews = _previews(template, saved, fields) if template is not None and request.method == "GET" else {}
+    previews = _previews(template, saved) if template is not None and request.method == "GET" else {}
     return render_template(
         "documents/template_edit.html",
         form=form,
@@ -461,13 +481,17 @@ def template_edit(template_id: int | None = None) -> str | Response:
     )
 
 
-def _previews(template: DocumentTemplate, saved: dict[str, str], fields: dict[str, dict[str, str]]) -> dict:
-    """Each saved text as its PDF shows it, filled with the admin's own details; a broken one says why."""
+def _previews(template: DocumentTemplate, saved: dict[str, str]) -> dict:
+    """Each saved text as its PDF shows it, filled with the admin's own details as a reader of that
+    text's language gets them (its dates, digits and labels); a broken one says why."""
     bodies = {"": template.body} | saved
+    default_language = current_app.config["PORTAL_DEFAULT_LANGUAGE"]
     previews = {}
     for code, body in bodies.items():
         try:
-            previews[code] = templating.preview(body, fields)
+            language = code or default_language
+            fields = templating.available_tokens(current_user, language)
+            previews[code] = templating.preview(body, fields, language)
         except templating.TemplateCheckError as problem:
             previews[code] = _("This template cannot be used: %(problem)s", problem=str(problem))
     return previews

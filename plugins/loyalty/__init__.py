@@ -18,7 +18,7 @@ from portal.plugin import (
     plugin_stylesheet,
 )
 
-from . import awards, contributions, events
+from . import awards, contributions, events, staff_figures
 from .cli import loyalty_group
 from .models import MIGRATIONS_FOLDER
 from .rule_views import rules_bp
@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from portal.plugin import (
         DomainEvent,
         Event,
+        Figure,
         NavItem,
         NotificationType,
         Panel,
@@ -150,6 +151,12 @@ def portal_customer_panels(customer: User, viewer: User) -> list[Panel]:
 def portal_plugin_settings() -> list[Setting]:
     """Points per currency unit, grant limits, expiry, tier thresholds and benefits."""
     return plugin_settings()
+
+
+@hookimpl
+def portal_staff_figures() -> list[Figure]:
+    """Points issued and redeemed per week, and the members active in the last 90 days."""
+    return staff_figures.staff_figures()
 
 
 @hookimpl

@@ -10,18 +10,30 @@ from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 from sqlalchemy import select
 
-from portal.plugin import NavItem, NotificationType, Panel, ScheduledTask, Segment, User, Widget, db
+from portal.plugin import (
+    NavItem,
+    NotificationType,
+    Panel,
+    ScheduledTask,
+    Segment,
+    User,
+    Widget,
+    db,
+    format_number,
+    set_translations,
+)
 
 from . import grants, ledger, tiers
 from .forms import AdjustForm, CancelForm, GoodwillForm, PurchaseForm
 from .models import Account, Redemption, Reward
+from .reasons import reason_label
 from .views import new_key
 
 
 def customer_links(user: User | None) -> list[NavItem]:
     if user is None or user.role != "customer":
         return []
-    return [NavItem(label=_l("Loyalty"), endpoint="loyalty.overview", order=40)]
+    return [NavItem(label=_l("Loyalty"), endpoint="loyalty.overview", order=40, icon="gift")]
 
 
 def staff_links(user: User) -> list[NavItem]:
@@ -125,7 +137,7 @@ def customer_fields(customer: User) -> dict[str, str]:
     acct = db.session.get(Account, customer.id)
     return {
         "tier": str(tiers.NAMES[acct.tier if acct else "bronze"]),
-        "points": str(acct.balance if acct else 0),
+        "points": format_number(acct.balance if acct else 0),  # in the reader's digits, as on the page
     }
 
 
@@ -141,7 +153,12 @@ def export_data(user: User) -> dict[str, Any] | None:
         "balance": acct.balance,
         "tier": acct.tier,
         "entries": [
-            {"kind": e.kind, "points": e.points, "reason": e.reason, "created_at": e.created_at.isoformat()}
+            {
+                "kind": e.kind,
+                "points": e.points,
+                "reason": reason_label(e.reason),
+                "created_at": e.created_at.isoformat(),
+            }
             for e in entries
         ],
         "vouchers": [
@@ -167,28 +184,37 @@ def erase_data(user: User) -> None:
     db.session.execute(delete(Account).where(Account.user_id == user.id))
 
 
+# The demo catalogue in Persian, in the order of the rewards below.
+DEMO_REWARDS_FA = [
+    ("کوپن قهوه", "یک فنجان قهوه مهمان ما باشید."),
+    ("۱۰٪ تخفیف", "برای سفارش بعدی شما."),
+    ("کارت ورود به سالن طلایی", "ویژهٔ اعضای سطح طلایی."),
+]
+
+
 def load_demo_data(customers: list[User]) -> None:
     """Customers in every tier and a small catalogue, added once however often ``portal demo`` runs."""
     if db.session.scalar(select(Reward.id).limit(1)) is None:
-        db.session.add_all(
-            [
-                Reward(title="Coffee voucher", description="A coffee on us.", cost=100, stock=50),
-                Reward(
-                    title="10% discount",
-                    description="On your next order.",
-                    cost=400,
-                    stock=100,
-                    per_customer_limit=1,
-                ),
-                Reward(
-                    title="Gold lounge pass",
-                    description="For our Gold members.",
-                    cost=1500,
-                    stock=10,
-                    min_tier="gold",
-                ),
-            ]
-        )
+        catalogue = [
+            Reward(title="Coffee voucher", description="A coffee on us.", cost=100, stock=50),
+            Reward(
+                title="10% discount",
+                description="On your next order.",
+                cost=400,
+                stock=100,
+                per_customer_limit=1,
+            ),
+            Reward(
+                title="Gold lounge pass",
+                description="For our Gold members.",
+                cost=1500,
+                stock=10,
+                min_tier="gold",
+            ),
+        ]
+        for reward, (title, description) in zip(catalogue, DEMO_REWARDS_FA, strict=True):
+            set_translations(reward, {"fa": {"title": title, "description": description}})
+        db.session.add_all(catalogue)
     amounts = [tiers.tier_by_code(code).threshold + 100 for code in tiers.CODES]
     for index, person in enumerate(customers):
         points = amounts[index % len(amounts)]

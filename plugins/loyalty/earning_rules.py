@@ -13,9 +13,10 @@ from datetime import datetime, timedelta
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
-from portal.plugin import db, declared_events, utcnow
+from portal.plugin import db, declared_events, event_label, utcnow
 
-from .models import PERIODS, REASON_MAX, EarningRule, Entry
+from .models import PERIODS, EarningRule, Entry
+from .reasons import event_reason
 
 OWN_NAMESPACE = "loyalty."
 PERIOD_LABELS = {
@@ -29,23 +30,17 @@ CAP_MAX = 1000
 
 @dataclass(frozen=True)
 class EarnableEvent:
-    """A declared event an administrator may pay for: its name, its owner and what it means."""
+    """A declared event an administrator may pay for: its name, its owner and its label in words."""
 
     name: str
     owner: str
-    description: str
-
-
-def description_of(event_type: type) -> str:
-    """The first line of the event's docstring: its owner's one-line account of when it happens."""
-    doc = (event_type.__doc__ or "").strip()
-    return doc.splitlines()[0].strip()[:REASON_MAX] if doc else ""
+    label: str
 
 
 def earnable_events() -> list[EarnableEvent]:
     """Every declared event except loyalty's own, by name: the only names a rule may use."""
     return [
-        EarnableEvent(name=name, owner=declared.owner, description=description_of(declared.event_type))
+        EarnableEvent(name=name, owner=declared.owner, label=event_label(declared.event_type))
         for name, declared in declared_events().by_name.items()
         if not name.startswith(OWN_NAMESPACE)
     ]
@@ -74,11 +69,9 @@ def rule_with_event(name: str) -> EarningRule | None:
 
 
 def reason_for(rule: EarningRule) -> str:
-    """What the customer's history says the points were for: the administrator's text, else the event's."""
-    if rule.reason:
-        return rule.reason
-    declared = declared_events().declaration(rule.event_name)
-    return description_of(declared.event_type) if declared else rule.event_name
+    """What the customer's history says the points were for: the administrator's text, else the event,
+    kept as a key and named in each reader's language when shown (``reasons.reason_label``)."""
+    return rule.reason or event_reason(rule.event_name)
 
 
 def period_start(period: str, now: datetime) -> datetime:

@@ -7,9 +7,7 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import (
     BooleanField,
-    DateField,
     HiddenField,
-    IntegerField,
     SelectChoice,
     SelectField,
     StringField,
@@ -24,6 +22,8 @@ from wtforms.validators import (
     Regexp,
     ValidationError,
 )
+
+from portal.plugin import CalendarDateField, LocalizedIntegerField, translatable_form
 
 from . import earning_rules, images
 from .models import PERIODS, REASON_MAX
@@ -57,17 +57,19 @@ class PurchaseForm(FlaskForm):
 class RewardForm(FlaskForm):
     title = StringField(_l("Title"), validators=[DataRequired(), Length(max=120)])
     description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=2000)])
-    cost = IntegerField(
+    cost = LocalizedIntegerField(
         _l("Cost in points"), validators=[InputRequired(), NumberRange(min=1, max=MAX_POINTS)]
     )
-    stock = IntegerField(_l("Stock"), validators=[InputRequired(), NumberRange(min=0, max=1_000_000)])
-    per_customer_limit = IntegerField(
+    stock = LocalizedIntegerField(
+        _l("Stock"), validators=[InputRequired(), NumberRange(min=0, max=1_000_000)]
+    )
+    per_customer_limit = LocalizedIntegerField(
         _l("Limit per customer (0 = none)"),
         default=0,
         validators=[InputRequired(), NumberRange(min=0, max=1000)],
     )
-    starts_at = DateField(_l("Available from"), validators=[Optional()])
-    ends_at = DateField(_l("Available until"), validators=[Optional()])
+    starts_at = CalendarDateField(_l("Available from"), validators=[Optional()])
+    ends_at = CalendarDateField(_l("Available until"), validators=[Optional()])
     min_tier = SelectField(_l("Minimum tier"), choices=[SelectChoice(code, NAMES[code]) for code in CODES])
     active = BooleanField(_l("Shown in the catalogue"), default=True)
     image = FileField(
@@ -76,7 +78,7 @@ class RewardForm(FlaskForm):
     )
     remove_image = BooleanField(_l("Remove the current image"))
 
-    def validate_ends_at(self, field: DateField) -> None:
+    def validate_ends_at(self, field: CalendarDateField) -> None:
         """A reward that ends before it starts could never be redeemed."""
         if field.data and self.starts_at.data and field.data <= self.starts_at.data:
             raise ValidationError(_l("The end date must be after the start date."))
@@ -93,6 +95,14 @@ class RewardForm(FlaskForm):
             raise ValidationError(problem)
 
 
+REWARD_TEXTS = ("title", "description")
+
+
+def reward_form() -> type[RewardForm]:
+    """The reward form with the title and description in each further language, for the catalogue."""
+    return translatable_form(RewardForm, REWARD_TEXTS)
+
+
 class AdjustForm(FlaskForm):
     """An administrator's correction: points may be negative (taking points) or positive."""
 
@@ -105,8 +115,10 @@ class EarningRuleForm(FlaskForm):
     """An earning rule: a declared event picked from a list (never typed), its points and an optional cap."""
 
     event_name = SelectField(_l("Event"), validate_choice=False)
-    points = IntegerField(_l("Points"), validators=[InputRequired(), NumberRange(min=1, max=MAX_POINTS)])
-    cap_count = IntegerField(
+    points = LocalizedIntegerField(
+        _l("Points"), validators=[InputRequired(), NumberRange(min=1, max=MAX_POINTS)]
+    )
+    cap_count = LocalizedIntegerField(
         _l("At most this many awards per customer (empty = no cap)"),
         validators=[Optional(), NumberRange(min=1, max=earning_rules.CAP_MAX)],
     )
@@ -120,8 +132,7 @@ class EarningRuleForm(FlaskForm):
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
         self.event_name.choices = [SelectChoice("", _l("Choose an event"))] + [
-            SelectChoice(event.name, f"{event.name} ({event.owner}): {event.description}")
-            for event in earning_rules.earnable_events()
+            SelectChoice(event.name, event.label) for event in earning_rules.earnable_events()
         ]
         self.cap_period.choices = [SelectChoice("", _l("No cap"))] + [
             SelectChoice(period, earning_rules.PERIOD_LABELS[period]) for period in PERIODS

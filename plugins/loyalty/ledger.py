@@ -20,7 +20,17 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
-from portal.plugin import NotificationError, User, db, emit, get_setting, notify, rows_matched, utcnow
+from portal.plugin import (
+    NotificationError,
+    User,
+    db,
+    emit,
+    format_date,
+    get_setting,
+    notify,
+    rows_matched,
+    utcnow,
+)
 from portal.plugin import gettext_or_source as _
 
 from . import tiers
@@ -364,7 +374,7 @@ def remind_expiring(now: datetime | None = None) -> int:
                 title=_l("%(points)d points expire soon", points=int(points)),
                 body=_l(
                     "Points expire on %(date)s. Redeem them for a reward before then.",
-                    date=first.date().isoformat(),
+                    date=format_date(first, user=user),
                 ),
                 url="/loyalty/",
             )

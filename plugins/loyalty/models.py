@@ -8,7 +8,7 @@ from pathlib import Path
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, true
 from sqlalchemy.orm import Mapped, mapped_column
 
-from portal.plugin import Model, utcnow
+from portal.plugin import Model, translations_column, utcnow
 
 MIGRATIONS_FOLDER = Path(__file__).parent / "migrations"
 
@@ -105,6 +105,7 @@ class Reward(Model):
     starts_at: Mapped[datetime | None]
     ends_at: Mapped[datetime | None]
     min_tier: Mapped[str] = mapped_column(String(20), default="bronze")
+    translations: Mapped[dict[str, dict[str, str]] | None] = translations_column()
     active: Mapped[bool] = mapped_column(default=True, server_default=true())
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 

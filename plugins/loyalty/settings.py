@@ -6,7 +6,7 @@ from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
 
-from portal.plugin import Setting
+from portal.plugin import Setting, translated_settings
 
 MAX_POINTS = 1_000_000
 
@@ -22,6 +22,13 @@ def plugin_settings() -> list[Setting]:
     event can earn, with a cap, so they have their own page.
     """
     grants = _l("For goodwill, recorded and imported purchases and balance adjustments alike.")
+    return translated_settings(_declared(grants), BENEFITS)
+
+
+BENEFITS = [f"tier_{code}_benefits" for code in ("bronze", "silver", "gold", "platinum")]
+
+
+def _declared(grants: object) -> list[Setting]:
     return [
         Setting(
             key="points_per_unit",
@@ -83,27 +90,27 @@ def plugin_settings() -> list[Setting]:
             label=_l("Bronze: benefits"),
             type="text",
             max_length=300,
-            default="Collect points on every purchase.",
+            default=_l("Collect points on every purchase."),
         ),
         Setting(
             key="tier_silver_benefits",
             label=_l("Silver: benefits"),
             type="text",
             max_length=300,
-            default="More points per purchase and early access to offers.",
+            default=_l("More points per purchase and early access to offers."),
         ),
         Setting(
             key="tier_gold_benefits",
             label=_l("Gold: benefits"),
             type="text",
             max_length=300,
-            default="Even more points, priority support.",
+            default=_l("Even more points, priority support."),
         ),
         Setting(
             key="tier_platinum_benefits",
             label=_l("Platinum: benefits"),
             type="text",
             max_length=300,
-            default="Double points, priority support and a personal contact.",
+            default=_l("Double points, priority support and a personal contact."),
         ),
     ]

@@ -9,7 +9,7 @@ from decimal import Decimal
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
-from portal.plugin import db, get_setting, utcnow
+from portal.plugin import db, get_setting, localized_setting, utcnow
 
 from .models import Entry
 
@@ -30,7 +30,9 @@ class Tier:
 
 def all_tiers() -> list[Tier]:
     """The four tiers, lowest first, with the thresholds, multipliers and benefits an admin set."""
-    tiers = [Tier("bronze", NAMES["bronze"], 0, Decimal(1), get_setting("loyalty", "tier_bronze_benefits"))]
+    tiers = [
+        Tier("bronze", NAMES["bronze"], 0, Decimal(1), localized_setting("loyalty", "tier_bronze_benefits"))
+    ]
     for code in CODES[1:]:
         tiers.append(
             Tier(
@@ -38,7 +40,7 @@ def all_tiers() -> list[Tier]:
                 NAMES[code],
                 get_setting("loyalty", f"tier_{code}_threshold"),
                 get_setting("loyalty", f"tier_{code}_multiplier"),
-                get_setting("loyalty", f"tier_{code}_benefits"),
+                localized_setting("loyalty", f"tier_{code}_benefits"),
             )
         )
     return tiers

@@ -24,15 +24,28 @@ from portal.plugin import (
     is_htmx_request,
     keyset_page,
     local_path,
+    localized,
     month_start,
     record_audit_event,
     render_widget,
+    store_translations,
+    translation_data,
 )
 
 from . import awards, grants, images, ledger, rewards, tiers
-from .forms import AdjustForm, CancelForm, GoodwillForm, PurchaseForm, RedeemForm, RewardForm
+from .forms import (
+    REWARD_TEXTS,
+    AdjustForm,
+    CancelForm,
+    GoodwillForm,
+    PurchaseForm,
+    RedeemForm,
+    RewardForm,
+    reward_form,
+)
 from .ledger import LedgerError
 from .models import Entry, Redemption, Reward
+from .reasons import reason_label
 
 PAGE = 20
 
@@ -40,6 +53,7 @@ bp = Blueprint(
     "loyalty", __name__, url_prefix="/loyalty", template_folder="templates", static_folder="static"
 )
 staff_bp = Blueprint("loyalty_staff", __name__, url_prefix="/staff/loyalty", template_folder="templates")
+bp.add_app_template_global(reason_label, "loyalty_reason")
 
 
 def new_key() -> str:
@@ -133,7 +147,7 @@ def catalogue() -> str:
 def reward_image(reward_id: int) -> Response:
     """A reward's picture for those who may see the reward: staff any, customers the catalogue's."""
     reward = rewards.image_visible_to(reward_id, current_user) or abort(404)
-    return images.response(reward.image_key or abort(404), reward.title)
+    return images.response(reward.image_key or abort(404), localized(reward, "title"))
 
 
 def _offered_reward(reward_id: int) -> Reward:
@@ -205,7 +219,7 @@ def _reward_card(reward_id: int, **outcome: str) -> str:
 @customer
 def vouchers() -> str:
     """The customer's own vouchers, newest first, a page at a time."""
-    query = select(Redemption, Reward.title).join(Reward).where(Redemption.user_id == current_user.id)
+    query = select(Redemption, Reward).join(Reward).where(Redemption.user_id == current_user.id)
     page = keyset_page(
         query,
         [Redemption.id],
@@ -288,7 +302,11 @@ def reward_edit(reward_id: int) -> str | Response:
 
 
 def _reward_form(reward: Reward, created: bool) -> str | Response:
-    form = RewardForm(obj=None if request.method == "POST" else _as_form_data(reward))
+    editing = request.method != "POST"
+    form = reward_form()(
+        obj=_as_form_data(reward) if editing else None,
+        data=translation_data(reward, REWARD_TEXTS) if editing else None,
+    )
     if form.validate_on_submit():
         try:
             _save_reward(reward, form)
@@ -334,6 +352,7 @@ def _copy_fields(reward: Reward, form: RewardForm) -> None:
     reward.ends_at = datetime.combine(form.ends_at.data, time()) if form.ends_at.data else None
     reward.min_tier = form.min_tier.data
     reward.active = form.active.data
+    store_translations(form, reward)
 
 
 def _as_form_data(reward: Reward) -> object:

@@ -18,7 +18,7 @@ from portal.plugin import (
     plugin_stylesheet,
 )
 
-from . import contributions, events
+from . import contributions, events, staff_figures
 from .models import MIGRATIONS_FOLDER
 from .settings import plugin_settings
 from .views import bp, staff_bp
@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from portal.plugin import (
         DomainEvent,
         Event,
+        Figure,
         NavItem,
         NotificationType,
         Panel,
@@ -79,6 +80,12 @@ def portal_dashboard_widgets(user: User | None) -> list[Widget]:
 def portal_staff_nav_items() -> list[NavItem]:
     """The survey builder and results."""
     return contributions.staff_nav_items()
+
+
+@hookimpl
+def portal_staff_figures() -> list[Figure]:
+    """Survey responses per day, and the NPS and CSAT of the last 90 days."""
+    return staff_figures.staff_figures()
 
 
 @hookimpl

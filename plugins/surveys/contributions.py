@@ -11,7 +11,18 @@ from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy import case, delete, func, select
 
-from portal.plugin import Event, NavItem, NotificationType, Panel, ScheduledTask, User, Widget, db, utcnow
+from portal.plugin import (
+    Event,
+    NavItem,
+    NotificationType,
+    Panel,
+    ScheduledTask,
+    User,
+    Widget,
+    db,
+    localized,
+    utcnow,
+)
 
 from . import invitations, library, respondents, results
 from .models import Answer, Contact, Invitation, OptOut, Question, Response, Survey
@@ -20,7 +31,7 @@ from .models import Answer, Contact, Invitation, OptOut, Question, Response, Sur
 def nav_items(user: User | None) -> list[NavItem]:
     if user is None or user.is_staff:
         return []
-    return [NavItem(label=_l("Surveys"), endpoint="surveys.index", order=60)]
+    return [NavItem(label=_l("Surveys"), endpoint="surveys.index", order=60, icon="clipboard-list")]
 
 
 def dashboard_widgets(user: User | None) -> list[Widget]:
@@ -100,20 +111,30 @@ def customer_panels(customer: User) -> list[Panel]:
 
 
 def export_customer_data(user: User) -> dict[str, Any] | None:
-    """Invitations, the opt-out and the answers to surveys that are not anonymous."""
+    """Invitations, the opt-out and the non-anonymous answers, titled in the customer's language."""
+    language = user.language
     invitations = [
-        {"survey": title, "status": status, "sent_at": sent.isoformat() if sent else None}
-        for title, status, sent in db.session.execute(
-            select(Survey.title, Invitation.status, Invitation.sent_at)
+        {
+            "survey": localized(survey, "title", language),
+            "status": status,
+            "sent_at": sent.isoformat() if sent else None,
+        }
+        for survey, status, sent in db.session.execute(
+            select(Survey, Invitation.status, Invitation.sent_at)
             .join(Survey, Survey.id == Invitation.survey_id)
             .where(Invitation.customer_id == user.id)
             .order_by(Invitation.id)
         )
     ]
     answers = [
-        {"survey": title, "question": text, "value": value, "text": answer_text}
-        for title, text, value, answer_text in db.session.execute(
-            select(Survey.title, Question.text, Answer.value, Answer.text)
+        {
+            "survey": localized(survey, "title", language),
+            "question": localized(question, "text", language),
+            "value": value,
+            "text": answer_text,
+        }
+        for survey, question, value, answer_text in db.session.execute(
+            select(Survey, Question, Answer.value, Answer.text)
             .join(Response, Response.id == Answer.response_id)
             .join(Survey, Survey.id == Response.survey_id)
             .join(Question, Question.id == Answer.question_id)

@@ -9,23 +9,43 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
-from portal.plugin import DomainEvent, emit
+from flask import url_for
+from flask_babel import LazyString
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from markupsafe import Markup
+
+from portal.plugin import DomainEvent, emit, sentence
+
+
+class _SurveyEvent(DomainEvent):
+    """The events about one survey, which all link to the survey's results."""
+
+    survey_id: int
+
+    def link(self) -> str | None:
+        return url_for("surveys_staff.results", survey_id=self.survey_id)
 
 
 @dataclass(frozen=True)
-class SurveyInvited(DomainEvent):
+class SurveyInvited(_SurveyEvent):
     """A customer was sent an invitation to answer a survey."""
 
     name: ClassVar[str] = "surveys.invited"
+    label: ClassVar[LazyString] = _l("A customer was invited to a survey")
     survey_id: int
     customer_id: int
 
+    def describe(self) -> Markup:
+        return sentence(_("Was invited to answer survey #%(survey)s."), survey=self.survey_id)
+
 
 @dataclass(frozen=True)
-class SurveyCompleted(DomainEvent):
+class SurveyCompleted(_SurveyEvent):
     """A response to a survey was submitted, once per response; no customer for an anonymous survey."""
 
     name: ClassVar[str] = "surveys.completed"
+    label: ClassVar[LazyString] = _l("A customer completed a survey")
     survey_id: int
     response_id: int
     customer_id: int | None = None
@@ -33,6 +53,9 @@ class SurveyCompleted(DomainEvent):
     @property
     def fact(self) -> str:
         return f"completed:{self.response_id}"
+
+    def describe(self) -> Markup:
+        return sentence(_("Answered survey #%(survey)s."), survey=self.survey_id)
 
 
 EVENT_TYPES: list[type[DomainEvent]] = [SurveyInvited, SurveyCompleted]

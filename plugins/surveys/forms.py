@@ -7,11 +7,10 @@ from typing import TYPE_CHECKING, Any
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
-    DateTimeLocalField,
-    IntegerField,
     SelectChoice,
     SelectField,
     StringField,
@@ -19,7 +18,21 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
-from portal.plugin import all_segments, declared_events, segment_by_key
+from portal.plugin import (
+    CalendarDateTimeField,
+    DateInputError,
+    LocalizedIntegerField,
+    all_segments,
+    date_input_text,
+    declared_events,
+    event_label,
+    from_user_zone,
+    parse_calendar_date,
+    segment_by_key,
+    to_user_zone,
+    translatable_form,
+    translation_data,
+)
 
 from .library import template_labels
 from .models import CHOICE_KINDS, HELP_MAX, INTRO_MAX, KINDS, OPTIONS_MAX, QUESTION_MAX, TITLE_MAX
@@ -46,7 +59,7 @@ def kind_choices() -> list[SelectChoice]:
 
 
 def trigger_choices() -> list[SelectChoice]:
-    """The events a survey may follow: every declared one, by name and what it means, grouped by owner.
+    """The events a survey may follow: every declared one, in words staff read, grouped by owner.
 
     A list instead of a text box, so nobody types ``ticket.resolved`` and waits for invitations that
     never come.
@@ -56,8 +69,7 @@ def trigger_choices() -> list[SelectChoice]:
     for owner in declared.owners():
         for name, each in declared.by_name.items():
             if each.owner == owner:
-                meaning = (each.event_type.__doc__ or "").strip().splitlines()[0]
-                choices.append(SelectChoice(name, f"{name}: {meaning}", optgroup=owner))
+                choices.append(SelectChoice(name, event_label(each.event_type), optgroup=owner))
     return choices
 
 
@@ -82,6 +94,8 @@ def audience_choices() -> list[tuple[str, str]]:
 class SurveyForm(FlaskForm):
     """A survey's settings: its words, who is asked and when, and how it is answered."""
 
+    texts_as_typed = ("title", "intro")  # saved as typed; their translations too
+
     title = StringField(_l("Title"), validators=[DataRequired(), Length(max=TITLE_MAX)])
     intro = TextAreaField(_l("Introduction"), validators=[Optional(), Length(max=INTRO_MAX)])
     anonymous = BooleanField(_l("Anonymous: answers are never linked to a person"))
@@ -93,14 +107,16 @@ class SurveyForm(FlaskForm):
         validate_choice=False,
         description=_l("The customer the event is about is asked."),
     )
-    trigger_delay_hours = IntegerField(_l("Delay (hours)"), default=0, validators=[NumberRange(0, 720)])
-    wait_days_override = IntegerField(
+    trigger_delay_hours = LocalizedIntegerField(
+        _l("Delay (hours)"), default=0, validators=[NumberRange(0, 720)]
+    )
+    wait_days_override = LocalizedIntegerField(
         _l("Waiting period for this survey (days)"),
         validators=[Optional(), NumberRange(0, 365)],
         description=_l("Leave empty to use the waiting period set for all surveys."),
     )
-    opens_at = DateTimeLocalField(_l("Opens"), validators=[Optional()], format="%Y-%m-%dT%H:%M")
-    closes_at = DateTimeLocalField(_l("Closes"), validators=[Optional()], format="%Y-%m-%dT%H:%M")
+    opens_at = CalendarDateTimeField(_l("Opens"), validators=[Optional()])
+    closes_at = CalendarDateTimeField(_l("Closes"), validators=[Optional()])
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
@@ -119,6 +135,16 @@ class SurveyForm(FlaskForm):
         if self.audience_key.data and segment_by_key(self.audience_key.data) is None:
             self.audience_key.errors = [_("Please choose an audience from the list.")]
             return False
+        for moment in (self.opens_at, self.closes_at):
+            if moment.data is None:
+                continue
+            instant = from_user_zone(moment.data, current_user)
+            if instant is None:
+                moment.errors = [
+                    _("That time does not exist in your time zone (the clocks change then); choose another.")
+                ]
+                return False
+            moment.data = instant  # stored as UTC; typed on the agent's own clock
         if self.opens_at.data and self.closes_at.data and self.closes_at.data <= self.opens_at.data:
             self.closes_at.errors = [_("The survey must close after it opens.")]
             return False
@@ -142,12 +168,16 @@ class SurveyForm(FlaskForm):
 class QuestionForm(FlaskForm):
     """A question added to a draft survey."""
 
+    texts_as_typed = ("text", "help")  # saved as typed; their translations too
+
     kind = SelectField(_l("Kind"), choices=kind_choices())
     text = StringField(_l("Question"), validators=[DataRequired(), Length(max=QUESTION_MAX)])
     help = StringField(_l("Help text"), validators=[Optional(), Length(max=HELP_MAX)])
     required = BooleanField(_l("Required"), default=True)
     options = TextAreaField(_l("Choices, one a line"), validators=[Optional(), Length(max=OPTIONS_MAX)])
-    scale_max = IntegerField(_l("Top of the rating scale"), default=5, validators=[NumberRange(2, 10)])
+    scale_max = LocalizedIntegerField(
+        _l("Top of the rating scale"), default=5, validators=[NumberRange(2, 10)]
+    )
 
     def option_lines(self) -> list[str]:
         """The choices as typed, one a line, without blank lines or surrounding spaces."""
@@ -160,7 +190,53 @@ class QuestionForm(FlaskForm):
         if self.kind.data in CHOICE_KINDS and len(self.option_lines()) < 2:
             self.options.errors = [_("Give at least two choices, one a line.")]
             return False
-        return True
+        return translated_choices_match(self, len(self.option_lines()))
+
+
+def translated_choices_match(form: FlaskForm, wanted: int) -> bool:
+    """Each translation of the choices has ``wanted`` lines, or none: answers keep a choice's place."""
+    for language in getattr(form, "translation_languages", ()):
+        name = f"options_{language}"
+        if name not in form:
+            continue
+        translated = form[name]
+        lines = [line for line in (translated.data or "").splitlines() if line.strip()]
+        if lines and len(lines) != wanted:
+            translated.errors = [
+                _(
+                    "Write exactly %(count)d choices, one a line, in the order of the choices above.",
+                    count=wanted,
+                )
+            ]
+            return False
+    return True
+
+
+SURVEY_TEXTS = ("title", "intro")
+QUESTION_TEXTS = ("text", "help", "options")
+
+
+def survey_form() -> type[SurveyForm]:
+    """The settings form with a field for the title and introduction in each further language."""
+    return translatable_form(SurveyForm, SURVEY_TEXTS)
+
+
+def settings_form(survey: Survey) -> SurveyForm:
+    """The survey's settings form, its opening and closing times on the agent's own clock.
+
+    They are stored as UTC; an agent in Tehran who opened the survey at 10:00 must see 10:00 again,
+    not the 06:30 of UTC, or saving the page unchanged would move the times.
+    """
+    form = survey_form()(obj=survey, data=translation_data(survey, SURVEY_TEXTS))
+    for field, stored in ((form.opens_at, survey.opens_at), (form.closes_at, survey.closes_at)):
+        if stored is not None and not field.raw_data:
+            field.data = to_user_zone(stored, current_user).replace(tzinfo=None)
+    return form
+
+
+def question_form() -> type[QuestionForm]:
+    """The question form with a field for the question, help and choices in each further language."""
+    return translatable_form(QuestionForm, QUESTION_TEXTS)
 
 
 class ActionForm(FlaskForm):
@@ -171,7 +247,6 @@ class ActionForm(FlaskForm):
 # Python's dates (9999-12-31 plus the one day an end date includes would overflow) and the databases'.
 FIRST_DAY = date(1970, 1, 1)
 LAST_DAY = date(2999, 12, 31)
-DATE_TEXT_MAX = 10
 
 
 class DateFilter:
@@ -193,17 +268,15 @@ class DateFilter:
         if not text:
             return None
         try:
-            day = datetime.strptime(text, "%Y-%m-%d").date() if len(text) == DATE_TEXT_MAX else None
-        except ValueError:
-            day = None
-        if day is None:
-            self.errors[name] = _("Dates are written as YYYY-MM-DD.")
+            day = parse_calendar_date(text)  # in the reader's calendar
+        except DateInputError as error:
+            self.errors[name] = str(error)
             return None
         if not FIRST_DAY <= day <= LAST_DAY:
             self.errors[name] = _(
                 "Please choose a date from %(first)s to %(last)s.",
-                first=FIRST_DAY.isoformat(),
-                last=LAST_DAY.isoformat(),
+                first=date_input_text(FIRST_DAY),
+                last=date_input_text(LAST_DAY),
             )
             return None
         return day

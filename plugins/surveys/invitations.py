@@ -16,7 +16,16 @@ from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import CursorResult, delete, func, literal, select, update
 
-from portal.plugin import User, db, keyset_page, notify, rows_matched, segment_member_ids, utcnow
+from portal.plugin import (
+    User,
+    db,
+    keyset_page,
+    localized,
+    notify,
+    rows_matched,
+    segment_member_ids,
+    utcnow,
+)
 
 from . import events
 from .models import Contact, Invitation, OptOut, Survey
@@ -226,10 +235,11 @@ def send_reminders(now: datetime | None = None) -> int:
 def _notify(customer: User, survey: Survey, invitation: Invitation, reminder: bool) -> None:
     # Built by hand: invitations go out from ``portal tick``, where there is no request to build URLs.
     url = f"/surveys/invitation/{invitation_token(invitation.id)}"
+    survey_title = localized(survey, "title", customer.language)[:150]
     title = (
-        _l("Reminder: %(title)s", title=survey.title[:150])
+        _l("Reminder: %(title)s", title=survey_title)
         if reminder
-        else _l("A short survey: %(title)s", title=survey.title[:150])
+        else _l("A short survey: %(title)s", title=survey_title)
     )
     body = _l("We would value your answer. It takes a minute, and you can stop and come back later.")
     notify(customer, INVITE_KIND, title=title, body=body, url=url)

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from portal.plugin import gettext_or_source as _
+from flask_babel import gettext as _
+
+from portal.plugin import in_each_language, set_translations
 
 from .models import Question, Survey
 
@@ -25,7 +27,31 @@ def _question(kind: str, text: str, help_text: str = "", required: bool = True, 
 
 
 def build(template: str, title: str | None = None) -> tuple[Survey, list[Question]]:
-    """A new draft survey from a template, with its questions in order; the caller adds and commits."""
+    """A new draft survey from a template, with its questions in order; the caller adds and commits.
+
+    The texts are the catalogue's in the default language, with the catalogue's other languages as
+    the translations, so a Persian customer reads a ready-made survey in Persian from the start. A
+    title staff typed is theirs, in the default language only.
+    """
+    (survey, questions), others = in_each_language(lambda: _build(template, title))
+    survey_texts = ("intro",) if title else ("title", "intro")
+    set_translations(survey, {code: _texts(built, survey_texts) for code, (built, _qs) in others.items()})
+    for position, question in enumerate(questions):
+        set_translations(
+            question,
+            {
+                code: _texts(built[position], ("text", "help", "options"))
+                for code, (_s, built) in others.items()
+            },
+        )
+    return survey, questions
+
+
+def _texts(obj: Survey | Question, fields: tuple[str, ...]) -> dict[str, str]:
+    return {field: getattr(obj, field) or "" for field in fields}
+
+
+def _build(template: str, title: str | None) -> tuple[Survey, list[Question]]:
     if template == "nps":
         survey = Survey(title=title or _("How likely are you to recommend us?"), template="nps")
         questions = [

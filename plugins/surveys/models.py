@@ -8,7 +8,7 @@ from pathlib import Path
 from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column
 
-from portal.plugin import Model, utcnow
+from portal.plugin import Model, localized, translations_column, utcnow
 
 MIGRATIONS_FOLDER = Path(__file__).parent / "migrations"
 
@@ -45,6 +45,7 @@ class Survey(Model):
     opens_at: Mapped[datetime | None] = mapped_column()
     closes_at: Mapped[datetime | None] = mapped_column()
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    translations: Mapped[dict[str, dict[str, str]] | None] = translations_column()
 
     def is_open(self, now: datetime) -> bool:
         if self.status != "published":
@@ -70,10 +71,17 @@ class Question(Model):
     options: Mapped[str] = mapped_column(String(OPTIONS_MAX), default="")
     # The top of a "rating" scale (1..scale_max).
     scale_max: Mapped[int] = mapped_column(default=5)
+    translations: Mapped[dict[str, dict[str, str]] | None] = translations_column()
 
     @property
     def option_list(self) -> list[str]:
         return [line.strip() for line in self.options.splitlines() if line.strip()]
+
+    def localized_options(self) -> list[str]:
+        """The choices in the reader's language; answers store a choice's place, so a list of another
+        length than the default one is never used (it would shift the answers)."""
+        lines = [line.strip() for line in localized(self, "options").splitlines() if line.strip()]
+        return lines if len(lines) == len(self.option_list) else self.option_list
 
     def bounds(self) -> tuple[int, int] | None:
         """The allowed numbers of the question, or None for free text."""

@@ -7,12 +7,12 @@ segment and list text answers in respondent-key order, so nothing says who answe
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 
 from flask_babel import gettext as _
 from sqlalchemy import ColumnElement, and_, func, select
 
-from portal.plugin import Page, db, keyset_page, segment_member_ids
+from portal.plugin import Page, db, format_number, keyset_page, segment_member_ids
 
 from .building import questions_of
 from .models import CHOICE_KINDS, TEXT_KINDS, Answer, Invitation, Question, Response, Survey
@@ -124,7 +124,8 @@ def results(
         "invited": invited,
         "rate": (100 * responses / invited) if invited else None,
         "questions": [by_id[q.id] for q in questions],
-        "trend": [(str(day), count) for day, count in reversed(trend)],
+        # SQLite's date() gives text, PostgreSQL's a date: one type, so the page writes it as a date.
+        "trend": [(date.fromisoformat(str(day)), count) for day, count in reversed(trend)],
     }
 
 
@@ -134,7 +135,7 @@ def _labels(question: Question) -> list[str]:
     if question.kind in CHOICE_KINDS:
         return question.option_list
     low, high = question.bounds() or (0, 0)
-    return [str(i) for i in range(low, high + 1)]
+    return [format_number(i) for i in range(low, high + 1)]
 
 
 def text_answers(survey: Survey, question_id: int, before: str | None, limit: int = 20) -> Page:

@@ -11,7 +11,15 @@ from flask import abort, flash, redirect, render_template, request, stream_with_
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response as WerkzeugResponse
 
-from portal.plugin import agent, csv_lines, db, is_htmx_request, segment_by_key
+from portal.plugin import (
+    agent,
+    csv_lines,
+    db,
+    edit_translations,
+    is_htmx_request,
+    segment_by_key,
+    store_translations,
+)
 
 from . import building, export, invitations, results
 from .blueprint import staff_bp
@@ -23,8 +31,11 @@ from .forms import (
     QuestionForm,
     SurveyForm,
     audience_choices,
+    question_form,
+    settings_form,
+    translated_choices_match,
 )
-from .models import TEXT_KINDS, Survey
+from .models import CHOICE_KINDS, TEXT_KINDS, Question, Survey
 
 SEGMENT_KEY_MAX = 200
 
@@ -66,17 +77,18 @@ def staff_new() -> WerkzeugResponse:
 def edit(survey_id: int) -> str | WerkzeugResponse | tuple[str, int]:
     """The builder: the survey's settings, and its questions below them."""
     survey = _staff_survey(survey_id)
-    form = SurveyForm(obj=survey)
+    form = settings_form(survey)
     if request.method == "POST":
         if form.validate_on_submit():
             form.apply_to(survey)
+            store_translations(form, survey)
             if survey.status == "published":
                 invitations.invite_audience(survey)
             db.session.commit()
             flash(_("Survey saved."), "success")
             return redirect(url_for("surveys_staff.edit", survey_id=survey.id))
-        return _edit_page(survey, form, QuestionForm(formdata=None)), 422
-    return _edit_page(survey, form, QuestionForm(formdata=None))
+        return _edit_page(survey, form, question_form()(formdata=None)), 422
+    return _edit_page(survey, form, question_form()(formdata=None))
 
 
 def _edit_page(survey: Survey, form: SurveyForm, question_form: QuestionForm) -> str:
@@ -96,23 +108,45 @@ def _edit_page(survey: Survey, form: SurveyForm, question_form: QuestionForm) ->
 def add_question(survey_id: int) -> str | WerkzeugResponse | tuple[str, int]:
     """Add a question at the end of a draft survey."""
     survey = _staff_survey(survey_id)
-    question_form = QuestionForm()
+    new_question = question_form()()
     if survey.status != "draft":
         flash(_("Questions can only be changed while the survey is a draft."), "error")
         return redirect(url_for("surveys_staff.edit", survey_id=survey.id))
-    if question_form.validate_on_submit():
-        building.add_question(
+    if new_question.validate_on_submit():
+        question = building.add_question(
             survey,
-            kind=question_form.kind.data,
-            text=question_form.text.data,
-            help=question_form.help.data or "",
-            required=question_form.required.data,
-            options="\n".join(question_form.option_lines()),
-            scale_max=question_form.scale_max.data or 5,
+            kind=new_question.kind.data,
+            text=new_question.text.data,
+            help=new_question.help.data or "",
+            required=new_question.required.data,
+            options="\n".join(new_question.option_lines()),
+            scale_max=new_question.scale_max.data or 5,
         )
+        store_translations(new_question, question)
         db.session.commit()
         return redirect(url_for("surveys_staff.edit", survey_id=survey.id))
-    return _edit_page(survey, SurveyForm(obj=survey), question_form), 422
+    settings = settings_form(survey)
+    return _edit_page(survey, settings, new_question), 422
+
+
+@staff_bp.route("/<int:survey_id>/questions/<int:question_id>/translations", methods=["GET", "POST"])
+@agent
+def question_translations(survey_id: int, question_id: int) -> str | tuple[str, int] | WerkzeugResponse:
+    """A question's words in each further language; open even once published, as no answer changes."""
+    survey = _staff_survey(survey_id)
+    question = db.session.get(Question, question_id)
+    if question is None or question.survey_id != survey.id:
+        abort(404)
+    choices = question.kind in CHOICE_KINDS
+    fields = ("text",) + (("help",) if question.help else ()) + (("options",) if choices else ())
+    return edit_translations(
+        question,
+        QuestionForm,
+        fields,
+        title=_("Translations: %(question)s", question=question.text),
+        back=url_for("surveys_staff.edit", survey_id=survey.id),
+        check=lambda form: translated_choices_match(form, len(question.option_list)),
+    )
 
 
 @staff_bp.route("/<int:survey_id>/questions/<int:question_id>/<any(up,down,delete):change>", methods=["POST"])

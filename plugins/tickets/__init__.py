@@ -14,14 +14,13 @@ from flask_babel import lazy_gettext as _l
 from portal.plugin import (
     CUSTOMER_360_PAGE,
     DASHBOARD_PAGE,
-    STAFF_HOME_PAGE,
     PageAssets,
     PluginInfo,
     hookimpl,
     plugin_stylesheet,
 )
 
-from . import contributions, events
+from . import contributions, events, staff_figures
 from .models import MIGRATIONS_FOLDER
 from .settings import plugin_settings
 from .views import bp, staff_bp
@@ -34,6 +33,7 @@ if TYPE_CHECKING:
 
     from portal.plugin import (
         DomainEvent,
+        Figure,
         NavItem,
         NotificationType,
         Panel,
@@ -87,19 +87,25 @@ def portal_dashboard_widgets(user: User | None) -> list[Widget]:
 
 @hookimpl
 def portal_page_assets(endpoint: str) -> PageAssets | None:
-    """The stylesheet on the plugin's pages and where its widget, panel and staff summary appear."""
+    """The stylesheet on the plugin's pages and where its widget and panel appear."""
     return plugin_stylesheet(
         endpoint,
         plugin="tickets",
         filename="tickets.css",
-        also_on=(DASHBOARD_PAGE, CUSTOMER_360_PAGE, STAFF_HOME_PAGE),
+        also_on=(DASHBOARD_PAGE, CUSTOMER_360_PAGE),
     )
 
 
 @hookimpl
 def portal_template_slot(slot: str, context: dict[str, Any]) -> Markup | None:
-    """A link to open a ticket under customers' pages; the staff console's ticket summary."""
+    """A link to open a ticket under customers' pages."""
     return contributions.render_slot(slot, context)
+
+
+@hookimpl
+def portal_staff_figures() -> list[Figure]:
+    """Open, unassigned and overdue tickets, new tickets per day, first response and rating."""
+    return staff_figures.staff_figures()
 
 
 @hookimpl

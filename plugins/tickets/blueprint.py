@@ -10,7 +10,7 @@ from flask import Blueprint
 from markupsafe import Markup
 
 from .attachments import limits_hint
-from .labels import priority_label, status_label
+from .labels import category_label, priority_label, status_label
 from .text import render_markdown
 
 bp = Blueprint(
@@ -23,6 +23,7 @@ bp = Blueprint(
 staff_bp = Blueprint("tickets_staff", __name__, url_prefix="/staff/tickets", template_folder="templates")
 bp.add_app_template_global(status_label, "tickets_status_label")
 bp.add_app_template_global(priority_label, "tickets_priority_label")
+bp.add_app_template_global(category_label, "tickets_category_label")
 bp.add_app_template_global(limits_hint, "tickets_attachment_limits")
 
 

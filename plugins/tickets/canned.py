@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from sqlalchemy import Row, select
 
-from portal.plugin import db
+from portal.plugin import db, localized
 
 from .models import CannedReply
 
@@ -29,9 +29,11 @@ def canned_replies() -> list[CannedReply]:
     return list(db.session.scalars(select(CannedReply).order_by(CannedReply.title).limit(LIST_MAX)).all())
 
 
-def canned_text(reply_id: int) -> str | None:
-    """The text of a canned reply; None when it was deleted since the agent's page was shown."""
-    return db.session.scalar(select(CannedReply.body).where(CannedReply.id == reply_id))
+def canned_text(reply_id: int, language: str) -> str | None:
+    """The text of a canned reply in the customer's ``language`` (else the default one); None when it
+    was deleted since the agent's page was shown."""
+    reply = db.session.get(CannedReply, reply_id)
+    return localized(reply, "body", language) if reply is not None else None
 
 
 def find_canned_reply(reply_id: int) -> CannedReply | None:

@@ -20,18 +20,19 @@ from portal.plugin import (
     Widget,
     db,
     delete_after_commit,
+    set_translations,
     utcnow,
 )
 
 from . import service
-from .models import ACTIVE_STATUSES, Attachment, Message, Ticket
+from .models import ACTIVE_STATUSES, Attachment, CannedReply, Message, Ticket
 
 
 def customer_links(user: User | None) -> list[NavItem]:
     """ "Support" for customers only: staff answer tickets from the queue, not as customers."""
     if user is None or user.is_staff:
         return []
-    return [NavItem(label=_l("Support"), endpoint="tickets.index", order=20)]
+    return [NavItem(label=_l("Support"), endpoint="tickets.index", order=20, icon="ticket")]
 
 
 def staff_links() -> list[NavItem]:
@@ -80,61 +81,11 @@ def customer_panels(customer: User) -> list[Panel]:
 
 
 def render_slot(slot: str, context: dict[str, Any]) -> Markup | None:
-    if slot == "page_bottom" and request and not (request.blueprint or "").startswith(("tickets", "staff")):
-        if current_user.is_authenticated and not current_user.is_staff:
-            return Markup(render_template("tickets/help_link.html"))  # noqa: S704  (autoescaped template)
+    if slot != "page_bottom" or not request or (request.blueprint or "").startswith(("tickets", "staff")):
         return None
-    if slot == "staff_home":
-        return Markup(render_template("tickets/staff_home.html", **staff_summary()))  # noqa: S704
+    if current_user.is_authenticated and not current_user.is_staff:
+        return Markup(render_template("tickets/help_link.html"))  # noqa: S704  (autoescaped template)
     return None
-
-
-def staff_summary() -> dict[str, Any]:
-    """Open and overdue tickets, median first response and average rating over the last 30 days."""
-    now = utcnow()
-    since = now - timedelta(days=30)
-    open_count = db.session.scalar(
-        select(func.count()).select_from(Ticket).where(Ticket.status.in_(ACTIVE_STATUSES))
-    )
-    overdue = db.session.scalar(select(func.count()).select_from(Ticket).where(service.overdue_clause(now)))
-    # Only ratings of tickets staff answered: the rule a rating must pass (older ratings included).
-    rating = db.session.scalar(
-        select(func.avg(Ticket.rating)).where(Ticket.rated_at >= since, service.staff_answered())
-    )
-    answered = db.session.execute(
-        select(Ticket.created_at, Ticket.first_response_at)
-        .where(Ticket.created_at >= since, Ticket.first_response_at.is_not(None))
-        .order_by(Ticket.id.desc())
-        .limit(1000)
-    ).all()
-    waits = sorted((row.first_response_at - row.created_at).total_seconds() / 3600 for row in answered)
-    median = None
-    if waits:
-        middle = len(waits) // 2
-        median = waits[middle] if len(waits) % 2 else (waits[middle - 1] + waits[middle]) / 2
-    return {
-        "weeks": weekly_counts(now),
-        "open_count": open_count or 0,
-        "overdue_count": overdue or 0,
-        "average_rating": float(rating) if rating is not None else None,
-        "median_first_response_hours": median,
-    }
-
-
-def weekly_counts(now: Any, weeks: int = 8) -> list[dict[str, Any]]:
-    """Tickets opened and resolved in each of the last ``weeks`` weeks, oldest first."""
-    start = now - timedelta(weeks=weeks)
-    created = db.session.scalars(
-        select(Ticket.created_at).where(Ticket.created_at >= start).limit(20000)
-    ).all()
-    resolved = db.session.scalars(
-        select(Ticket.resolved_at).where(Ticket.resolved_at >= start).limit(20000)
-    ).all()
-    rows = [{"start": start + timedelta(weeks=n), "opened": 0, "resolved": 0} for n in range(weeks)]
-    for when, key in [(c, "opened") for c in created] + [(r, "resolved") for r in resolved]:
-        index = min(int((when - start) / timedelta(weeks=1)), weeks - 1)
-        rows[index][key] += 1
-    return rows
 
 
 def scheduled_tasks() -> list[ScheduledTask]:
@@ -203,8 +154,30 @@ DEMO = [
 ]
 
 
+DEMO_CANNED = [
+    (
+        "Thanks, we are on it",
+        "Thank you for writing to us. We are looking into it and will answer here soon.",
+        "ممنون، در حال پیگیری هستیم",
+        "از اینکه برای ما نوشتید سپاسگزاریم. موضوع را بررسی می‌کنیم و به‌زودی همین‌جا پاسخ می‌دهیم.",
+    ),
+    (
+        "Change of delivery address",
+        "You can change your delivery address under Account, then Addresses.",
+        "تغییر نشانی تحویل",
+        "نشانی تحویل را می‌توانید در «حساب کاربری»، بخش «نشانی‌ها» تغییر دهید.",
+    ),
+]
+
+
 def load_demo_data(customers: list[User]) -> None:
-    """Tickets in every status for the first demo customer; added once."""
+    """Canned replies in English and Persian, and tickets in every status for the first demo customer;
+    added once."""
+    if db.session.scalar(select(CannedReply.id).limit(1)) is None:
+        for title, body, title_fa, body_fa in DEMO_CANNED:
+            reply = CannedReply(title=title, body=body)
+            set_translations(reply, {"fa": {"title": title_fa, "body": body_fa}})
+            db.session.add(reply)
     if not customers:
         return
     owner = customers[0]

@@ -7,16 +7,33 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
-from portal.plugin import DomainEvent, emit
+from flask import url_for
+from flask_babel import LazyString
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from markupsafe import Markup
 
+from portal.plugin import DomainEvent, emit, sentence
+
+from .labels import category_label, priority_label, status_label
 from .models import Ticket
 
 
+class _TicketEvent(DomainEvent):
+    """The events about one ticket, which all link to the ticket's staff page."""
+
+    ticket_id: int
+
+    def link(self) -> str | None:
+        return url_for("tickets_staff.staff_show", ticket_id=self.ticket_id)
+
+
 @dataclass(frozen=True)
-class TicketCreated(DomainEvent):
+class TicketCreated(_TicketEvent):
     """A customer (or staff for them) opened a ticket."""
 
     name: ClassVar[str] = "tickets.created"
+    label: ClassVar[LazyString] = _l("A ticket was opened")
     ticket_id: int
     customer_id: int
     category: str
@@ -26,52 +43,84 @@ class TicketCreated(DomainEvent):
     def fact(self) -> str:
         return f"created:{self.ticket_id}"
 
+    def describe(self) -> Markup:
+        return sentence(
+            _("Opened ticket #%(ticket)s (%(category)s, %(priority)s priority)."),
+            ticket=self.ticket_id,
+            category=category_label(self.category),
+            priority=priority_label(self.priority),
+        )
+
 
 @dataclass(frozen=True)
-class TicketReplied(DomainEvent):
+class TicketReplied(_TicketEvent):
     """Someone replied on a ticket where the customer can read it (never for internal notes)."""
 
     name: ClassVar[str] = "tickets.replied"
+    label: ClassVar[LazyString] = _l("A ticket was replied to")
     ticket_id: int
     customer_id: int
     author: str  # "customer" or "staff"
     author_id: int | None
 
+    def describe(self) -> Markup:
+        if self.author == "staff":
+            return sentence(_("Staff replied on ticket #%(ticket)s."), ticket=self.ticket_id)
+        return sentence(_("Replied on ticket #%(ticket)s."), ticket=self.ticket_id)
+
 
 @dataclass(frozen=True)
-class TicketStatusChanged(DomainEvent):
+class TicketStatusChanged(_TicketEvent):
     """A ticket moved from one status to another (new, open, waiting, resolved, closed)."""
 
     name: ClassVar[str] = "tickets.status_changed"
+    label: ClassVar[LazyString] = _l("A ticket's status changed")
     ticket_id: int
     customer_id: int
     old_status: str
     new_status: str
 
+    def describe(self) -> Markup:
+        return sentence(
+            _("Ticket #%(ticket)s moved from %(old)s to %(new)s."),
+            ticket=self.ticket_id,
+            old=status_label(self.old_status),
+            new=status_label(self.new_status),
+        )
+
 
 @dataclass(frozen=True)
-class TicketResolved(DomainEvent):
+class TicketResolved(_TicketEvent):
     """Staff marked a ticket resolved; it closes on its own after the set number of days."""
 
     name: ClassVar[str] = "tickets.resolved"
+    label: ClassVar[LazyString] = _l("A ticket was resolved")
     ticket_id: int
     customer_id: int
 
+    def describe(self) -> Markup:
+        return sentence(_("Ticket #%(ticket)s was resolved."), ticket=self.ticket_id)
+
 
 @dataclass(frozen=True)
-class TicketReopened(DomainEvent):
+class TicketReopened(_TicketEvent):
     """A resolved or closed ticket was opened again."""
 
     name: ClassVar[str] = "tickets.reopened"
+    label: ClassVar[LazyString] = _l("A ticket was reopened")
     ticket_id: int
     customer_id: int
 
+    def describe(self) -> Markup:
+        return sentence(_("Ticket #%(ticket)s was reopened."), ticket=self.ticket_id)
+
 
 @dataclass(frozen=True)
-class TicketRated(DomainEvent):
+class TicketRated(_TicketEvent):
     """The customer rated how their ticket was handled (1 to 5), once per ticket."""
 
     name: ClassVar[str] = "tickets.rated"
+    label: ClassVar[LazyString] = _l("A customer rated a ticket")
     ticket_id: int
     customer_id: int
     rating: int
@@ -80,6 +129,18 @@ class TicketRated(DomainEvent):
     @property
     def fact(self) -> str:
         return f"rated:{self.ticket_id}"
+
+    def describe(self) -> Markup:
+        if self.comment:
+            return sentence(
+                _("Rated ticket #%(ticket)s %(rating)s out of 5, saying: %(comment)s"),
+                ticket=self.ticket_id,
+                rating=self.rating,
+                comment=self.comment,
+            )
+        return sentence(
+            _("Rated ticket #%(ticket)s %(rating)s out of 5."), ticket=self.ticket_id, rating=self.rating
+        )
 
 
 EVENT_TYPES: list[type[DomainEvent]] = [

@@ -22,9 +22,9 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from portal.plugin import ID_MAX
+from portal.plugin import ID_MAX, translatable_form
 
-from .labels import priority_choices, status_choices
+from .labels import category_label, priority_choices, status_choices
 from .models import BODY_MAX, CANNED_TITLE_MAX, COMMENT_MAX, SUBJECT_MAX, TOKEN_MAX
 from .settings import categories
 
@@ -66,7 +66,7 @@ class NewTicketForm(FlaskForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         # The administrator's categories as they are now, so a category removed since is refused.
-        self.category.choices = [SelectChoice(category) for category in categories()]
+        self.category.choices = [SelectChoice(value, category_label(value)) for value in categories()]
         self.priority.choices = [SelectChoice(value, label) for value, label in priority_choices()]
 
 
@@ -146,6 +146,8 @@ class BulkForm(FlaskForm):
 class CannedReplyForm(FlaskForm):
     """A new canned reply: its title in the list and its text."""
 
+    texts_as_typed = ("body",)  # saved as typed, like a message; its translations too
+
     title = StringField(
         _l("Title"), validators=[DataRequired(_l("Please give it a title.")), Length(max=CANNED_TITLE_MAX)]
     )
@@ -154,6 +156,15 @@ class CannedReplyForm(FlaskForm):
         validators=[DataRequired(_l("Please write a message.")), Length(max=BODY_MAX)],
         render_kw=WRITING_ROWS,
     )
+
+
+CANNED_TEXTS = ("title", "body")
+
+
+def canned_reply_form() -> type[CannedReplyForm]:
+    """The canned reply form with its title and text in each further language: a customer is answered
+    in their own language when the agent inserts it."""
+    return translatable_form(CannedReplyForm, CANNED_TEXTS)
 
 
 class CannedChoiceForm(FlaskForm):

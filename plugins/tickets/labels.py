@@ -18,6 +18,14 @@ STATUS_LABELS = {
     "closed": _l("Closed"),
 }
 PRIORITY_LABELS = {"low": _l("Low"), "normal": _l("Normal"), "high": _l("High"), "urgent": _l("Urgent")}
+# The categories the portal ships with (settings.DEFAULT_CATEGORIES). The stored key stays English;
+# an administrator's own categories are shown as they typed them.
+CATEGORY_LABELS = {
+    "question": _l("Question"),
+    "problem": _l("Problem"),
+    "complaint": _l("Complaint"),
+    "request": _l("Request"),
+}
 
 
 def status_label(status: str) -> str:
@@ -28,6 +36,11 @@ def status_label(status: str) -> str:
 def priority_label(priority: str) -> str:
     """A priority in the reader's language; an unknown value shows as stored."""
     return str(PRIORITY_LABELS.get(priority, priority))
+
+
+def category_label(category: str) -> str:
+    """A category in the reader's language if the portal ships it; else as the administrator wrote it."""
+    return str(CATEGORY_LABELS.get(category.strip().lower(), category))
 
 
 def status_choices() -> list[tuple[str, str]]:

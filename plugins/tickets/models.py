@@ -8,7 +8,7 @@ from pathlib import Path
 from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column
 
-from portal.plugin import Model, utcnow
+from portal.plugin import Model, translations_column, utcnow
 
 MIGRATIONS_FOLDER = Path(__file__).parent / "migrations"
 
@@ -125,3 +125,4 @@ class CannedReply(Model):
     title: Mapped[str] = mapped_column(String(CANNED_TITLE_MAX))
     body: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    translations: Mapped[dict[str, dict[str, str]] | None] = translations_column()

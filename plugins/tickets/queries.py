@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Row, Select, case, exists, func, or_, select
 from sqlalchemy.orm import aliased
 
-from portal.plugin import Page, User, db, keyset_page, page_link_id, scope_for
+from portal.plugin import ID_MAX, Page, User, db, keyset_page, page_link_id, parse_integer, scope_for
 
 from .models import ACTIVE_STATUSES, PRIORITIES, STATUSES, Attachment, Message, Ticket
 from .service import overdue_clause
@@ -240,8 +240,8 @@ def _queue_query(filters: QueueFilters, *, me: int, now: datetime) -> Select[Any
         query = query.where(Ticket.assignee_id == me)
     elif who == "none":
         query = query.where(Ticket.assignee_id.is_(None))
-    elif who.isdigit() and len(who) < 10:
-        query = query.where(Ticket.assignee_id == int(who))
+    elif (agent_id := parse_integer(who)) is not None and 0 < agent_id <= ID_MAX:
+        query = query.where(Ticket.assignee_id == agent_id)  # typed in any digits: "۱۲" is 12
     if filters.priority in PRIORITIES:
         query = query.where(Ticket.priority == filters.priority)
     if filters.category:

@@ -10,14 +10,26 @@ from typing import Any
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from portal.plugin import agent, db, is_htmx_request, storage, utcnow
+from portal.plugin import (
+    User,
+    agent,
+    db,
+    edit_translations,
+    get_setting,
+    is_htmx_request,
+    storage,
+    store_translations,
+    utcnow,
+)
 
 from . import attachments, canned, queries, service
 from .blueprint import staff_bp
 from .forms import (
+    CANNED_TEXTS,
     ActionForm,
     AssignForm,
     BulkForm,
@@ -25,6 +37,7 @@ from .forms import (
     CannedReplyForm,
     StaffReplyForm,
     StatusForm,
+    canned_reply_form,
     new_form_token,
 )
 from .labels import priority_choices, status_choices, status_label
@@ -116,14 +129,31 @@ def _staff_page(
 @agent
 def canned_replies() -> str | Response:
     """The canned replies: list and add."""
-    form = CannedReplyForm()
+    form = canned_reply_form()()
     if form.validate_on_submit():
-        canned.add_canned_reply(form.title.data.strip(), form.body.data)
+        reply = canned.add_canned_reply(form.title.data.strip(), form.body.data)
+        store_translations(form, reply)
         db.session.commit()
         flash(_("Canned reply saved."), "success")
         return redirect(url_for("tickets_staff.canned_replies"))
     return render_template(
         "tickets/canned.html", form=form, replies=canned.canned_replies(), action_form=ActionForm()
+    )
+
+
+@staff_bp.route("/canned/<int:reply_id>/translations", methods=["GET", "POST"])
+@agent
+def canned_reply_translations(reply_id: int) -> str | tuple[str, int] | Response:
+    """A canned reply's title and text in each further language, for customers who read them."""
+    reply = canned.find_canned_reply(reply_id)
+    if reply is None:
+        abort(404)
+    return edit_translations(
+        reply,
+        CannedReplyForm,
+        CANNED_TEXTS,
+        title=_("Translations: %(title)s", title=reply.title),
+        back=url_for("tickets_staff.canned_replies"),
     )
 
 
@@ -159,7 +189,9 @@ def staff_insert_canned(ticket_id: int) -> str | tuple[str, int]:
     ticket = _staff_ticket(ticket_id)
     form = StaffReplyForm()
     choice = CannedChoiceForm()
-    canned_text = canned.canned_text(choice.canned.data) if choice.validate_on_submit() else None
+    owner = db.session.get(User, ticket.customer_id)
+    language = owner.language if owner is not None else ""
+    canned_text = canned.canned_text(choice.canned.data, language) if choice.validate_on_submit() else None
     if canned_text is None:
         error = (
             _("That canned reply no longer exists.") if choice.canned.data else _("Choose a canned reply.")
@@ -209,6 +241,20 @@ def staff_download(ticket_id: int, attachment_id: int) -> Response:
     )
 
 
+def _status_changed_message(status: str) -> str:
+    """What changing the status did, and for a resolved ticket what happens next without anyone."""
+    if status == "resolved":
+        days = int(get_setting("tickets", "autoclose_days"))
+        return ngettext(
+            "The ticket is resolved. The customer is asked whether it solved their problem; "
+            "it closes on its own after %(num)d day unless they reopen it.",
+            "The ticket is resolved. The customer is asked whether it solved their problem; "
+            "it closes on its own after %(num)d days unless they reopen it.",
+            days,
+        )
+    return _("The ticket is now “%(status)s”.", status=status_label(status))
+
+
 @staff_bp.route("/<int:ticket_id>/status", methods=["POST"])
 @agent
 def staff_status(ticket_id: int) -> Response:
@@ -218,7 +264,7 @@ def staff_status(ticket_id: int) -> Response:
     if form.validate_on_submit():
         if service.change_status(ticket, form.status.data, current_user):
             db.session.commit()
-            flash(_("Status changed."), "success")
+            flash(_status_changed_message(ticket.status), "success")
         else:
             flash(
                 _(
@@ -239,7 +285,13 @@ def staff_assign(ticket_id: int) -> Response:
     if form.validate_on_submit():
         service.assign(ticket, int(form.assignee.data) if form.assignee.data else None)
         db.session.commit()
-        flash(_("Assignee changed."), "success")
+        assignee = db.session.get(User, ticket.assignee_id) if ticket.assignee_id else None
+        if assignee is None:
+            flash(
+                _("Nobody is assigned now: the ticket waits in the queue for someone to take it."), "success"
+            )
+        else:
+            flash(_("The ticket is now assigned to %(name)s.", name=assignee.name), "success")
     return redirect(url_for("tickets_staff.staff_show", ticket_id=ticket.id))
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from zoneinfo import available_timezones
 
 from flask import Blueprint, Response, current_app, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
@@ -33,6 +32,7 @@ def profile():
         current_user.name = form.name.data
         current_user.language = form.language.data
         current_user.timezone = form.timezone.data
+        current_user.calendar = form.calendar.data
         current_user.address_street = (form.address_street.data or "").strip()
         current_user.address_postal_code = (form.address_postal_code.data or "").strip()
         current_user.address_city = (form.address_city.data or "").strip()
@@ -41,9 +41,7 @@ def profile():
         db.session.commit()
         flash(_("Your profile is saved."), "success")
         return redirect(url_for("account.profile"))
-    return render_template("account/profile.html", form=form, timezones=sorted(available_timezones())), (
-        400 if form.errors else 200
-    )
+    return render_template("account/profile.html", form=form), (400 if form.errors else 200)
 
 
 @bp.route("/password", methods=["GET", "POST"])

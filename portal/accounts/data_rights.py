@@ -27,6 +27,7 @@ def export_customer_data(user: User) -> dict[str, Any]:
             "role": user.role,
             "language": user.language,
             "timezone": user.timezone,
+            "calendar": user.calendar,
             "address": {
                 "street": user.address_street,
                 "postal_code": user.address_postal_code,

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from zoneinfo import available_timezones
-
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -12,7 +10,9 @@ from wtforms.validators import Email, InputRequired, Length, ValidationError
 
 from portal.accounts.address_form import PostalAddressForm
 from portal.accounts.models import EMAIL_MAX, NAME_MAX
+from portal.dates import CALENDAR_CHOICES
 from portal.passwords import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
+from portal.zone_choices import is_zone, zone_choices
 
 
 def _email_field(label: object = None) -> EmailField:
@@ -98,21 +98,38 @@ class ResetPasswordForm(FlaskForm):
 class ProfileForm(PostalAddressForm):
     name = _name_field()
     language = SelectField(_l("Language"), validators=[InputRequired()])
-    timezone = StringField(
+    calendar = SelectField(
+        _l("Calendar"),
+        choices=[
+            SelectChoice("auto", _l("The usual one for my language")),
+            SelectChoice("gregorian", _l("Gregorian")),
+            SelectChoice("persian", _l("Solar Hijri (Iranian)")),
+        ],
+        # No InputRequired: a form from before this field existed keeps the stored calendar.
+        validate_choice=False,
+    )
+    # A list of the zone database's zones, not free text; the choices depend on the reader's language.
+    timezone = SelectField(
         _l("Time zone"),
         validators=[InputRequired(_l("Choose a time zone.")), Length(max=64)],
-        render_kw={"list": "timezones", "maxlength": 64},
+        validate_choice=False,
+        render_kw={"data-zone-picker": ""},
     )
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
         self.language.choices = language_choices()
+        stored = getattr(kwargs.get("obj"), "timezone", None)
+        current = stored if isinstance(stored, str) else None
+        self.timezone.choices = [SelectChoice(name, label) for name, label in zone_choices(current=current)]
 
-    def validate_timezone(self, field: StringField) -> None:
-        if field.data not in available_timezones():
-            raise ValidationError(
-                _l("Choose a time zone from the list, for example Europe/Berlin or Asia/Tehran.")
-            )
+    def validate_calendar(self, field: SelectField) -> None:
+        if field.data not in CALENDAR_CHOICES:
+            raise ValidationError(_l("Choose a calendar from the list."))
+
+    def validate_timezone(self, field: SelectField) -> None:
+        if not is_zone(field.data or ""):
+            raise ValidationError(_l("Choose a time zone from the list, for example Iran Time."))
 
 
 class ChangePasswordForm(FlaskForm):

@@ -41,6 +41,8 @@ class User(UserMixin, Model):
     role: Mapped[str] = mapped_column(String(16), default="customer", index=True)
     language: Mapped[str] = mapped_column(String(16), default="en")
     timezone: Mapped[str] = mapped_column(String(64), default="UTC")
+    # "auto" (the language's usual calendar), "gregorian" or "persian": see portal.dates.CALENDAR_CHOICES.
+    calendar: Mapped[str] = mapped_column(String(16), default="auto", server_default="auto")
     email_verified_at: Mapped[datetime | None] = mapped_column()
     session_token: Mapped[str] = mapped_column(String(64), default=new_session_token)
     # The postal address, all optional: documents made for the customer print it. The country is an

@@ -18,6 +18,7 @@ from sqlalchemy import func, select, update
 
 from portal.contributions import NotificationType
 from portal.database import db, utcnow
+from portal.dates import force_calendar, force_zone
 from portal.mail import MailAttachment, MailAttachmentError, check_attachments, send_mail
 from portal.notifications.models import (
     BODY_MAX,
@@ -113,7 +114,8 @@ def notify(
 
     The notification joins the caller's transaction (the session is flushed so it has an id); the
     caller commits. Lazy translations (``lazy_gettext``) for ``title`` and ``body`` are stored in the
-    recipient's language, not the language of whoever caused the notification. ``url`` is a path
+    recipient's language, zone and calendar, not those of whoever caused the notification (format a
+    date for them with ``format_datetime(..., user=user)``), and so is the email. ``url`` is a path
     inside the portal (``/tickets/12``) that opening the notification leads to. ``attachments``
     (an .ics invitation, a PDF) go with the email only; the notification in the portal is the same
     with or without them, and a person who chose no email for this kind gets none. Anything wrong,
@@ -127,7 +129,7 @@ def notify(
             f"portal_notification_types hook, or check the spelling; declared now: "
             f"{', '.join(sorted(declared_types())) or 'none'}."
         )
-    with force_locale(user.language):
+    with force_locale(user.language), force_zone(user.timezone), force_calendar(user.calendar):
         title_text, body_text = str(title), str(body)
     if not title_text.strip():
         raise NotificationError("A notification needs a title: say in a few words what happened.")
@@ -274,6 +276,7 @@ def _queue_email(notification: Notification, attachments: Sequence[MailAttachmen
         notification.title,
         user.language,
         timezone=user.timezone,
+        calendar=user.calendar,
         attachments=attachments,
         title=notification.title,
         body=notification.body,

@@ -17,6 +17,7 @@ from wtforms.widgets import NumberInput
 
 from portal.access import admin
 from portal.database import db
+from portal.numbers import format_number
 from portal.plugin_manager import plugin_host
 from portal.settings import (
     Setting,
@@ -89,6 +90,8 @@ def shown_value(setting: Setting, value: Any) -> str:
         return str(setting.choice_label(value))
     if setting.type == "text" and value == "":
         return _("(empty)")
+    if setting.type in ("integer", "decimal"):
+        return format_number(value)
     return str(value)
 
 

@@ -20,11 +20,13 @@ from portal.access import admin, agent
 from portal.accounts.models import EMAIL_MAX, User, find_user_by_email, normalise_email
 from portal.audit import PLUGIN_KIND, SECURITY_EVENTS, AuditEvent
 from portal.database import db
+from portal.date_inputs import CalendarDateInput, DateInputError
 from portal.day_filters import parse_filter_day
 from portal.paging import keyset_page
 from portal.plugin_info import plugin_infos
 from portal.plugin_manager import plugin_host
 from portal.plugin_state import PluginState
+from portal.staff.dashboard import staff_figure_cards
 from portal.staff.plugin_switch import switch_plugin
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
@@ -35,7 +37,8 @@ AUDIT_PAGE_SIZE = 50
 @bp.route("/")
 @agent
 def home():
-    return render_template("staff/home.html")
+    """The staff dashboard: the figures enabled plugins watch, each a way into its list."""
+    return render_template("staff/home.html", figures=staff_figure_cards(current_user))
 
 
 @bp.route("/plugins")
@@ -113,8 +116,9 @@ class AuditFilterForm(FlaskForm):
         filters=[lambda value: normalise_email(value or "")],
         render_kw={"maxlength": EMAIL_MAX},
     )
-    date_from = StringField(_l("From"), render_kw={"type": "date", "maxlength": 10})
-    date_to = StringField(_l("To"), render_kw={"type": "date", "maxlength": 10})
+    # Kept as typed (the "older" link repeats them); shown and read in the reader's calendar.
+    date_from = StringField(_l("From"), widget=CalendarDateInput())
+    date_to = StringField(_l("To"), widget=CalendarDateInput())
     before = HiddenField()
 
     def __init__(self, *args: object, **kwargs: object) -> None:
@@ -151,11 +155,11 @@ def _plugin_kinds_logged() -> list[str]:
 
 
 def _parse_day(text: str | None) -> date | None:
-    """A date typed as YYYY-MM-DD (what a date input sends), clamped, or a message saying that form."""
+    """A date typed in the reader's calendar, clamped, or a message naming the format with an example."""
     try:
         return parse_filter_day(text)
-    except ValueError:
-        raise ValidationError(_l("Enter a date like 2026-01-31.")) from None
+    except DateInputError as error:
+        raise ValidationError(str(error)) from None
 
 
 def _day_start_utc(day: date) -> datetime:

@@ -23,6 +23,7 @@ from flask import Flask, current_app
 
 from portal.config import S3, ConfigError, require_extra
 from portal.storage.base import Storage, StoredFile
+from portal.storage.downloads import clean_download_name, generated_download
 from portal.storage.errors import FileTooLargeError, MissingFileError, StorageError
 from portal.storage.filetypes import detect_type
 from portal.storage.local import LocalStorage
@@ -90,9 +91,11 @@ __all__ = [
     "Storage",
     "StorageError",
     "StoredFile",
+    "clean_download_name",
     "delete_after_commit",
     "detect_type",
     "discard_unless_committed",
+    "generated_download",
     "init_storage",
     "storage",
     "storage_from_config",

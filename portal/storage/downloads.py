@@ -116,6 +116,19 @@ def _set_file_headers(response: Response, download_name: str, mimetype: str, inl
     headers["Cache-Control"] = "private, no-cache"
 
 
+def generated_download(content: bytes, *, download_name: str, mimetype: str) -> Response:
+    """A file made for this request (a PDF for one reader), named and guarded like a stored download.
+
+    Going through the same naming as stored files keeps the exact name (Persian with its zero-width
+    non-joiner) in ``filename*`` with an ASCII fallback, and keeps path separators and control
+    characters out; no-store, because the file was made for this reader alone.
+    """
+    response = Response(content, status=200)
+    _set_file_headers(response, download_name, mimetype, inline=False)
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
 def streamed_download(
     info: FileInfo,
     read_range: RangeReader,

@@ -43,6 +43,7 @@ __all__ = [
     "post_form",
     "read_outbox",
     "run_scheduled_task",
+    "staff_figure",
     "statements_run",
     "text_of",
     "walk_routes_anonymously",
@@ -127,6 +128,19 @@ def link_in(message: EmailMessage, path_prefix: str) -> str:
     match = re.search(r"https?://[^/\s]+(" + re.escape(path_prefix) + r"[^\s]*)", text_of(message))
     assert match, f"no {path_prefix} link in: {text_of(message)}"
     return match.group(1)
+
+
+def staff_figure(page: str, name: str) -> str:
+    """The words of the figure card ``name`` on the staff dashboard's HTML ``page``, tags stripped.
+
+    A card reads label, value, the previous period and then its chart's numbers, so a test asserts
+    what a person reads: ``staff_figure(page, "tickets.open") == "Open tickets 3"``.
+    """
+    card = re.search(
+        r'<li class="figure-card[^"]*" id="figure-' + re.escape(name) + r'">(.*?)</li>', page, re.S
+    )
+    assert card, f"no figure {name!r} on the staff dashboard"
+    return " ".join(re.sub(r"<[^>]+>", " ", card.group(1)).split())
 
 
 @contextmanager

@@ -46,7 +46,7 @@ def test_every_swap_of_a_reward_card_keeps_to_the_csp(
     page.goto("/login")
     page.locator("input[name=email]").fill(person.email)
     page.locator("input[name=password]").fill(TEST_PASSWORD)
-    page.locator("form button[type=submit]").last.click()
+    page.locator("main form button[type=submit]").last.click()
     page.wait_for_url(lambda url: "/login" not in url)
 
     page.goto("/loyalty/rewards")

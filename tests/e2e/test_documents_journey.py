@@ -30,7 +30,7 @@ def test_staff_publish_one_customer_downloads_another_cannot(
 
     sign_in_page(page, live_server, agent)
     page.goto("/staff/documents/new")
-    page.get_by_label("Title").fill("Service contract")
+    page.get_by_label("Title", exact=True).fill("Service contract")
     page.get_by_label("Category").select_option("contract")
     page.get_by_label("One customer").check()
     page.get_by_label("The customer's email address").fill(sara.email)

@@ -53,7 +53,7 @@ def test_resolved_ticket_csat_answer_shows_on_the_ticket(
     ticket_url = staff.url
     staff.get_by_label("Status").select_option("resolved")
     staff.get_by_role("button", name="Change status").click()
-    expect(staff.get_by_text("Status changed.")).to_be_visible()
+    expect(staff.get_by_text("The ticket is resolved.")).to_be_visible()
 
     # portal tick's work, done here: the invitation is due at once (no delay on this survey).
     with app.test_request_context():

@@ -49,7 +49,7 @@ def test_open_answer_resolve_and_rate_a_ticket(
     expect(staff.get_by_text("Reply sent to the customer.")).to_be_visible()
     staff.get_by_label("Status").select_option("resolved")
     staff.get_by_role("button", name="Change status").click()
-    expect(staff.get_by_text("Status changed.")).to_be_visible()
+    expect(staff.get_by_text("The ticket is resolved.")).to_be_visible()
     staff_context.close()
 
     page.reload()

@@ -103,6 +103,7 @@ ARGUMENT_BUILDERS: dict[str, Argument] = {
     "ticket_id": Argument(OWNED, _from("ticket")),
     "attachment_id": Argument(OWNED, _from("attachment")),
     "reply_id": Argument(STAFF, _from("canned_reply")),
+    "tickets_staff.delete_canned_reply:reply_id": Argument(STAFF, _from("doomed_canned_reply")),
     # documents
     "document_id": Argument(OWNED, _from("document")),
     "version_id": Argument(OWNED, _from("version")),
@@ -245,12 +246,15 @@ def _build_tickets(world: World, victim: User, member: User, agent: User) -> Non
         priority="normal",
     )
     canned = CannedReply(title=f"Canned {MARKER}", body=f"Canned {MARKER}")
-    db.session.add(canned)
+    # The first staff member to walk the delete route deletes this one; the other stays for the rest.
+    doomed = CannedReply(title=f"Doomed {MARKER}", body=f"Doomed {MARKER}")
+    db.session.add_all([canned, doomed])
     db.session.flush()
     world.values.update(
         ticket=ticket.id,
         attachment=db.session.scalar(select(Attachment.id).where(Attachment.ticket_id == ticket.id)),
         canned_reply=canned.id,
+        doomed_canned_reply=doomed.id,
     )
 
 

@@ -23,7 +23,7 @@ pytestmark = pytest.mark.plugins("loyalty")
 
 AGENT_REFUSAL = "Agents can grant at most 500 points at once; ask an administrator for more."
 ADMIN_REFUSAL = (
-    "Administrators can grant at most 5000 points at once; raise the limit in the loyalty settings for more."
+    "Administrators can grant at most 5,000 points at once; raise the limit in the loyalty settings for more."
 )
 
 
@@ -86,7 +86,7 @@ def test_an_administrator_grants_within_their_cap_and_not_above(app, client, log
     purchase = post_form(  # first, while the customer is Bronze (× 1)
         client, f"{base}/purchase", {"amount": "5000", "request_key": "p1"}, follow_redirects=True
     )
-    assert "Purchase recorded: 5000 points." in purchase.get_data(as_text=True)
+    assert "Purchase recorded: 5,000 points." in purchase.get_data(as_text=True)
     goodwill = post_form(
         client, f"{base}/goodwill", {"points": "5000", "reason": "Outage", "request_key": "g1"}
     )
@@ -157,7 +157,8 @@ def test_csv_import_rows_above_the_cap_are_refused_and_nothing_is_imported(app, 
     assert by_agent.exit_code != 0
     assert f"Line 3: {AGENT_REFUSAL}" in by_agent.output and "Line 2" not in by_agent.output
     unnamed = runner.invoke(args=["loyalty", "import-purchases", str(sheet)])
-    assert unnamed.exit_code != 0 and f"Line 3: {ADMIN_REFUSAL}" in unnamed.output
+    in_source_text = ADMIN_REFUSAL.replace("5,000", "5000")  # a command has no reader: the source text
+    assert unnamed.exit_code != 0 and f"Line 3: {in_source_text}" in unnamed.output
     assert entries_of(app, person.id) == []
     sheet.write_text(f"email,amount,reference\n{person.email},20,A1\n{person.email},4000,A2\n")
     by_admin = runner.invoke(args=["loyalty", "import-purchases", "--by", admin.email, str(sheet)])

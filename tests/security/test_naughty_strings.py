@@ -58,6 +58,18 @@ VISITORS = (
 )
 # Plain values for fields whose plain text would be refused: by field name, and by form and field.
 PLAIN_BY_NAME = {"amount": "10", "points": "5", "cost": "100", "stock": "10"}
+# Whole-number fields (portal.number_fields): text inputs, so any digits can be typed; a number they
+# accept is shown back as that number in the reader's digits ("١٢" comes back "12"), not as typed.
+NUMBER_FIELDS = {
+    "per_customer_limit": "1",
+    "cap_count": "",  # no cap: a cap needs its period chosen too
+    "trigger_delay_hours": "0",
+    "wait_days_override": "7",
+    "scale_max": "5",
+    "minutes": "30",
+    "capacity": "4",
+}
+PLAIN_BY_NAME.update(NUMBER_FIELDS)
 FIRST_REAL_CHOICE = "<the first choice that is not empty>"
 PLAIN_BY_FIELD = {
     "POST /staff/organizations/ manager_email": "founder@example.com",
@@ -447,6 +459,8 @@ def check(fuzzer: Fuzzer, role: str, form: Form, each: Field, naughty: Naughty) 
         not outcome.accepted
         or form.method != "POST"
         or key in NOT_SHOWN_AGAIN
+        or each.name in NUMBER_FIELDS
+        or each.name in ("points", "cost", "stock")
         or not normalised(naughty.text)
     ):
         return

@@ -12,7 +12,18 @@ from flask_babel import lazy_gettext as _l
 
 from portal.plugin import NavItem, PluginInfo, Widget, hookimpl
 
-from . import assets, customer_data, event_log, events, heartbeat, navigation, segments, shared_notes, slots
+from . import (
+    assets,
+    customer_data,
+    event_log,
+    events,
+    figures,
+    heartbeat,
+    navigation,
+    segments,
+    shared_notes,
+    slots,
+)
 from .cli import example_group
 from .i18n import TRANSLATIONS_FOLDER
 from .models import MIGRATIONS_FOLDER
@@ -31,6 +42,7 @@ if TYPE_CHECKING:
     from portal.plugin import (
         DomainEvent,
         Event,
+        Figure,
         NotificationType,
         PageAssets,
         Panel,
@@ -138,6 +150,12 @@ def portal_notification_types() -> list[NotificationType]:
 def portal_customer_panels(customer: User) -> list[Panel]:
     """The customer's notes on their page in the staff console, as the settings ask."""
     return customer_panels(customer)
+
+
+@hookimpl
+def portal_staff_figures(user: User) -> list[Figure]:
+    """Notes written per day for every agent; how many customers keep notes for administrators only."""
+    return figures.staff_figures(user)
 
 
 @hookimpl

@@ -9,6 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
+from flask_babel import LazyString
+from flask_babel import lazy_gettext as _l
+
 from portal.plugin import DomainEvent, Event, emit
 
 
@@ -17,6 +20,7 @@ class NoteAdded(DomainEvent):
     """A customer kept a new note."""
 
     name: ClassVar[str] = "example.note_added"
+    label: ClassVar[LazyString] = _l("A note was added")
     note_id: int
     tags: tuple[str, ...] = ()
 

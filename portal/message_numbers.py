@@ -1,0 +1,149 @@
+"""Numbers inside translated sentences, written in the reader's digits.
+
+``_("You have %(num)d points.", num=balance)`` would write the number with Python's ``%d``: ASCII
+digits in every language, so a Persian sentence read "۱۲ ماه 400 امتیاز". Here every ``gettext``
+(Python's ``_``, ``ngettext``, ``lazy_gettext`` and the templates' ``_``/``ngettext``) writes a number
+given as a placeholder through ``portal.numbers.format_number`` instead, after translation, so
+neither the English source nor a translation changes: ``%(num)d`` stays in both.
+
+- ``%(name)d`` / ``%(name)i``: a whole number with the language's group separators ("1,250", "۱٬۲۵۰");
+  ``%(name)+d`` adds the plus sign of a change ("+۱۰۰").
+- ``%(name).2f``: that many decimals; ``%(name)s`` with a number: as ``|number`` writes it.
+- References and years are not grouped: a placeholder named ``id``, ``year``, ``number`` or ending in
+  ``_id`` is written "#۱۲۳۴", not "#۱٬۲۳۴".
+Text placeholders (names, addresses) are left as they are; ``True``/``False`` are not numbers.
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+from typing import Any
+
+from flask import Flask
+from flask_babel import Babel, Domain, get_translations
+from jinja2 import pass_context
+from jinja2.runtime import Context
+from markupsafe import Markup
+
+from portal.numbers import format_number
+
+# One printf placeholder with a name, or an escaped percent sign.
+_PLACEHOLDER = re.compile(
+    r"%%|%\((?P<name>[^)]+)\)(?P<flags>[#0\- +]*)\d*(?:\.(?P<precision>\d+))?(?P<kind>[a-zA-Z])"
+)
+UNGROUPED_NAMES = frozenset({"id", "year", "number"})
+_NUMERIC_KINDS = frozenset("diufFgGs")
+
+
+def localize_numbers(text: str, variables: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """``text`` and ``variables`` with every number placeholder turned into the reader's written number.
+
+    Returns the text to ``%``-format and the values to format it with; a placeholder whose value is
+    not a number is left untouched.
+    """
+    values = dict(variables)
+
+    def rewrite(match: re.Match[str]) -> str:
+        name = match.group("name")
+        if name is None or match.group("kind") not in _NUMERIC_KINDS:
+            return match.group(0)
+        value = variables.get(name)
+        if isinstance(value, bool) or not isinstance(value, int | float | Decimal):
+            return match.group(0)
+        kind, precision, flags = match.group("kind"), match.group("precision"), match.group("flags")
+        grouping = name not in UNGROUPED_NAMES and not name.endswith("_id")
+        if kind in "diu":
+            value, digits = int(value), None
+        else:
+            digits = int(precision) if precision is not None else (6 if kind in "fF" else None)
+        key = f"{name}|{flags}{precision or ''}{kind}"
+        values[key] = format_number(value, grouping=grouping, signed="+" in flags, fraction_digits=digits)
+        return f"%({key})s"
+
+    return _PLACEHOLDER.sub(rewrite, text), values
+
+
+def fill(text: str, variables: dict[str, Any]) -> str:
+    """``text % variables`` with the numbers in the reader's digits."""
+    template, values = localize_numbers(text, variables)
+    return template % values
+
+
+class NumberedDomain(Domain):
+    """Flask-Babel's message domain, with numbers in placeholders written for the reader."""
+
+    def gettext(self, string: str, **variables: Any) -> str:
+        """Translate ``string`` and fill in ``variables``, numbers in the reader's digits."""
+        text = self.get_translations().ugettext(string)
+        return fill(text, variables) if variables else text
+
+    def ngettext(self, singular: str, plural: str, num: int, **variables: Any) -> str:
+        """The plural form for ``num``, filled in; ``%(num)d`` is the count in the reader's digits."""
+        variables.setdefault("num", num)
+        return fill(self.get_translations().ungettext(singular, plural, num), variables)
+
+    def pgettext(self, context: str, string: str, **variables: Any) -> str:
+        """Like ``gettext``, with a message context."""
+        text = self.get_translations().upgettext(context, string)
+        return fill(text, variables) if variables else text
+
+    def npgettext(self, context: str, singular: str, plural: str, num: int, **variables: Any) -> str:
+        """Like ``ngettext``, with a message context."""
+        variables.setdefault("num", num)
+        return fill(self.get_translations().unpgettext(context, singular, plural, num), variables)
+
+
+class PortalBabel(Babel):
+    """Flask-Babel whose ``gettext`` family writes numbers in the reader's digits (``NumberedDomain``)."""
+
+    @property
+    def domain_instance(self) -> Domain:
+        """The message domain, a fresh one per call as Flask-Babel caches it per request itself."""
+        return NumberedDomain(domain=self.domain)
+
+
+def _template_fill(context: Context, text: str, variables: dict[str, Any]) -> str:
+    template, values = localize_numbers(text, variables)
+    if context.eval_ctx.autoescape:
+        return Markup(template) % values  # noqa: S704  (the translation is trusted; values are escaped)
+    return template % values
+
+
+@pass_context
+def template_gettext(context: Context, string: str, **variables: Any) -> str:
+    """``{{ _("…%(count)d…", count=n) }}``: Jinja's new-style gettext, numbers in the reader's digits."""
+    return _template_fill(context, get_translations().ugettext(string), variables)
+
+
+@pass_context
+def template_ngettext(context: Context, singular: str, plural: str, num: int, **variables: Any) -> str:
+    """``{{ ngettext("%(num)d point", "%(num)d points", n) }}``, the count in the reader's digits."""
+    variables.setdefault("num", num)
+    return _template_fill(context, get_translations().ungettext(singular, plural, num), variables)
+
+
+@pass_context
+def template_pgettext(context: Context, message_context: str, string: str, **variables: Any) -> str:
+    """``{{ pgettext("context", "…") }}`` with numbers in the reader's digits."""
+    return _template_fill(context, get_translations().upgettext(message_context, string), variables)
+
+
+@pass_context
+def template_npgettext(
+    context: Context, message_context: str, singular: str, plural: str, num: int, **variables: Any
+) -> str:
+    """``{{ npgettext("context", "…", "…", n) }}`` with numbers in the reader's digits."""
+    variables.setdefault("num", num)
+    translated = get_translations().unpgettext(message_context, singular, plural, num)
+    return _template_fill(context, translated, variables)
+
+
+def install_template_gettext(app: Flask) -> None:
+    """Put the number-writing gettext family over the one Flask-Babel gave Jinja (after ``init_app``)."""
+    app.jinja_env.globals.update(
+        gettext=template_gettext,
+        ngettext=template_ngettext,
+        pgettext=template_pgettext,
+        npgettext=template_npgettext,
+    )

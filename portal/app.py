@@ -38,6 +38,9 @@ from portal.file_size import install_file_size_filter
 from portal.htmx import is_htmx_request
 from portal.i18n import product_name, select_locale, select_timezone, text_direction
 from portal.jobs import init_jobs
+from portal.mail_in import views as mail_in_views
+from portal.mail_in.commands import MAIL_IN_COMMANDS
+from portal.mail_in.tasks import mail_in_tasks
 from portal.message_numbers import install_template_gettext
 from portal.navigation import install_navigation
 from portal.notifications import views as notification_views
@@ -46,6 +49,7 @@ from portal.numbers import install_number_filters
 from portal.organizations import views as organization_views
 from portal.page_assets import page_assets
 from portal.plugin_manager import LazyNav, PluginHost, plugin_host
+from portal.schedule import CORE_TASKS_KEY
 from portal.security_headers import install_security_headers
 from portal.service_commands import SERVICE_COMMANDS
 from portal.settings import load_declared_settings
@@ -85,6 +89,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     login_manager.init_app(app)
     csrf.init_app(app)
     init_storage(app)
+    app.extensions[CORE_TASKS_KEY] = mail_in_tasks(app)
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
     _configure_login(app)
 
@@ -105,6 +110,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         staff_customers.bp,
         staff_settings.bp,
         staff_operations.bp,
+        mail_in_views.bp,
     ):
         app.register_blueprint(blueprint)
     host.register_blueprints()
@@ -194,7 +200,7 @@ def _keep_slot_reserved(sender: Flask, template: Any, context: dict[str, Any], *
 def _register_commands(app: Flask, host: PluginHost) -> None:
     for command in CORE_COMMANDS:
         app.cli.add_command(command)
-    for command in SERVICE_COMMANDS:
+    for command in (*SERVICE_COMMANDS, *MAIL_IN_COMMANDS):
         app.cli.add_command(command)
     with app.app_context():
         for _name, commands in host.call_each("portal_cli_commands"):

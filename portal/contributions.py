@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask import url_for
+
+if TYPE_CHECKING:
+    from portal.mail_in.inbound import InboundMail
 
 
 @dataclass(frozen=True)
@@ -70,14 +73,21 @@ class Panel:
 class NotificationType:
     """A kind of notification a plugin sends (``portal_notification_types``), named ``<plugin>.<what>``.
 
-    ``label`` and ``description`` (lazy translations) tell the customer on their email preferences
+    ``label`` and ``description`` (lazy translations) tell the person on their email preferences
     page what the kind is about; ``email_by_default`` says whether it comes by email until they choose.
+    ``audience`` is who it is for: ``"customer"`` (the default) or ``"staff"`` (agents and
+    administrators). Each person is offered only their own audience's kinds (and the core's), and
+    ``notify`` refuses a staff kind for a customer, so work meant for staff never reaches a customer.
     """
 
     kind: str
     label: Any
     description: Any
     email_by_default: bool = True
+    audience: str = "customer"
+
+
+NOTIFICATION_AUDIENCES = ("customer", "staff")
 
 
 FIGURE_FORMATS = ("integer", "decimal")
@@ -115,3 +125,19 @@ class Figure:
             raise ValueError(f"Figure {self.name!r}: format must be one of {FIGURE_FORMATS}")
         if self.chart not in CHART_KINDS:
             raise ValueError(f"Figure {self.name!r}: chart must be one of {CHART_KINDS}")
+
+
+@dataclass(frozen=True)
+class MailHandler:
+    """Who takes inbound mail for a plugin (``portal_mail_handlers``), named in its reply addresses.
+
+    ``on_reply(mail, thread)`` is called for a reply to an address made by
+    ``reply_address(name, thread, recipient)`` once the core has verified it belongs to the sender;
+    ``on_new(mail)``, if given, for a mail to the plain support address (one handler may have it).
+    Both run inside a transaction: add to ``db.session``, do not commit, raise ``MailRefused`` to
+    refuse. ``name`` is lowercase letters, digits and ``_``, unique across plugins.
+    """
+
+    name: str
+    on_reply: Callable[[InboundMail, str], None]
+    on_new: Callable[[InboundMail], None] | None = None

@@ -8,6 +8,7 @@ chart never skips a day.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
@@ -42,6 +43,32 @@ def daily_totals(
     ).all()
     found = {_as_date(bucket): float(value or 0) for bucket, value in rows}
     return [(first + timedelta(days=n), found.get(first + timedelta(days=n), 0.0)) for n in range(days)]
+
+
+@dataclass(frozen=True)
+class PeriodTotals:
+    """The last period day by day, with its total and the total of the period before it."""
+
+    series: Series
+    total: float
+    previous: float
+
+
+def period_totals(
+    day_column: Any, *conditions: Any, days: int = 14, now: datetime | None = None
+) -> PeriodTotals:
+    """The last ``days`` days and the ``days`` before them, from one query: a figure and its comparison.
+
+    A dashboard card shows how this period went against the one before; both halves come from the same
+    ``daily_totals`` series, so the two numbers can never be counted differently.
+    """
+    both = daily_totals(day_column, *conditions, days=days * 2, now=now)
+    earlier, recent = both[:days], both[days:]
+    return PeriodTotals(
+        series=recent,
+        total=sum(value for _, value in recent),
+        previous=sum(value for _, value in earlier),
+    )
 
 
 def weekly_totals(

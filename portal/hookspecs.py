@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from markupsafe import Markup
 
     from portal.accounts.models import User
-    from portal.contributions import Figure, NavItem, NotificationType, Panel, Widget
+    from portal.contributions import Figure, MailHandler, NavItem, NotificationType, Panel, Widget
     from portal.event_types import DomainEvent
     from portal.events import Event
     from portal.page_assets import PageAssets
@@ -225,6 +225,22 @@ def portal_notification_types() -> list[NotificationType]:
     Called for enabled plugins only, whenever the core needs the kinds: on each ``notify`` call and
     when a customer opens their email preferences (/account/notifications). A switched-off plugin's
     kinds are neither offered nor sendable. ``notify`` refuses a kind nobody declared.
+    """
+
+
+# --- Inbound mail: replies and requests that arrive by email ------------------------------------
+
+
+@hookspec
+def portal_mail_handlers() -> list[MailHandler]:
+    """Return the plugin's ``MailHandler``s, so mail sent to the portal reaches the plugin it is for.
+
+    Called for enabled plugins only, for each inbound mail, after the core has checked it (size,
+    form, auto-replies, loops) and verified that its signed reply address (``reply_address``) belongs
+    to the sender. The core calls ``on_reply(mail, thread)`` of the handler named in the address, and
+    ``on_new(mail)`` of the one handler that has it for mail to the plain support address. A handler
+    name used twice, or two handlers with ``on_new``, stops the mail with a ``PluginError``.
+    docs/mail-in.md describes the whole path.
     """
 
 

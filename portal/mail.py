@@ -18,7 +18,7 @@ import smtplib
 import ssl
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from email.headerregistry import Address
 from email.message import EmailMessage
@@ -59,6 +59,28 @@ CONTENT_TYPE = re.compile(r"[a-z0-9][a-z0-9.+-]*/[a-z0-9][a-z0-9.+-]*(; *[a-z0-9
 # A composed message up to this size travels in the job's arguments; a larger one in the storage.
 INLINE_MESSAGE_MAX = ARGUMENTS_MAX_BYTES // 2
 STORED_MAIL_PREFIX = "outbox"
+# Every mail the portal sends says it was generated (RFC 3834), so a mail of ours that comes back to
+# the inbound address is recognised as a loop, and well-behaved auto-responders do not answer it.
+AUTO_SUBMITTED = "auto-generated"
+# Headers a caller may not set: the ones compose_message writes itself.
+RESERVED_HEADERS = frozenset(
+    {
+        "from",
+        "to",
+        "cc",
+        "bcc",
+        "subject",
+        "date",
+        "message-id",
+        "reply-to",
+        "content-type",
+        "content-transfer-encoding",
+        "content-language",
+        "mime-version",
+    }
+)
+HEADER_NAME = re.compile(r"[A-Za-z0-9-]{1,60}")
+HEADER_VALUE_MAX = 900
 
 
 class MailAttachmentError(ValueError):
@@ -113,6 +135,24 @@ def check_attachments(attachments: Sequence[MailAttachment]) -> None:
         raise MailAttachmentError(
             f"The attachments add up to {total} bytes; at most {ATTACHMENT_BYTES_MAX} fit in one mail."
         )
+
+
+def check_headers(headers: Mapping[str, str]) -> None:
+    """Refuse extra headers that could change where or how a mail goes, or break the header block.
+
+    A value with a line break would start a new header (an injected Bcc); the headers the portal
+    writes itself cannot be replaced. Raised before anything is queued, so the caller can fix the call.
+    """
+    for name, value in headers.items():
+        if not HEADER_NAME.fullmatch(name) or name.lower() in RESERVED_HEADERS:
+            raise ValueError(
+                f"{name!r} cannot be set as an extra mail header: use letters, digits and '-', and "
+                "none of the headers the portal writes itself (From, To, Subject, Reply-To…)."
+            )
+        if not isinstance(value, str) or CONTROL_CHARACTERS.search(value) or len(value) > HEADER_VALUE_MAX:
+            raise ValueError(
+                f"The mail header {name!r} must be one line of at most {HEADER_VALUE_MAX} characters."
+            )
 
 
 def _attach(message: EmailMessage, attachment: MailAttachment) -> None:
@@ -208,6 +248,8 @@ def compose_message(
     locale: str,
     message_id: str | None = None,
     attachments: Sequence[MailAttachment] = (),
+    reply_to: str | None = None,
+    headers: Mapping[str, str] | None = None,
 ) -> str:
     """The whole message as it goes on the wire (ASCII, CRLF line ends), for one recipient.
 
@@ -221,6 +263,13 @@ def compose_message(
     message["To"] = RecipientHeader(to_name, address.addr_spec)
     message["Date"] = formatdate(usegmt=True)
     message["Message-ID"] = message_id or new_message_id()
+    if reply_to is not None:
+        message["Reply-To"] = Address(addr_spec=reply_to)
+    extra = dict(headers or {})
+    if not any(name.lower() == "auto-submitted" for name in extra):
+        extra["Auto-Submitted"] = AUTO_SUBMITTED
+    for name, value in extra.items():
+        message[name] = value
     message.set_content(text_body)
     message.add_alternative(html_body, subtype="html")
     for attachment in attachments:
@@ -239,6 +288,8 @@ def send_mail(
     timezone: str | None = None,
     calendar: str | None = None,
     attachments: Sequence[MailAttachment] = (),
+    reply_to: str | None = None,
+    headers: Mapping[str, str] | None = None,
     **context: Any,
 ) -> str:
     """Render ``templates/mail/<template>.txt`` and ``.html`` in the recipient's language and send them.
@@ -250,9 +301,15 @@ def send_mail(
     translation. Dates in the templates are written in the recipient's ``timezone`` (the site's
     default when ``None``) and ``calendar`` (a ``portal.dates.CALENDAR_CHOICES`` value; ``None`` is
     the language's usual calendar). ``attachments`` go with the message (``check_attachments`` says what
-    fits). Returns the Message-ID.
+    fits). ``reply_to`` is the address replies go to (``reply_address`` makes a signed one that
+    brings the reply back to a plugin); ``headers`` are extra one-line headers (``check_headers``).
+    Every mail says ``Auto-Submitted: auto-generated`` unless ``headers`` sets its own. Returns the
+    Message-ID.
     """
     check_attachments(attachments)
+    check_headers(headers or {})
+    if reply_to is not None:
+        Address(addr_spec=reply_to)  # refuses anything but one mailbox, before anything is queued
     locale = locale or current_app.config["PORTAL_DEFAULT_LANGUAGE"]
     zone = timezone or current_app.config["PORTAL_DEFAULT_TIMEZONE"]  # never the sender's
     with force_locale(locale), force_zone(zone), force_calendar(calendar or "auto"):
@@ -263,7 +320,17 @@ def send_mail(
     sender = current_app.config["PORTAL_MAIL_FROM"]
     message_id = new_message_id()
     message = compose_message(
-        sender, to_email, to_name, subject_text, text_body, html_body, locale, message_id, attachments
+        sender,
+        to_email,
+        to_name,
+        subject_text,
+        text_body,
+        html_body,
+        locale,
+        message_id,
+        attachments,
+        reply_to=reply_to,
+        headers=headers,
     )
     envelope = {"sender": parseaddr(sender)[1], "recipients": [to_email], "message_id": message_id}
     if len(message) <= INLINE_MESSAGE_MAX:

@@ -27,7 +27,7 @@ from portal.content_languages import (
     translation_data,
     translations_column,
 )
-from portal.contributions import Figure, NavItem, NotificationType, Panel, Widget
+from portal.contributions import Figure, MailHandler, NavItem, NotificationType, Panel, Widget
 from portal.converters import ID_MAX
 from portal.customer_fields import customer_fields
 from portal.database import Model, db, rows_matched, utcnow
@@ -52,12 +52,14 @@ from portal.dates import (
 )
 from portal.event_types import DomainEvent, EventContractError, declared_events, event_label
 from portal.events import Event, emit
-from portal.figures import daily_totals, weekly_totals
+from portal.figures import PeriodTotals, daily_totals, period_totals, weekly_totals
 from portal.file_size import format_file_size
 from portal.htmx import is_htmx_request
 from portal.i18n import gettext_or_source
 from portal.jobs import enqueue, task
-from portal.mail import MailAttachment
+from portal.mail import MailAttachment, send_mail
+from portal.mail_in.addresses import reply_address
+from portal.mail_in.inbound import InboundAttachment, InboundMail, MailRefused
 from portal.notifications.service import NotificationError, notify
 from portal.number_fields import LocalizedIntegerField
 from portal.numbers import ascii_digits, format_number, format_percent_value, parse_integer
@@ -77,6 +79,7 @@ from portal.segments import Segment, all_segments, in_segment, segment_by_key, s
 from portal.sentences import sentence
 from portal.settings import Setting, SettingValueError, get_setting, set_setting
 from portal.spreadsheets import csv_lines, spreadsheet_safe
+from portal.staff.customers import find_customers
 from portal.storage import (
     FileTooLargeError,
     MissingFileError,
@@ -89,6 +92,7 @@ from portal.storage import (
     generated_download,
     storage,
 )
+from portal.tokens import ExpiredTokenError, InvalidTokenError, make_token, read_token
 from portal.urls import external_url, local_path
 
 hookimpl = pluggy.HookimplMarker("portal")
@@ -114,10 +118,16 @@ __all__ = [
     "DomainEvent",
     "Event",
     "EventContractError",
+    "ExpiredTokenError",
     "Figure",
     "FileTooLargeError",
+    "InboundAttachment",
+    "InboundMail",
+    "InvalidTokenError",
     "LocalizedIntegerField",
     "MailAttachment",
+    "MailHandler",
+    "MailRefused",
     "MissingFileError",
     "Model",
     "NavItem",
@@ -126,6 +136,7 @@ __all__ = [
     "Page",
     "PageAssets",
     "Panel",
+    "PeriodTotals",
     "PluginInfo",
     "ScheduledTask",
     "Scope",
@@ -156,6 +167,7 @@ __all__ = [
     "enqueue",
     "event_label",
     "external_url",
+    "find_customers",
     "force_calendar",
     "force_zone",
     "format_date",
@@ -178,21 +190,26 @@ __all__ = [
     "local_path",
     "localized",
     "localized_setting",
+    "make_token",
     "missing_languages",
     "month_start",
     "notify",
     "page_link_id",
     "parse_calendar_date",
     "parse_integer",
+    "period_totals",
     "plugin_stylesheet",
     "public",
     "read_cursor",
+    "read_token",
     "record_audit_event",
     "render_widget",
+    "reply_address",
     "rows_matched",
     "scope_for",
     "segment_by_key",
     "segment_member_ids",
+    "send_mail",
     "sentence",
     "set_setting",
     "set_translations",

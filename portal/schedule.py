@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from flask import current_app
 from sqlalchemy import String, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, mapped_column
@@ -28,6 +29,8 @@ log = logging.getLogger(__name__)
 
 SCHEDULE_NAME = re.compile(r"^[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*$")
 SCHEDULE_NAME_MAX = 100
+# app.extensions key of the core's own tasks (named ``core.…``), which create_app puts there.
+CORE_TASKS_KEY = "portal_core_tasks"
 
 
 @dataclass(frozen=True)
@@ -66,8 +69,10 @@ class TickReport:
 
 
 def scheduled_tasks() -> list[ScheduledTask]:
-    """Every enabled plugin's scheduled tasks, checked so a bad declaration fails loudly at the tick."""
-    tasks: dict[str, ScheduledTask] = {}
+    """The core's tasks and every enabled plugin's, checked so a bad declaration fails loudly at the tick."""
+    tasks: dict[str, ScheduledTask] = {
+        item.name: item for item in current_app.extensions.get(CORE_TASKS_KEY, ())
+    }
     for plugin, declared in plugin_host().call_each("portal_scheduled_tasks"):
         for item in declared:
             if not isinstance(item, ScheduledTask):

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
@@ -57,7 +57,10 @@ class Setting:
     ``label`` and ``help`` should be lazy translations. ``choices`` holds ``(value, label)`` pairs for a
     ``choice`` setting. ``min`` and ``max`` bound an ``integer`` or ``decimal``; ``max_length`` bounds
     a ``text``. A ``decimal`` is read back as ``decimal.Decimal`` and stored as a string, never as a
-    float, so 0.1 stays exactly 0.1.
+    float, so 0.1 stays exactly 0.1. A ``multiline`` text is typed in a box of several lines (a list,
+    one entry per line). ``check``, if given, is called with a cleaned value an administrator or code
+    is saving and raises ``SettingValueError`` for one the type alone cannot refuse (an address that
+    is nobody's): it may read the database, and is not run when a stored value is read back.
     """
 
     key: str
@@ -69,6 +72,8 @@ class Setting:
     min: int | Decimal | None = None
     max: int | Decimal | None = None
     max_length: int = 200
+    multiline: bool = False
+    check: Callable[[Any], None] | None = None
 
     @property
     def choice_values(self) -> tuple[str, ...]:
@@ -91,6 +96,13 @@ class Setting:
             "decimal": self._clean_decimal,
         }[self.type]
         return cleaner(value)
+
+    def checked(self, value: Any) -> Any:
+        """``clean``, then the plugin's own ``check``: what a value must pass to be saved."""
+        cleaned = self.clean(value)
+        if self.check is not None:
+            self.check(cleaned)
+        return cleaned
 
     def default_value(self) -> Any:
         """The declared default in the setting's type (declarations are checked at start)."""
@@ -308,7 +320,7 @@ def set_setting(plugin: str, key: str, value: Any, actor_id: int | None) -> bool
     value that does not fit. The caller commits.
     """
     setting = declared_setting(plugin, key)
-    cleaned = setting.clean(value)
+    cleaned = setting.checked(value)
     previous = get_setting(plugin, key)
     if cleaned == previous:
         return False

@@ -10,7 +10,6 @@ from __future__ import annotations
 import logging
 import re
 import shutil
-import socket
 import ssl
 import subprocess
 from collections.abc import Iterator
@@ -34,7 +33,7 @@ from portal.config import ConfigError
 from portal.database import db
 from portal.mail import send_mail
 from portal.testing import TEST_PASSWORD, create_user, link_in, log_in, post_form, read_outbox, text_of
-from portal.testing.fixtures import service_unavailable
+from portal.testing.fixtures import free_port, service_unavailable
 
 TESTS = Path(__file__).resolve().parent
 MAIL_TEMPLATES = sorted(path.stem for path in (TESTS.parent / "templates" / "mail").glob("*.txt"))
@@ -47,6 +46,7 @@ TOP_LEVEL_HEADERS = {
     "MIME-Version",
     "Content-Type",
     "Content-Language",
+    "Auto-Submitted",
 }
 PERSIAN_NAME = "مریم رضایی"
 
@@ -110,17 +110,11 @@ class SmtpServer:
         return self.received[0]
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @contextmanager
 def running_smtp_server(scheme: str = "smtp", tls: ssl.SSLContext | None = None) -> Iterator[SmtpServer]:
     """An SMTP server on a free port; SMTPUTF8 is off so a message needing it would be refused."""
     mailbox = Mailbox()
-    port = _free_port()
+    port = free_port()
     controller = Controller(
         mailbox,
         hostname="127.0.0.1",

@@ -8,7 +8,7 @@ from flask import url_for
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
-from portal.plugin import Figure, daily_totals, db, month_start, user_now, utcnow
+from portal.plugin import Figure, db, month_start, period_totals, user_now, utcnow
 
 from .models import Document, Download
 
@@ -18,8 +18,7 @@ DAYS = 14
 def staff_figures() -> list[Figure]:
     """Downloads over the last 14 days (by day, against the 14 before) and documents published this month."""
     now = utcnow()
-    days = daily_totals(Download.created_at, days=DAYS * 2, now=now)
-    earlier, recent = days[:DAYS], days[DAYS:]
+    period = period_totals(Download.created_at, days=DAYS, now=now)
     published = db.session.scalar(
         select(func.count())
         .select_from(Document)
@@ -30,9 +29,9 @@ def staff_figures() -> list[Figure]:
         Figure(
             name="documents.downloads",
             label=_l("Downloads, last 14 days"),
-            value=sum(value for _, value in recent),
-            previous=sum(value for _, value in earlier),
-            series=recent,
+            value=period.total,
+            previous=period.previous,
+            series=period.series,
             series_label=_l("Downloads per day, last 14 days"),
             href=documents,
             order=40,

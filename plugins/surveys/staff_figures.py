@@ -9,7 +9,7 @@ from flask import url_for
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, case, func, select
 
-from portal.plugin import Figure, daily_totals, db, utcnow
+from portal.plugin import Figure, db, period_totals, utcnow
 
 from .models import Answer, Question, Response
 
@@ -22,15 +22,14 @@ DETRACTOR_UP_TO = 6
 def staff_figures() -> list[Figure]:
     """Responses over the last 14 days, by day; NPS and CSAT of the last 90 days where anyone answered."""
     now = utcnow()
-    days = daily_totals(Response.submitted_at, days=DAYS * 2, now=now)
-    earlier, recent = days[:DAYS], days[DAYS:]
+    period = period_totals(Response.submitted_at, days=DAYS, now=now)
     figures = [
         Figure(
             name="surveys.responses",
             label=_l("Survey responses, last 14 days"),
-            value=sum(value for _, value in recent),
-            previous=sum(value for _, value in earlier),
-            series=recent,
+            value=period.total,
+            previous=period.previous,
+            series=period.series,
             series_label=_l("Survey responses per day, last 14 days"),
             href=url_for("surveys_staff.staff_index"),
             order=50,

@@ -16,7 +16,7 @@ from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
 
-from portal.contributions import NotificationType
+from portal.contributions import NOTIFICATION_AUDIENCES, NotificationType
 from portal.database import db, utcnow
 from portal.dates import force_calendar, force_zone
 from portal.mail import MailAttachment, MailAttachmentError, check_attachments, send_mail
@@ -51,6 +51,9 @@ CORE_NOTIFICATION_TYPES = [
 ]
 KIND_PATTERN = re.compile(r"[a-z0-9_]+(?:\.[a-z0-9_]+)+")
 PAGE_SIZE = 20
+ACTIONS_MAX = 6
+ACTION_LABEL_MAX = 80
+ACTION_URL_MAX = 1000
 
 
 class NotificationError(ValueError):
@@ -97,6 +100,24 @@ def _check_declaration(owner: str, declared: object, found: dict[str, Notificati
         )
     if kind in found:
         raise PluginError(f"The notification kind {kind!r} is declared twice.")
+    if declared.audience not in NOTIFICATION_AUDIENCES:
+        raise PluginError(
+            f"{owner!r} declares the notification kind {kind!r} for the audience {declared.audience!r}; "
+            f"use one of {', '.join(NOTIFICATION_AUDIENCES)}."
+        )
+
+
+def is_offered_to(user: User, declared: NotificationType) -> bool:
+    """Whether ``user`` may be sent, and choose, this kind: the core's kinds concern every account,
+    a plugin's staff kinds only agents and administrators, its customer kinds only customers."""
+    if declared.kind.startswith(CORE_OWNER + "."):
+        return True
+    return declared.audience == ("staff" if user.is_staff else "customer")
+
+
+def offered_types(user: User) -> dict[str, NotificationType]:
+    """The kinds on ``user``'s email preferences page: declared now, and meant for someone like them."""
+    return {kind: declared for kind, declared in declared_types().items() if is_offered_to(user, declared)}
 
 
 # --- Creating one ---------------------------------------------------------------------------------
@@ -109,6 +130,8 @@ def notify(
     body: str | LazyString = "",
     url: str | None = None,
     attachments: Sequence[MailAttachment] = (),
+    reply_to: str | None = None,
+    actions: Sequence[tuple[str | LazyString, str]] = (),
 ) -> Notification:
     """Tell ``user`` that something happened: in the portal always, by email if they want that kind.
 
@@ -118,9 +141,12 @@ def notify(
     date for them with ``format_datetime(..., user=user)``), and so is the email. ``url`` is a path
     inside the portal (``/tickets/12``) that opening the notification leads to. ``attachments``
     (an .ics invitation, a PDF) go with the email only; the notification in the portal is the same
-    with or without them, and a person who chose no email for this kind gets none. Anything wrong,
-    an undeclared ``kind``, an overlong or empty title, a link elsewhere, too many or too large
-    attachments, raises NotificationError: nothing is cut short or dropped silently.
+    with or without them, and a person who chose no email for this kind gets none. ``reply_to`` goes in
+    the email's Reply-To (a ``reply_address`` lets the person answer by email). ``actions`` are
+    (label, absolute URL) pairs the email shows as buttons under the text (rate 1 to 5 from the mail),
+    labels in the recipient's language; the notification in the portal links to ``url`` only. Anything wrong,
+    an undeclared ``kind``, a staff kind for a customer, an overlong or empty title, a link elsewhere,
+    too many or too large attachments, raises NotificationError: nothing is cut short or dropped silently.
     """
     declared = declared_types().get(kind)
     if declared is None:
@@ -129,12 +155,19 @@ def notify(
             f"portal_notification_types hook, or check the spelling; declared now: "
             f"{', '.join(sorted(declared_types())) or 'none'}."
         )
+    if declared.audience == "staff" and not user.is_staff:
+        raise NotificationError(
+            f"The notification kind {kind!r} is for staff, and account {user.id} is a customer's: "
+            "choose the recipients among agents and administrators."
+        )
     with force_locale(user.language), force_zone(user.timezone), force_calendar(user.calendar):
         title_text, body_text = str(title), str(body)
+        action_links = [(str(label), link) for label, link in actions]
     if not title_text.strip():
         raise NotificationError("A notification needs a title: say in a few words what happened.")
     _check_length("title", title_text, TITLE_MAX)
     _check_length("body", body_text, BODY_MAX)
+    _check_actions(action_links)
     if url is not None:
         _check_local_path(url)
     try:
@@ -145,7 +178,7 @@ def notify(
     db.session.add(notification)
     db.session.flush()
     if wants_email(user, declared):
-        _queue_email(notification, attachments)
+        _queue_email(notification, attachments, reply_to, action_links)
     return notification
 
 
@@ -155,6 +188,23 @@ def _check_length(name: str, value: str, limit: int) -> None:
             f"The notification's {name} has {len(value)} characters; at most {limit} fit. "
             "Shorten it and put the detail on the page the notification links to."
         )
+
+
+def _check_actions(actions: Sequence[tuple[str, str]]) -> None:
+    """A few buttons at most, each with a label and an absolute http(s) link (a mail has no "here")."""
+    if len(actions) > ACTIONS_MAX:
+        raise NotificationError(
+            f"A notification's email shows at most {ACTIONS_MAX} actions, not {len(actions)}."
+        )
+    for label, link in actions:
+        if not label.strip():
+            raise NotificationError("Each action of a notification needs a label.")
+        _check_length("action label", label, ACTION_LABEL_MAX)
+        if not link.startswith(("https://", "http://")) or len(link) > ACTION_URL_MAX:
+            raise NotificationError(
+                f"An action's link must be an absolute http(s) URL (external_url) of at most "
+                f"{ACTION_URL_MAX} characters, not {link[:80]!r}."
+            )
 
 
 def _check_local_path(url: str) -> None:
@@ -261,7 +311,12 @@ def unread_counter(user: User | None) -> Callable[[], int]:
 # --- The email, sent once the transaction commits -------------------------------------------------
 
 
-def _queue_email(notification: Notification, attachments: Sequence[MailAttachment] = ()) -> None:
+def _queue_email(
+    notification: Notification,
+    attachments: Sequence[MailAttachment] = (),
+    reply_to: str | None = None,
+    actions: Sequence[tuple[str, str]] = (),
+) -> None:
     """Email the notification through the mail job, queued in the caller's transaction.
 
     A rollback removes the job with the notification, so neither is left behind; a failing mail
@@ -278,8 +333,10 @@ def _queue_email(notification: Notification, attachments: Sequence[MailAttachmen
         timezone=user.timezone,
         calendar=user.calendar,
         attachments=attachments,
+        reply_to=reply_to,
         title=notification.title,
         body=notification.body,
+        actions=list(actions),
         link=external_url("notifications.open_notification", notification_id=notification.id),
         preferences_link=external_url("notifications.preferences"),
     )

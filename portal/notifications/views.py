@@ -72,8 +72,9 @@ def open_notification(notification_id: int) -> Response:
 @bp.route("/account/notifications", methods=["GET", "POST"])
 @customer
 def preferences() -> str | tuple[str, int] | Response:
-    """Which kinds of notification also come by email; only kinds of enabled plugins are offered."""
-    types = service.declared_types()
+    """Which kinds of notification also come by email: the enabled plugins' kinds meant for this person
+    (staff kinds to staff, customer kinds to customers, the core's to everyone)."""
+    types = service.offered_types(current_user)
     form = EmailPreferencesForm(kinds=list(types))
     if form.validate_on_submit():
         service.save_email_choices(current_user.id, list(types), set(form.emailed_kinds.data or []))

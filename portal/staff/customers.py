@@ -8,6 +8,7 @@ agent's own account is where a colleague checks their language or last sign-in.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from flask import Blueprint, abort, render_template, request
 from flask_babel import gettext as _
@@ -15,7 +16,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from markupsafe import Markup
-from sqlalchemy import or_, select
+from sqlalchemy import Row, or_, select
 from wtforms import HiddenField, SearchField, SelectChoice, SelectField
 from wtforms.validators import Length, ValidationError
 
@@ -83,7 +84,7 @@ class CustomerFilterForm(FlaskForm):
             raise ValidationError(_l("That page link is broken. Start again from the first page."))
 
 
-def customer_page(search: str, role: str, cursor: str | None) -> Page:
+def customer_page(search: str, role: str, cursor: str | None, size: int = PAGE_SIZE) -> Page:
     """People matching the search, newest first, the page at ``cursor``, in one statement.
 
     Search is a case-insensitive substring of the name or the email address (ILIKE on PostgreSQL;
@@ -105,7 +106,16 @@ def customer_page(search: str, role: str, cursor: str | None) -> Page:
         query = query.where(
             or_(User.name.icontains(search, autoescape=True), User.email.icontains(search, autoescape=True))
         )
-    return keyset_page(query, LIST_ORDER, cursor=cursor, size=PAGE_SIZE, descending=True, scalars=False)
+    return keyset_page(query, LIST_ORDER, cursor=cursor, size=size, descending=True, scalars=False)
+
+
+def find_customers(search: str, limit: int = 10) -> list[Row[Any]]:
+    """The first ``limit`` customers matching ``search`` as the staff list finds them, newest first.
+
+    For staff pages of plugins that pick a customer (a ticket opened for someone who phoned): rows
+    with ``id``, ``name``, ``email``, ``role``, ``email_verified_at``, ``created_at``, ``last_login_at``.
+    """
+    return list(customer_page(search.strip()[:SEARCH_MAX], "customer", None, size=limit).items)
 
 
 @bp.route("/")

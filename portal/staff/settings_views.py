@@ -11,7 +11,7 @@ from flask_babel import ngettext
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import func, select
-from wtforms import BooleanField, Field, SelectChoice, SelectField, StringField
+from wtforms import BooleanField, Field, SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import ValidationError
 from wtforms.widgets import NumberInput
 
@@ -42,7 +42,7 @@ def _fits(setting: Setting) -> Any:
 
     def check(_form: FlaskForm, field: Field) -> None:
         try:
-            setting.clean(field.data)
+            setting.checked(field.data)
         except SettingValueError as error:
             raise ValidationError(str(error)) from None
 
@@ -67,6 +67,10 @@ def setting_field(setting: Setting) -> Field:
         widget = NumberInput(step="any", min=setting.min, max=setting.max)
         return StringField(
             setting.label, validators=validators, widget=widget, render_kw={"inputmode": "decimal"}
+        )
+    if setting.multiline:
+        return TextAreaField(
+            setting.label, validators=validators, render_kw={"maxlength": setting.max_length, "rows": 5}
         )
     return StringField(setting.label, validators=validators, render_kw={"maxlength": setting.max_length})
 

@@ -106,9 +106,10 @@ def browser_problems() -> BrowserProblems:
     return BrowserProblems()
 
 
-@pytest.fixture
-def page(browser: Browser, live_server: LiveServer, browser_problems: BrowserProblems) -> Iterator[Page]:
-    """A page in a new context pointed at the live server, in English, recording its problems."""
+def watched_page(browser: Browser, live_server: LiveServer, problems: BrowserProblems) -> Page:
+    """A page in a context of its own (its own cookies: another person), in English, pointed at the live
+    server, recording its console errors, page errors and CSP violations in ``problems``; a journey with
+    two people opens the second one with this. Close it with ``page.context.close()``."""
     context = browser.new_context(
         base_url=live_server.url, locale="en-US", viewport={"width": 1280, "height": 800}
     )
@@ -116,14 +117,21 @@ def page(browser: Browser, live_server: LiveServer, browser_problems: BrowserPro
 
     def on_console(message: ConsoleMessage) -> None:
         if message.type == "error":
-            browser_problems.console_errors.append(f"{message.text} ({message.location.get('url')})")
+            problems.console_errors.append(f"{message.text} ({message.location.get('url')})")
 
-    watch_csp(context, browser_problems.csp_violations)
+    watch_csp(context, problems.csp_violations)
     page = context.new_page()
     page.on("console", on_console)
-    page.on("pageerror", lambda error: browser_problems.page_errors.append(str(error)))
+    page.on("pageerror", lambda error: problems.page_errors.append(str(error)))
+    return page
+
+
+@pytest.fixture
+def page(browser: Browser, live_server: LiveServer, browser_problems: BrowserProblems) -> Iterator[Page]:
+    """A page in a new context pointed at the live server, in English, recording its problems."""
+    page = watched_page(browser, live_server, browser_problems)
     yield page
-    context.close()
+    page.context.close()
 
 
 def sign_in_page(

@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 import shutil
 import signal
+import socket
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -234,3 +235,25 @@ def redis_queue(app_config: dict[str, object]) -> Iterator[Queue]:
     leftovers = list(connection.scan_iter(f"*{name}*"))
     if leftovers:
         connection.delete(*leftovers)
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on now, for a server a test starts."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture
+def mail_in_port(app: Flask) -> Iterator[int]:
+    """The portal's own SMTP receiver (``portal mail-in``) for ``app``, running in a thread on a free
+    port: send to it with smtplib, as a mail server would. Yields the port."""
+    from portal.mail_in.receiver import mail_receiver
+
+    port = free_port()
+    controller = mail_receiver(app, "127.0.0.1", port)
+    controller.start()
+    try:
+        yield port
+    finally:
+        controller.stop()

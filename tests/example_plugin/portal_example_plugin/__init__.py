@@ -19,6 +19,7 @@ from . import (
     events,
     figures,
     heartbeat,
+    mail_notes,
     navigation,
     segments,
     shared_notes,
@@ -43,6 +44,7 @@ if TYPE_CHECKING:
         DomainEvent,
         Event,
         Figure,
+        MailHandler,
         NotificationType,
         PageAssets,
         Panel,
@@ -120,6 +122,12 @@ def portal_page_assets(endpoint: str) -> PageAssets | None:
 def portal_customer_fields(customer: User) -> dict[str, str]:
     """How many notes the customer keeps, for personalised text."""
     return {"notes": str(customer_data.count_notes(customer.id))}
+
+
+@hookimpl
+def portal_mail_handlers() -> list[MailHandler]:
+    """Replies to the plugin's reply addresses become notes of whoever sent them."""
+    return mail_notes.mail_handlers()
 
 
 @hookimpl

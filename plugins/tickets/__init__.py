@@ -20,7 +20,7 @@ from portal.plugin import (
     plugin_stylesheet,
 )
 
-from . import contributions, events, staff_figures
+from . import contributions, events, mail_replies, reactions, staff_figures
 from .models import MIGRATIONS_FOLDER
 from .settings import plugin_settings
 from .views import bp, staff_bp
@@ -33,7 +33,9 @@ if TYPE_CHECKING:
 
     from portal.plugin import (
         DomainEvent,
+        Event,
         Figure,
+        MailHandler,
         NavItem,
         NotificationType,
         Panel,
@@ -110,7 +112,7 @@ def portal_staff_figures() -> list[Figure]:
 
 @hookimpl
 def portal_notification_types() -> list[NotificationType]:
-    """Staff replies and status changes, told to the customer."""
+    """Staff replies and status changes, told to the customer; staff alerts, told to agents."""
     return contributions.notification_types()
 
 
@@ -134,7 +136,8 @@ def portal_event_types() -> list[type[DomainEvent]]:
 
 @hookimpl
 def portal_scheduled_tasks() -> list[ScheduledTask]:
-    """Close resolved tickets after the set number of days."""
+    """Close resolved tickets after the set number of days; warn of response targets about to be missed;
+    drop mail held unclaimed for 30 days."""
     return contributions.scheduled_tasks()
 
 
@@ -154,3 +157,15 @@ def portal_erase_customer_data(user: User) -> None:
 def portal_load_demo_data(customers: list[User]) -> None:
     """Tickets in every status, added once."""
     contributions.load_demo_data(customers)
+
+
+@hookimpl
+def portal_handle_event(event: Event) -> None:
+    """Staff alerts, the auto-reply, mail to the people on a ticket, tickets held until sign-up."""
+    reactions.handle(event)
+
+
+@hookimpl
+def portal_mail_handlers() -> list[MailHandler]:
+    """Replies to ticket mail become messages; mail to the support address opens a ticket."""
+    return [mail_replies.mail_handler()]

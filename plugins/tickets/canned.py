@@ -1,5 +1,7 @@
 """Canned replies: the ready answers staff keep, list, delete and start a reply from.
 
+A canned reply may also be a macro: sending it sets the ticket's status, priority and category too,
+each through ``service`` so events, history and notifications happen as for a change by hand.
 They are shared by all staff and belong to no customer, so nothing here is scoped. The caller
 commits.
 """
@@ -8,9 +10,11 @@ from __future__ import annotations
 
 from sqlalchemy import Row, select
 
-from portal.plugin import db, localized
+from portal.plugin import User, db, localized
 
-from .models import CannedReply
+from . import service
+from .models import PRIORITIES, STATUSES, CannedReply, Ticket
+from .settings import categories
 
 LIST_MAX = 200
 
@@ -46,6 +50,26 @@ def add_canned_reply(title: str, body: str) -> CannedReply:
     reply = CannedReply(title=title, body=body)
     db.session.add(reply)
     return reply
+
+
+def set_macro(reply: CannedReply, *, status: str, priority: str, category: str) -> None:
+    """What sending ``reply`` also changes on a ticket; an empty value leaves that part alone."""
+    reply.set_status = status or None
+    reply.set_priority = priority or None
+    reply.set_category = category or None
+
+
+def apply_macro(ticket: Ticket, reply: CannedReply, actor: User) -> None:
+    """Make the changes the macro names on ``ticket``, each through ``service`` (events, history, mail).
+
+    A value that is no longer offered (a category the administrator removed) is left out.
+    """
+    if reply.set_priority in PRIORITIES:
+        service.change_priority(ticket, reply.set_priority, actor)
+    if reply.set_category and reply.set_category in categories():
+        service.change_category(ticket, reply.set_category, actor)
+    if reply.set_status in STATUSES:
+        service.change_status(ticket, reply.set_status, actor)
 
 
 def delete_canned_reply(reply: CannedReply) -> None:

@@ -24,7 +24,7 @@ from portal.plugin import (
     utcnow,
 )
 
-from . import service
+from . import held_mail, service, staff_alerts, watchers
 from .models import ACTIVE_STATUSES, Attachment, CannedReply, Message, Ticket
 
 
@@ -56,6 +56,47 @@ def notification_types() -> list[NotificationType]:
             kind="tickets.status",
             label=_l("Changes to your tickets"),
             description=_l("When one of your tickets is resolved, closed or waits for you."),
+        ),
+        *staff_alert_types(),
+    ]
+
+
+def staff_alert_types() -> list[NotificationType]:
+    """The staff alerts (staff_alerts.py): offered to agents and administrators only, never customers."""
+    return [
+        NotificationType(
+            kind="tickets.queue_new",
+            label=_l("New tickets in the queue"),
+            description=_l(
+                "When a ticket is opened in a category you own, or in any category if it has no owners."
+            ),
+            audience="staff",
+        ),
+        NotificationType(
+            kind="tickets.customer_reply",
+            label=_l("Customer replies on your tickets"),
+            description=_l("When the customer answers or reopens a ticket assigned to you."),
+            audience="staff",
+        ),
+        NotificationType(
+            kind="tickets.assigned",
+            label=_l("Tickets assigned to you"),
+            description=_l("When a colleague gives you a ticket."),
+            audience="staff",
+        ),
+        NotificationType(
+            kind="tickets.target_soon",
+            label=_l("Response targets about to be missed"),
+            description=_l(
+                "When a ticket assigned to you, or unassigned in your queue, nears its response target."
+            ),
+            audience="staff",
+        ),
+        NotificationType(
+            kind="tickets.mention",
+            label=_l("Mentions in internal notes"),
+            description=_l("When a colleague mentions you with @ in an internal note."),
+            audience="staff",
         ),
     ]
 
@@ -89,7 +130,13 @@ def render_slot(slot: str, context: dict[str, Any]) -> Markup | None:
 
 
 def scheduled_tasks() -> list[ScheduledTask]:
-    return [ScheduledTask(name="tickets.autoclose", every=timedelta(hours=1), function=service.autoclose)]
+    return [
+        ScheduledTask(name="tickets.autoclose", every=timedelta(hours=1), function=service.autoclose),
+        ScheduledTask(
+            name="tickets.target_soon", every=timedelta(minutes=10), function=staff_alerts.warn_of_targets
+        ),
+        ScheduledTask(name="tickets.sweep_held_mail", every=timedelta(days=1), function=held_mail.sweep),
+    ]
 
 
 def export_customer_data(user: User) -> dict[str, Any] | None:
@@ -132,7 +179,8 @@ def export_customer_data(user: User) -> dict[str, Any] | None:
 
 
 def erase_customer_data(user: User) -> None:
-    """The customer's tickets go; what they wrote on others' tickets (staff) loses its author."""
+    """The customer's tickets go; what they wrote on others' tickets (staff) loses its author, and
+    their address leaves the copy lists of others' tickets."""
     ticket_ids = select(Ticket.id).where(Ticket.customer_id == user.id)
     keys = db.session.scalars(
         select(Attachment.storage_key).where(Attachment.ticket_id.in_(ticket_ids))
@@ -142,6 +190,7 @@ def erase_customer_data(user: User) -> None:
     db.session.execute(delete(Ticket).where(Ticket.customer_id == user.id))
     db.session.execute(update(Message).where(Message.author_id == user.id).values(author_id=None))
     db.session.execute(update(Ticket).where(Ticket.assignee_id == user.id).values(assignee_id=None))
+    watchers.forget_address(user.email)
     delete_after_commit(*keys)
 
 

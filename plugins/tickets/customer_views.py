@@ -16,9 +16,9 @@ from werkzeug.wrappers import Response
 
 from portal.plugin import customer, db, is_htmx_request, render_widget, scope_for, storage, utcnow
 
-from . import attachments, limits, queries, service
+from . import attachments, history, limits, queries, service, watchers
 from .blueprint import bp
-from .forms import ActionForm, NewTicketForm, RateForm, ReplyForm, new_form_token
+from .forms import ActionForm, NewTicketForm, RateForm, ReplyForm, WatcherForm, new_form_token
 from .labels import status_choices
 from .models import Ticket
 from .replying import file_errors, store_reply
@@ -30,6 +30,17 @@ def _visible_ticket(ticket_id: int) -> Ticket:
     ticket = queries.visible_ticket(current_user, ticket_id)
     if ticket is None:
         abort(404)
+    return ticket
+
+
+def _managed_ticket(ticket_id: int) -> Ticket:
+    """The ticket, for what only the customer's side may do (close, reopen, rate, the copy list).
+
+    Someone in copy reads and replies; anything more is refused (403), anyone else gets 404.
+    """
+    ticket = _visible_ticket(ticket_id)
+    if not queries.on_customer_side(current_user, ticket):
+        abort(403)
     return ticket
 
 
@@ -120,24 +131,36 @@ def _customer_page(ticket: Ticket, reply_form: ReplyForm | None = None) -> dict[
     """The ticket page's context: the conversation without internal notes, and what the customer may do."""
     if reply_form is None:
         reply_form = ReplyForm(formdata=None, token=new_form_token())
+    customer_side = queries.on_customer_side(current_user, ticket)
     return {
         "ticket": ticket,
         "messages": queries.conversation(ticket.id, staff=False),
         "files": queries.attachments_by_message(ticket.id, staff=False),
+        "owner_name": queries.owner_name(ticket),
+        "customer_side": customer_side,
+        "watchers": watchers.watchers_of(ticket.id),
+        "watcher_form": WatcherForm(formdata=None),
         "reply_form": reply_form,
         "action_form": ActionForm(),
         "rate_form": RateForm(formdata=None),
-        "can_rate": service.can_rate(ticket),
-        "can_reopen": service.can_reopen(ticket),
+        "can_rate": customer_side and service.can_rate(ticket),
+        "can_reopen": customer_side and service.can_reopen(ticket),
+        "history": history.customer_timeline(ticket.id),
         "now": utcnow(),
     }
 
 
 @bp.route("/<int:ticket_id>")
 @customer
-def show(ticket_id: int) -> str:
-    """One ticket: its conversation, the reply form and what its state allows (close, reopen, rate)."""
+def show(ticket_id: int) -> str | Response:
+    """One ticket: its conversation, the reply form and what its state allows (close, reopen, rate).
+
+    A ticket staff merged into another leads there: its conversation lives on that ticket now.
+    """
     ticket = _visible_ticket(ticket_id)
+    if ticket.merged_into_id is not None:
+        flash(_("Ticket #%(number)d was merged into this one.", number=ticket.id), "info")
+        return redirect(url_for("tickets.show", ticket_id=ticket.merged_into_id))
     return render_template("tickets/show.html", **_customer_page(ticket))
 
 
@@ -151,6 +174,7 @@ def messages(ticket_id: int) -> str:
         ticket=ticket,
         messages=queries.conversation(ticket.id, staff=False),
         files=queries.attachments_by_message(ticket.id, staff=False),
+        owner_name=queries.owner_name(ticket),
     )
 
 
@@ -162,6 +186,10 @@ def reply(ticket_id: int) -> str | Response | tuple[str, int]:
     form = ReplyForm()
     if ticket.status == "closed":
         form.body.errors = [_("This ticket is closed. Reopen it to reply.")]
+        return _reply_failed(ticket, form)
+    if not ticket.is_active and not queries.on_customer_side(current_user, ticket):
+        # A reply would reopen it, and reopening is the customer's choice, not a colleague's in copy.
+        form.body.errors = [_("This ticket is resolved. Only the person who opened it can reopen it.")]
         return _reply_failed(ticket, form)
     files = attachments.uploads_from(form.files.data)
     if not form.validate() or file_errors(form, files):
@@ -185,7 +213,7 @@ def _reply_failed(ticket: Ticket, form: ReplyForm) -> tuple[str, int]:
 @customer
 def close(ticket_id: int) -> Response:
     """Close the ticket: the customer needs nothing more."""
-    ticket = _visible_ticket(ticket_id)
+    ticket = _managed_ticket(ticket_id)
     if ActionForm().validate_on_submit():
         if service.change_status(ticket, "closed", current_user):
             db.session.commit()
@@ -199,7 +227,7 @@ def close(ticket_id: int) -> Response:
 @customer
 def reopen(ticket_id: int) -> Response:
     """Open a resolved or closed ticket again, within the reopen period."""
-    ticket = _visible_ticket(ticket_id)
+    ticket = _managed_ticket(ticket_id)
     if not ActionForm().validate_on_submit():
         abort(400)
     if service.can_reopen(ticket) and service.change_status(ticket, "open", current_user):
@@ -216,7 +244,7 @@ def reopen(ticket_id: int) -> Response:
 @customer
 def rate(ticket_id: int) -> str | Response | tuple[str, int]:
     """Store the rating once; the rules live in ``service.rate``, the reasons for a refusal here."""
-    ticket = _visible_ticket(ticket_id)
+    ticket = _managed_ticket(ticket_id)
     form = RateForm()
     if not service.can_rate(ticket):
         return _rating_refused(ticket)
@@ -253,6 +281,42 @@ def download(ticket_id: int, attachment_id: int) -> Response:
     return storage().download_response(
         attachment.storage_key, download_name=attachment.filename, mimetype=attachment.mimetype
     )
+
+
+@bp.route("/<int:ticket_id>/watchers", methods=["POST"])
+@customer
+def add_watcher(ticket_id: int) -> str | Response | tuple[str, int]:
+    """Put a colleague in copy; a refused address comes back in the form with the reason."""
+    ticket = _managed_ticket(ticket_id)
+    form = WatcherForm()
+    if not watchers.add_from_form(ticket, form, current_user):
+        page = _customer_page(ticket)
+        page["watcher_form"] = form
+        return render_template("tickets/show.html", **page), 422
+    db.session.commit()
+    flash(
+        _(
+            "%(email)s is in copy now: they can read and answer this ticket.",
+            email=watchers.normalised(form.email.data),
+        ),
+        "success",
+    )
+    return redirect(url_for("tickets.show", ticket_id=ticket.id, _anchor="watchers"))
+
+
+@bp.route("/<int:ticket_id>/watchers/<int:watcher_id>/remove", methods=["POST"])
+@customer
+def remove_watcher(ticket_id: int, watcher_id: int) -> Response:
+    """Take someone out of copy: from their next request on they no longer see the ticket."""
+    ticket = _managed_ticket(ticket_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    if watchers.remove_watcher(ticket, watcher_id):
+        db.session.commit()
+        flash(_("They are no longer in copy and can no longer see this ticket."), "success")
+    else:
+        flash(_("That person was no longer in copy."), "info")
+    return redirect(url_for("tickets.show", ticket_id=ticket.id, _anchor="watchers"))
 
 
 @bp.route("/widget")

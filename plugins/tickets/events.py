@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -143,6 +144,37 @@ class TicketRated(_TicketEvent):
         )
 
 
+@dataclass(frozen=True)
+class TicketAssigned(_TicketEvent):
+    """Staff gave a ticket to a colleague, took it themselves, or left it to nobody."""
+
+    name: ClassVar[str] = "tickets.assigned"
+    label: ClassVar[LazyString] = _l("A ticket was assigned")
+    ticket_id: int
+    customer_id: int
+    old_assignee_id: int | None
+    new_assignee_id: int | None
+
+    def describe(self) -> Markup:
+        if self.new_assignee_id is None:
+            return sentence(_("Ticket #%(ticket)s was left to nobody."), ticket=self.ticket_id)
+        return sentence(_("Ticket #%(ticket)s was assigned."), ticket=self.ticket_id)
+
+
+@dataclass(frozen=True)
+class TicketNoted(_TicketEvent):
+    """Staff added an internal note; it names the colleagues it mentions, never the note's text."""
+
+    name: ClassVar[str] = "tickets.noted"
+    label: ClassVar[LazyString] = _l("An internal note was added to a ticket")
+    ticket_id: int
+    customer_id: int
+    mentioned_ids: tuple[int, ...]
+
+    def describe(self) -> Markup:
+        return sentence(_("Staff added an internal note to ticket #%(ticket)s."), ticket=self.ticket_id)
+
+
 EVENT_TYPES: list[type[DomainEvent]] = [
     TicketCreated,
     TicketReplied,
@@ -150,6 +182,8 @@ EVENT_TYPES: list[type[DomainEvent]] = [
     TicketResolved,
     TicketReopened,
     TicketRated,
+    TicketAssigned,
+    TicketNoted,
 ]
 
 
@@ -198,5 +232,24 @@ def rated(ticket: Ticket, actor_id: int | None) -> None:
         customer_id=ticket.customer_id,
         rating=ticket.rating,
         comment=ticket.rating_comment or "",
+    )
+    emit(event, customer_id=ticket.customer_id, actor_id=actor_id)
+
+
+def assigned(ticket: Ticket, actor_id: int | None, old_assignee_id: int | None) -> None:
+    """Announce that the ticket changed hands; call it only when the assignee did change."""
+    event = TicketAssigned(
+        ticket_id=ticket.id,
+        customer_id=ticket.customer_id,
+        old_assignee_id=old_assignee_id,
+        new_assignee_id=ticket.assignee_id,
+    )
+    emit(event, customer_id=ticket.customer_id, actor_id=actor_id)
+
+
+def noted(ticket: Ticket, actor_id: int, mentioned_ids: Sequence[int]) -> None:
+    """Announce an internal note and whom it mentions, so they hear of it; the text stays with staff."""
+    event = TicketNoted(
+        ticket_id=ticket.id, customer_id=ticket.customer_id, mentioned_ids=tuple(mentioned_ids)
     )
     emit(event, customer_id=ticket.customer_id, actor_id=actor_id)

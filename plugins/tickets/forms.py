@@ -20,13 +20,15 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional
 
-from portal.plugin import ID_MAX, translatable_form
+from portal.plugin import ID_MAX, LocalizedIntegerField, translatable_form
 
 from .labels import category_label, priority_choices, status_choices
+from .mentions import handle_of
 from .models import BODY_MAX, CANNED_TITLE_MAX, COMMENT_MAX, SUBJECT_MAX, TOKEN_MAX
 from .settings import categories
+from .watchers import EMAIL_MAX, WATCHERS_MAX
 
 if TYPE_CHECKING:
     from sqlalchemy import Row
@@ -40,8 +42,15 @@ def new_form_token() -> str:
     return uuid.uuid4().hex
 
 
-def _agent_choices(agents: Sequence[Row[tuple[int, str]]]) -> list[SelectChoice]:
-    return [SelectChoice(str(agent.id), agent.name) for agent in agents]
+def _agent_choices(agents: Sequence[Row[tuple[int, str, str]]]) -> list[SelectChoice]:
+    """Each colleague by name, with the handle that mentions them in a note: "Ava Agent (@ava)".
+
+    Both are isolated: the name is theirs, and the handle is typed as it is, in Latin letters and digits,
+    whatever the reader's language."""
+    return [
+        SelectChoice(str(agent.id), f"\u2068{agent.name}\u2069 (\u2068@{handle_of(agent.email)}\u2069)")
+        for agent in agents
+    ]
 
 
 class NewTicketForm(FlaskForm):
@@ -116,7 +125,7 @@ class AssignForm(FlaskForm):
     assignee = SelectField(_l("Assignee"))
 
     @classmethod
-    def for_agents(cls, agents: Sequence[Row[tuple[int, str]]], **kwargs: Any) -> AssignForm:
+    def for_agents(cls, agents: Sequence[Row[tuple[int, str, str]]], **kwargs: Any) -> AssignForm:
         """The form offering these staff members, after "Nobody" (an empty value unassigns)."""
         form = cls(**kwargs)
         form.assignee.choices = [SelectChoice("", _("Nobody")), *_agent_choices(agents)]
@@ -134,7 +143,7 @@ class BulkForm(FlaskForm):
     assignee = SelectField(_l("Assign to"), validators=[Optional()])
 
     @classmethod
-    def for_agents(cls, agents: Sequence[Row[tuple[int, str]]], **kwargs: Any) -> BulkForm:
+    def for_agents(cls, agents: Sequence[Row[tuple[int, str, str]]], **kwargs: Any) -> BulkForm:
         """The form offering every status and these staff members, each after "Keep" (no change)."""
         form = cls(**kwargs)
         keep = SelectChoice("", _("Keep"))
@@ -161,10 +170,80 @@ class CannedReplyForm(FlaskForm):
 CANNED_TEXTS = ("title", "body")
 
 
-def canned_reply_form() -> type[CannedReplyForm]:
+class MacroForm(CannedReplyForm):
+    """A canned reply that may also set the ticket's status, priority and category when it is sent."""
+
+    set_status = SelectField(_l("Also set the status"), validators=[Optional()])
+    set_priority = SelectField(_l("Also set the priority"), validators=[Optional()])
+    set_category = SelectField(_l("Also set the category"), validators=[Optional()])
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        keep = SelectChoice("", _("Leave as it is"))
+        statuses = [SelectChoice(value, label) for value, label in status_choices()]
+        priorities = [SelectChoice(value, label) for value, label in priority_choices()]
+        offered = [SelectChoice(value, category_label(value)) for value in categories()]
+        self.set_status.choices = [keep, *statuses]
+        self.set_priority.choices = [keep, *priorities]
+        self.set_category.choices = [keep, *offered]
+
+
+def canned_reply_form() -> type[MacroForm]:
     """The canned reply form with its title and text in each further language: a customer is answered
-    in their own language when the agent inserts it."""
-    return translatable_form(CannedReplyForm, CANNED_TEXTS)
+    in their own language when the agent inserts it. It may also act as a macro (``MacroForm``)."""
+    return translatable_form(MacroForm, CANNED_TEXTS)
+
+
+def _stripped(value: str | None) -> str | None:
+    """What was typed without the spaces a paste brings along."""
+    return value.strip() if isinstance(value, str) else value
+
+
+class WatcherForm(FlaskForm):
+    """An address to put in copy on a ticket."""
+
+    email = StringField(
+        _l("Colleague's email address"),
+        validators=[
+            DataRequired(_l("Enter your colleague's email address.")),
+            Length(max=EMAIL_MAX, message=_l("An email address has at most %(max)d characters.")),
+            Email(message=_l("Enter an email address like name@example.com."), check_deliverability=False),
+        ],
+        description=_l(
+            "Up to %(count)d people. They read and answer the ticket and get its mails; closing, "
+            "reopening and rating stay with the customer.",
+            count=WATCHERS_MAX,
+        ),
+        filters=[_stripped],
+        render_kw={"maxlength": EMAIL_MAX, "autocomplete": "email", "type": "email"},
+    )
+
+
+CHOOSE_CUSTOMER = _l("Search for the customer and choose them from the list.")
+
+
+class StaffNewTicketForm(NewTicketForm):
+    """A ticket staff open for a customer who phoned or came by: whose it is, how they asked, and what."""
+
+    files = None  # staff add files with a reply once the ticket exists
+    customer = IntegerField(
+        _l("Customer"),
+        validators=[
+            InputRequired(CHOOSE_CUSTOMER),
+            NumberRange(min=1, max=ID_MAX, message=CHOOSE_CUSTOMER),
+        ],
+    )
+    channel = SelectField(
+        _l("How they asked"),
+        default="phone",
+        choices=[SelectChoice("phone", _l("By phone")), SelectChoice("counter", _l("At the counter"))],
+    )
+    body = TextAreaField(
+        _l("What the customer asked"),
+        validators=[DataRequired(_l("Please write what the customer asked.")), Length(max=BODY_MAX)],
+        description=_l("In their words, as they told you. It is shown as written by you for them."),
+        render_kw=WRITING_ROWS,
+    )
 
 
 class CannedChoiceForm(FlaskForm):
@@ -173,4 +252,16 @@ class CannedChoiceForm(FlaskForm):
     canned = IntegerField(
         _l("Insert a canned reply"),
         validators=[InputRequired(_l("Choose a canned reply.")), NumberRange(min=1, max=ID_MAX)],
+    )
+
+
+class MergeForm(FlaskForm):
+    """The ticket a duplicate is merged into, typed by its number (in any digits)."""
+
+    target = LocalizedIntegerField(
+        _l("Merge into ticket #"),
+        validators=[
+            InputRequired(_l("Type the number of the ticket to merge this one into.")),
+            NumberRange(min=1, max=ID_MAX, message=_l("Type the number of an existing ticket.")),
+        ],
     )

@@ -21,6 +21,9 @@ TOKEN_MAX = 64
 STATUSES = ("new", "open", "waiting", "resolved", "closed")
 ACTIVE_STATUSES = ("new", "open", "waiting")
 PRIORITIES = ("low", "normal", "high", "urgent")
+# How a ticket reached us: the portal's form, an email to the support address, or staff opening it
+# for a customer who phoned or came to the counter.
+CHANNELS = ("web", "email", "phone", "counter")
 
 
 class Ticket(Model):
@@ -53,6 +56,11 @@ class Ticket(Model):
     rated_at: Mapped[datetime | None] = mapped_column(index=True)
     # The new-ticket form's one-time key: the same form sent twice (double click, retry) opens one ticket.
     request_token: Mapped[str | None] = mapped_column(String(TOKEN_MAX))
+    channel: Mapped[str] = mapped_column(String(16), default="web", server_default="web")
+    # The agent who opened the ticket for the customer (phone, counter); None when the customer did.
+    opened_by_id: Mapped[int | None] = mapped_column(ForeignKey("portal_users.id", ondelete="SET NULL"))
+    # Set when staff merged this ticket into another: its conversation lives there now (merging.py).
+    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("tickets_tickets.id", ondelete="SET NULL"))
 
     @property
     def is_active(self) -> bool:
@@ -126,3 +134,7 @@ class CannedReply(Model):
     body: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     translations: Mapped[dict[str, dict[str, str]] | None] = translations_column()
+    # A macro: what sending this canned reply also changes on the ticket (None: leave it as it is).
+    set_status: Mapped[str | None] = mapped_column(String(16))
+    set_priority: Mapped[str | None] = mapped_column(String(16))
+    set_category: Mapped[str | None] = mapped_column(String(CATEGORY_MAX))

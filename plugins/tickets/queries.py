@@ -19,6 +19,7 @@ from portal.plugin import ID_MAX, Page, User, db, keyset_page, page_link_id, par
 
 from .models import ACTIVE_STATUSES, PRIORITIES, STATUSES, Attachment, Message, Ticket
 from .service import overdue_clause
+from .watchers import watching
 
 PAGE_SIZE = 25
 SEARCH_MAX = 100
@@ -77,14 +78,17 @@ def _with_status(query: Select[Any], status: str) -> Select[Any]:
 
 
 def customer_tickets(user: User, *, status: str, category: str, term: str, before: str | None) -> Page:
-    """A page of the tickets ``user`` may see (a manager's members' too), newest first, filtered.
+    """A page of the tickets ``user`` may see (a manager's members' too, those in copy to them), newest
+    first, filtered.
 
-    Rows are (Ticket, owner's name), so a manager's list can say whose each ticket is.
+    Rows are (Ticket, owner's name, shared), so a manager's list can say whose each ticket is and
+    everyone's list can mark the tickets shared with them (in copy) rather than their side's own.
     """
+    own = Ticket.customer_id.in_(scope_for(user).customer_ids())
     query = (
-        select(Ticket, User.name)
+        select(Ticket, User.name, (~own).label("shared"))
         .join(User, User.id == Ticket.customer_id)
-        .where(Ticket.customer_id.in_(scope_for(user).customer_ids()))
+        .where(or_(own, watching(user)))
     )
     query = _with_status(query, status)
     if category:
@@ -95,10 +99,25 @@ def customer_tickets(user: User, *, status: str, category: str, term: str, befor
 
 
 def visible_ticket(user: User, ticket_id: int) -> Ticket | None:
-    """The ticket, if ``user`` may see it (their own or, for a manager, a member's); None otherwise."""
-    return db.session.scalar(
-        select(Ticket).where(Ticket.id == ticket_id, Ticket.customer_id.in_(scope_for(user).customer_ids()))
-    )
+    """The ticket, if ``user`` may see it (their own, for a manager a member's, or one they are in copy
+    on with a confirmed address); None otherwise."""
+    return db.session.scalar(select(Ticket).where(Ticket.id == ticket_id, _readable_by(user)))
+
+
+def _readable_by(user: User) -> ColumnElement[bool]:
+    """The tickets of ``user``'s side (own, or members' for a manager) and those in copy to them."""
+    return or_(Ticket.customer_id.in_(scope_for(user).customer_ids()), watching(user))
+
+
+def owner_name(ticket: Ticket) -> str | None:
+    """The name of the customer whose ticket it is (None once their account is gone)."""
+    return db.session.scalar(select(User.name).where(User.id == ticket.customer_id))
+
+
+def on_customer_side(user: User, ticket: Ticket) -> bool:
+    """Whether ``user`` is the ticket's owner or a manager of theirs: who may close, reopen, rate and
+    choose the people in copy. Someone only in copy reads and replies, nothing more."""
+    return scope_for(user).can_see(ticket.customer_id)
 
 
 def visible_attachment(user: User, ticket_id: int, attachment_id: int) -> Attachment | None:
@@ -111,7 +130,7 @@ def visible_attachment(user: User, ticket_id: int, attachment_id: int) -> Attach
             Attachment.id == attachment_id,
             Attachment.ticket_id == ticket_id,
             Message.internal.is_(False),
-            Ticket.customer_id.in_(scope_for(user).customer_ids()),
+            _readable_by(user),
         )
     )
 
@@ -169,11 +188,12 @@ def people_of(ticket: Ticket) -> tuple[User | None, User | None]:
     return customer, assignee
 
 
-def agents() -> list[Row[tuple[int, str]]]:
-    """The staff a ticket can be assigned to, as (id, name) by name."""
+def agents() -> list[Row[tuple[int, str, str]]]:
+    """The staff a ticket can be assigned to, as (id, name, email) by name; the email gives the handle
+    they are mentioned by (mentions.py)."""
     return list(
         db.session.execute(
-            select(User.id, User.name)
+            select(User.id, User.name, User.email)
             .where(User.role.in_(("agent", "admin")))
             .order_by(User.name)
             .limit(AGENTS_MAX)

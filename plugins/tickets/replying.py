@@ -6,6 +6,7 @@ tabs); these functions make that one message, or none when anything about the fi
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from flask_login import current_user
@@ -30,13 +31,21 @@ def file_errors(form: NewTicketForm | ReplyForm, files: list[Any]) -> bool:
 
 
 def store_reply(
-    ticket: Ticket, form: ReplyForm, files: list[Any], *, internal: bool = False, quota_of: int | None = None
+    ticket: Ticket,
+    form: ReplyForm,
+    files: list[Any],
+    *,
+    internal: bool = False,
+    quota_of: int | None = None,
+    then: Callable[[], None] | None = None,
 ) -> list[str]:
     """Store the reply and its files once per form token and commit; problems with the files keep nothing.
 
     ``quota_of`` names the customer whose attachment space the files take; their allowance is held
     from the count to the commit, so replies sent at once cannot together pass the quota. Staff
     files pass no customer: the quota keeps customers from filling the disk, not staff from answering.
+    ``then`` runs after the reply is stored and before the commit, so what it changes (a macro's
+    status, priority and category) is stored with the reply or not at all.
     """
     token = form.token.data or ""
     if quota_of is not None:
@@ -52,6 +61,8 @@ def store_reply(
         if problems := attachments.save(message, files):
             db.session.rollback()
             return problems
+        if then is not None:
+            then()
         db.session.commit()
     except IntegrityError:
         # The same form arrived twice at once: the other request stored it.

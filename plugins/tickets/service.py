@@ -15,14 +15,25 @@ from collections.abc import Sequence
 from contextlib import suppress
 from datetime import datetime, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
-from flask import url_for
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import ColumnElement, and_, exists, or_, select, update
 
-from portal.plugin import NotificationError, User, db, get_setting, notify, rows_matched, scope_for, utcnow
+from portal.plugin import (
+    NotificationError,
+    User,
+    db,
+    external_url,
+    get_setting,
+    notify,
+    reply_address,
+    rows_matched,
+    scope_for,
+    utcnow,
+)
 
-from . import events
+from . import events, history, mentions, rating_links
 from .labels import STATUS_LABELS
 from .models import ACTIVE_STATUSES, Message, Ticket
 from .settings import target_hours
@@ -38,8 +49,15 @@ def open_ticket(
     category: str,
     priority: str,
     request_token: str | None = None,
+    channel: str = "web",
+    opened_by: User | None = None,
 ) -> tuple[Ticket, Message]:
     """Open a ticket with its first message; the form's one-time key makes a second copy fail.
+
+    ``channel`` says how it reached us (``models.CHANNELS``): the form, an email, a call, the counter.
+    ``opened_by`` is the agent who opened it for the customer (phone, counter): the ticket keeps
+    them, the first message (the customer's request in the agent's words, ``from_staff`` False, so
+    it is neither an answer nor a first response) has them as author, and the event as actor.
 
     The key is unique per customer, so the same form sent twice at once raises ``IntegrityError``
     on the second insert before anything is emitted: see ``find_opened_ticket``.
@@ -57,13 +75,16 @@ def open_ticket(
         first_response_due=now + timedelta(hours=first),
         resolution_due=now + timedelta(hours=resolution),
         request_token=request_token or None,
+        channel=channel,
+        opened_by_id=opened_by.id if opened_by else None,
     )
     db.session.add(ticket)
     db.session.flush()
-    message = Message(ticket_id=ticket.id, author_id=customer.id, body=body, created_at=now)
+    author = opened_by or customer
+    message = Message(ticket_id=ticket.id, author_id=author.id, body=body, created_at=now)
     db.session.add(message)
     db.session.flush()
-    events.created(ticket, customer.id)
+    events.created(ticket, author.id)
     return ticket, message
 
 
@@ -120,6 +141,7 @@ def add_reply(ticket: Ticket, author: User, body: str, *, token: str = "", inter
     db.session.add(message)
     db.session.flush()
     if message.internal:
+        events.noted(ticket, author.id, mentions.mentioned_staff_ids(body))
         return message
     ticket.updated_at = now
     events.replied(ticket, author.id, staff=staff)
@@ -167,6 +189,7 @@ def change_status(
     if not _compare_and_set(ticket, Ticket.status == old, *conditions, **values):
         return False
     events.status_changed(ticket, actor.id if actor else None, old, new)
+    history.record(ticket, "status", actor.id if actor else None, old, new)
     if notify_customer and actor is not None and actor.is_staff:
         _notify(
             ticket,
@@ -176,14 +199,48 @@ def change_status(
                 subject=ticket.subject[:120],
                 status=STATUS_LABELS[new],  # lazy: told in the customer's language
             ),
+            # The resolution mail lets the customer rate with one click (rating_links.py).
+            actions=rating_links.rating_actions(ticket) if new == "resolved" and can_rate(ticket) else (),
         )
     return True
 
 
-def assign(ticket: Ticket, assignee_id: int | None) -> None:
-    """Give the ticket to a member of staff, or to nobody; the last agent to choose wins."""
+def assign(ticket: Ticket, assignee_id: int | None, actor: User | None = None) -> None:
+    """Give the ticket to a member of staff, or to nobody; the last agent to choose wins.
+
+    A change of assignee is kept in the ticket's history with ``actor`` as who made it.
+    """
+    before = ticket.assignee_id
     ticket.assignee_id = assignee_id
     ticket.updated_at = utcnow()
+    if before != assignee_id:
+        history.record(ticket, "assigned", actor.id if actor else None, before, assignee_id)
+        events.assigned(ticket, actor.id if actor else None, before)
+
+
+def change_priority(ticket: Ticket, priority: str, actor: User) -> bool:
+    """Staff set the ticket's priority; kept in its history. False when it already had it.
+
+    The response targets stay as they were set when the ticket was opened.
+    """
+    before = ticket.priority
+    if before == priority:
+        return False
+    ticket.priority = priority
+    ticket.updated_at = utcnow()
+    history.record(ticket, "priority", actor.id, before, priority)
+    return True
+
+
+def change_category(ticket: Ticket, category: str, actor: User) -> bool:
+    """Staff file the ticket under another category; kept in its history. False when it already was."""
+    before = ticket.category
+    if before == category:
+        return False
+    ticket.category = category
+    ticket.updated_at = utcnow()
+    history.record(ticket, "category", actor.id, before, category)
+    return True
 
 
 def change_many(ids: Sequence[int], actor: User, *, status: str = "", assignee: str = "") -> int:
@@ -195,7 +252,7 @@ def change_many(ids: Sequence[int], actor: User, *, status: str = "", assignee: 
     for ticket in db.session.scalars(select(Ticket).where(Ticket.id.in_(ids))).all():
         touched = False
         if assignee:
-            assign(ticket, None if assignee == "none" else int(assignee))
+            assign(ticket, None if assignee == "none" else int(assignee), actor)
             touched = True
         if status and change_status(ticket, status, actor):
             touched = True
@@ -205,8 +262,8 @@ def change_many(ids: Sequence[int], actor: User, *, status: str = "", assignee: 
 
 def can_reopen(ticket: Ticket, now: datetime | None = None) -> bool:
     """Resolved or closed within the administrator's reopen period: after it, a new ticket is asked for."""
-    if ticket.status not in ("resolved", "closed"):
-        return False
+    if ticket.status not in ("resolved", "closed") or ticket.merged_into_id is not None:
+        return False  # a merged ticket lives on in the one it was merged into
     since = ticket.closed_at or ticket.resolved_at or ticket.updated_at
     days = int(get_setting("tickets", "reopen_days"))
     return (now or utcnow()) - since <= timedelta(days=days)
@@ -250,16 +307,29 @@ def rate(ticket: Ticket, actor: User, rating: int, comment: str) -> bool:
     )
     if stored:
         events.rated(ticket, actor.id)
+        history.record(ticket, "rated", actor.id, None, rating)
     return stored
 
 
-def _notify(ticket: Ticket, kind: str, title: object, body: str = "") -> None:
+def _notify(
+    ticket: Ticket, kind: str, title: object, body: str = "", actions: Sequence[tuple[object, str]] = ()
+) -> None:
     customer = db.session.get(User, ticket.customer_id)
     if customer is None:
         return
     # The reply or change itself must never be lost because a notice could not be stored.
     with suppress(NotificationError):
-        notify(customer, kind, title=title, body=body, url=url_for("tickets.show", ticket_id=ticket.id))
+        notify(
+            customer,
+            kind,
+            title=title,
+            body=body,
+            # A path built without a request: a reply that came by mail has none (mail_replies.py).
+            url=urlsplit(external_url("tickets.show", ticket_id=ticket.id)).path,
+            # Answering the mail adds a reply to the ticket (mail_replies.py).
+            reply_to=reply_address("tickets", str(ticket.id), customer.email),
+            actions=actions,
+        )
 
 
 def overdue_clause(now: datetime) -> ColumnElement[bool]:

@@ -6,6 +6,7 @@ from flask_babel import lazy_gettext as _l
 
 from portal.plugin import Setting, get_setting
 
+from .alert_recipients import OWNERS_MAX_LENGTH, check_category_owners
 from .models import PRIORITIES
 
 DEFAULT_CATEGORIES = "question, problem, complaint, request"
@@ -77,6 +78,35 @@ def plugin_settings() -> list[Setting]:
             max_length=100,
             help=_l("Comma-separated, from: png, jpeg, gif, pdf, txt. Checked by content, not by name."),
         ),
+        Setting(
+            key="auto_reply",
+            label=_l("Confirm each new ticket to the customer by email"),
+            type="boolean",
+            default=True,
+            help=_l("The mail gives the ticket number, when to expect an answer and how to reply by email."),
+        ),
+        Setting(
+            key="category_owners",
+            label=_l("Category owners"),
+            type="text",
+            default="",
+            max_length=OWNERS_MAX_LENGTH,
+            multiline=True,
+            check=_check_category_owners,
+            help=_l(
+                "One line per category, then a colon and the staff addresses that hear of its new tickets: "
+                "“billing: ava@example.com, sam@example.com”. Categories without a line go to every agent."
+            ),
+        ),
+        Setting(
+            key="target_warning_hours",
+            label=_l("Warn the assignee of a response target (hours before)"),
+            type="integer",
+            default=2,
+            min=1,
+            max=168,
+            help=_l("Unassigned tickets warn the agents who hear of new tickets in their category."),
+        ),
     ]
     for priority in PRIORITIES:
         first, resolution = DEFAULT_TARGETS[priority]
@@ -101,6 +131,10 @@ def plugin_settings() -> list[Setting]:
             )
         )
     return settings
+
+
+def _check_category_owners(text: str) -> None:
+    check_category_owners(text, categories())
 
 
 def categories() -> list[str]:

@@ -8,7 +8,7 @@ from flask import url_for
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import case, func, select
 
-from portal.plugin import Figure, daily_totals, db, utcnow
+from portal.plugin import Figure, db, period_totals, utcnow
 
 from . import service
 from .models import ACTIVE_STATUSES, Ticket
@@ -28,8 +28,7 @@ def staff_figures() -> list[Figure]:
             func.coalesce(func.sum(case((service.overdue_clause(now), 1), else_=0)), 0),
         ).where(Ticket.status.in_(ACTIVE_STATUSES))
     ).one()
-    days = daily_totals(Ticket.created_at, days=DAYS * 2, now=now)
-    earlier, recent = days[:DAYS], days[DAYS:]
+    period = period_totals(Ticket.created_at, days=DAYS, now=now)
     queue = "tickets_staff.queue"
     return [
         Figure(
@@ -52,9 +51,9 @@ def staff_figures() -> list[Figure]:
         Figure(
             name="tickets.new",
             label=_l("New tickets, last 14 days"),
-            value=sum(value for _, value in recent),
-            previous=sum(value for _, value in earlier),
-            series=recent,
+            value=period.total,
+            previous=period.previous,
+            series=period.series,
             series_label=_l("New tickets per day, last 14 days"),
             href=url_for(queue, status="all"),
             order=13,

@@ -26,7 +26,7 @@ from portal.plugin import (
     utcnow,
 )
 
-from . import attachments, canned, queries, service
+from . import attachments, canned, history, queries, service, watchers
 from .blueprint import staff_bp
 from .forms import (
     CANNED_TEXTS,
@@ -35,8 +35,10 @@ from .forms import (
     BulkForm,
     CannedChoiceForm,
     CannedReplyForm,
+    MergeForm,
     StaffReplyForm,
     StatusForm,
+    WatcherForm,
     canned_reply_form,
     new_form_token,
 )
@@ -121,6 +123,10 @@ def _staff_page(
             queries.agents(), formdata=None, assignee=str(ticket.assignee_id or "")
         ),
         "action_form": ActionForm(),
+        "merge_form": MergeForm(formdata=None),
+        "watchers": watchers.watchers_of(ticket.id),
+        "watcher_form": WatcherForm(formdata=None),
+        "history": history.staff_timeline(ticket.id),
         "now": utcnow(),
     }
 
@@ -132,6 +138,12 @@ def canned_replies() -> str | Response:
     form = canned_reply_form()()
     if form.validate_on_submit():
         reply = canned.add_canned_reply(form.title.data.strip(), form.body.data)
+        canned.set_macro(
+            reply,
+            status=form.set_status.data,
+            priority=form.set_priority.data,
+            category=form.set_category.data,
+        )
         store_translations(form, reply)
         db.session.commit()
         flash(_("Canned reply saved."), "success")
@@ -173,9 +185,13 @@ def delete_canned_reply(reply_id: int) -> Response:
 
 @staff_bp.route("/<int:ticket_id>")
 @agent
-def staff_show(ticket_id: int) -> str:
-    """One ticket as staff see it."""
-    return render_template("tickets/staff_show.html", **_staff_page(_staff_ticket(ticket_id)))
+def staff_show(ticket_id: int) -> str | Response:
+    """One ticket as staff see it; a ticket merged into another leads to that one."""
+    ticket = _staff_ticket(ticket_id)
+    if ticket.merged_into_id is not None:
+        flash(_("Ticket #%(number)d was merged into this one.", number=ticket.id), "info")
+        return redirect(url_for("tickets_staff.staff_show", ticket_id=ticket.merged_into_id))
+    return render_template("tickets/staff_show.html", **_staff_page(ticket))
 
 
 @staff_bp.route("/<int:ticket_id>/canned", methods=["POST"])
@@ -283,7 +299,7 @@ def staff_assign(ticket_id: int) -> Response:
     ticket = _staff_ticket(ticket_id)
     form = AssignForm.for_agents(queries.agents())
     if form.validate_on_submit():
-        service.assign(ticket, int(form.assignee.data) if form.assignee.data else None)
+        service.assign(ticket, int(form.assignee.data) if form.assignee.data else None, current_user)
         db.session.commit()
         assignee = db.session.get(User, ticket.assignee_id) if ticket.assignee_id else None
         if assignee is None:
@@ -301,7 +317,36 @@ def staff_claim(ticket_id: int) -> Response:
     """Take the ticket: the signed-in agent becomes its assignee."""
     ticket = _staff_ticket(ticket_id)
     if ActionForm().validate_on_submit():
-        service.assign(ticket, current_user.id)
+        service.assign(ticket, current_user.id, current_user)
         db.session.commit()
         flash(_("You took this ticket."), "success")
     return redirect(url_for("tickets_staff.staff_show", ticket_id=ticket.id))
+
+
+@staff_bp.route("/<int:ticket_id>/watchers", methods=["POST"])
+@agent
+def staff_add_watcher(ticket_id: int) -> str | Response | tuple[str, int]:
+    """Put someone in copy for the customer; a refused address comes back with the reason."""
+    ticket = _staff_ticket(ticket_id)
+    form = WatcherForm()
+    if not watchers.add_from_form(ticket, form, current_user):
+        page = _staff_page(ticket)
+        page["watcher_form"] = form
+        return render_template("tickets/staff_show.html", **page), 422
+    db.session.commit()
+    flash(_("%(email)s is in copy now.", email=watchers.normalised(form.email.data)), "success")
+    return redirect(url_for("tickets_staff.staff_show", ticket_id=ticket.id, _anchor="watchers"))
+
+
+@staff_bp.route("/<int:ticket_id>/watchers/<int:watcher_id>/remove", methods=["POST"])
+@agent
+def staff_remove_watcher(ticket_id: int, watcher_id: int) -> Response:
+    """Take someone out of copy; they lose access to the ticket at once."""
+    ticket = _staff_ticket(ticket_id)
+    if ActionForm().validate_on_submit():
+        if watchers.remove_watcher(ticket, watcher_id):
+            db.session.commit()
+            flash(_("They are no longer in copy and can no longer see this ticket."), "success")
+        else:
+            flash(_("That person was no longer in copy."), "info")
+    return redirect(url_for("tickets_staff.staff_show", ticket_id=ticket.id, _anchor="watchers"))

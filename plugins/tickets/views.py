@@ -6,7 +6,14 @@ imported. Importing this module gives the blueprints complete, as ``portal_bluep
 
 from __future__ import annotations
 
-from . import customer_views, staff_views  # noqa: F401  (imported for the routes they add)
+from . import (  # noqa: F401  (imported for the routes they add)
+    customer_views,
+    rating_views,
+    staff_macro_views,
+    staff_merge_views,
+    staff_new_views,
+    staff_views,
+)
 from .blueprint import bp, staff_bp
 
 __all__ = ["bp", "staff_bp"]

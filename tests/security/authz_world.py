@@ -4,6 +4,8 @@ A *victim* (an organization manager, with a member) owns one of everything a cus
 a ticket with an attachment, documents, a note, a notification, a survey answer, points and a
 voucher, an invitation to their organization. Every one carries ``MARKER`` in the text a page
 would show, so a page that leaks the victim's data to someone else is caught by looking for it.
+The victim's ticket is in copy to a colleague (``watcher``), who may read and answer that one
+ticket and nothing else of theirs, and was in copy to another (``removed_watcher``), who may no longer.
 
 ``ARGUMENT_BUILDERS`` maps each URL argument (by name, or by ``endpoint:name`` where one name means
 different things on different routes) to how its value is made and what others may do with it.
@@ -36,13 +38,14 @@ from plugins.loyalty.models import EarningRule, Reward
 from plugins.surveys import answering as survey_answering
 from plugins.surveys import invitations as survey_invitations
 from plugins.surveys.models import Invitation, Question, Survey
-from plugins.tickets import attachments
+from plugins.tickets import attachments, watchers
 from plugins.tickets import service as ticket_service
-from plugins.tickets.models import Attachment, CannedReply
+from plugins.tickets.models import Attachment, CannedReply, Ticket
 from plugins.tickets.settings import categories as ticket_categories
 from portal.accounts.models import User
 from portal.database import db, utcnow
 from portal.jobs import Job
+from portal.mail_in.models import InboundMailRecord
 from portal.notifications.models import Notification
 from portal.organizations import invitations as organization_invitations
 from portal.organizations.membership import add_member, create_organization
@@ -102,8 +105,11 @@ ARGUMENT_BUILDERS: dict[str, Argument] = {
     # tickets
     "ticket_id": Argument(OWNED, _from("ticket")),
     "attachment_id": Argument(OWNED, _from("attachment")),
+    "watcher_id": Argument(OWNED, _from("watcher")),
     "reply_id": Argument(STAFF, _from("canned_reply")),
     "tickets_staff.delete_canned_reply:reply_id": Argument(STAFF, _from("doomed_canned_reply")),
+    "message_id": Argument(OWNED, _from("message")),
+    "tickets.rate_from_mail:token": Argument(NOBODY, _constant("forged.rating-link.token")),
     # documents
     "document_id": Argument(OWNED, _from("document")),
     "version_id": Argument(OWNED, _from("version")),
@@ -134,6 +140,7 @@ ARGUMENT_BUILDERS: dict[str, Argument] = {
     "auth.reset_password:token": Argument(NOBODY, _from("reset_token_of_another_purpose")),
     "account.confirm_email_change:token": Argument(NOBODY, _from("email_change_token_of_another_purpose")),
     "job_id": Argument(STAFF, _from("failed_job")),
+    "record_id": Argument(STAFF, _from("refused_mail")),
     "plugin": Argument(VALUE, _constant("example")),
     "key": Argument(VALUE, _constant("panel_notes")),
     "name": Argument(VALUE, _constant("example")),
@@ -177,6 +184,8 @@ def build_world(app: Flask) -> World:
         other_manager = _person("customer", "Olga Manager")
         agent = _person("agent", "Agnes Agent")
         admin = _person("admin", "Adam Admin")
+        watcher = _person("customer", "Wanda Watcher")
+        removed_watcher = _person("customer", "Remy Removed")
         organization = create_organization(f"Victim {MARKER} Ltd", "company", actor_id=None)
         add_member(organization, victim, "manager", actor_id=None, via="test")
         add_member(organization, member, "member", actor_id=None, via="test")
@@ -204,6 +213,7 @@ def build_world(app: Flask) -> World:
         db.session.flush()
         world.values["notification"] = notification.id
         _build_tickets(world, victim, member, agent)
+        _build_watchers(world, victim, watcher, removed_watcher)
         _build_documents(world, victim, organization.id, admin)
         _build_loyalty(world, victim)
         _build_surveys(world, victim)
@@ -220,6 +230,8 @@ def build_world(app: Flask) -> World:
             ("other_manager", other_manager),
             ("agent", agent),
             ("admin", admin),
+            ("watcher", watcher),
+            ("removed_watcher", removed_watcher),
         ):
             world.people[role] = Person(user.id, user.email)
         db.session.remove()
@@ -235,7 +247,7 @@ def _build_tickets(world: World, victim: User, member: User, agent: User) -> Non
         priority="normal",
     )
     assert attachments.save(message, [_upload(f"secret file {MARKER}\n".encode(), "secret.txt")]) == []
-    ticket_service.add_reply(ticket, agent, f"Answer {MARKER}")
+    answer = ticket_service.add_reply(ticket, agent, f"Answer {MARKER}")
     db.session.refresh(ticket)  # the reply moved it on in the database
     ticket_service.change_status(ticket, "resolved", agent)
     ticket_service.open_ticket(
@@ -253,9 +265,21 @@ def _build_tickets(world: World, victim: User, member: User, agent: User) -> Non
     world.values.update(
         ticket=ticket.id,
         attachment=db.session.scalar(select(Attachment.id).where(Attachment.ticket_id == ticket.id)),
+        message=answer.id,
         canned_reply=canned.id,
         doomed_canned_reply=doomed.id,
     )
+
+
+def _build_watchers(world: World, victim: User, watcher: User, removed_watcher: User) -> None:
+    """The victim's ticket in copy to a colleague, and to one taken off again: both know its id."""
+    ticket = db.session.get(Ticket, world.values["ticket"])
+    assert ticket is not None
+    for person in (watcher, removed_watcher):
+        assert watchers.add_watcher(ticket, person.email, victim) is None
+    ids = {row.email: row.id for row in watchers.watchers_of(ticket.id)}
+    assert watchers.remove_watcher(ticket, ids[removed_watcher.email])
+    world.values["watcher"] = ids[watcher.email]
 
 
 def _build_documents(world: World, victim: User, organization_id: int, admin: User) -> None:
@@ -338,7 +362,7 @@ def _build_appointments(world: World, victim: User) -> None:
 
 
 def _build_operations(world: World) -> None:
-    """A failed job (event deliveries are jobs too, retried by the same route)."""
+    """A failed job (event deliveries are jobs too, retried by the same route), and a refused mail."""
 
     job = Job(task=NOTIFY_TASK, arguments={"document_id": world.values["document"]}, status="failed")
     job.attempts = job.max_attempts = 3
@@ -346,6 +370,13 @@ def _build_operations(world: World) -> None:
     db.session.add(job)
     db.session.flush()
     world.values.update(failed_job=job.id)
+    raw = storage().save(io.BytesIO(b"From: eve@example.com\r\n\r\nforged"), prefix="mail-in")
+    refused = InboundMailRecord(
+        sender="eve@example.com", status="refused", reason="forged", storage_key=raw.key
+    )
+    db.session.add(refused)
+    db.session.flush()
+    world.values.update(refused_mail=refused.id)
 
 
 def _watched(world: World) -> list[tuple[str, str, list[int]]]:
@@ -383,6 +414,7 @@ def _watched(world: World) -> list[tuple[str, str, list[int]]]:
         ("tickets_tickets", "customer_id", victims),
         ("tickets_messages", "ticket_id", tickets),
         ("tickets_attachments", "ticket_id", tickets),
+        ("tickets_watchers", "ticket_id", tickets),
         ("documents_documents", "id", documents),
         ("documents_versions", "document_id", documents),
         ("documents_downloads", "document_id", documents),

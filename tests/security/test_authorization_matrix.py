@@ -11,6 +11,9 @@ customer, agent, admin) and from who owns the object in the URL:
   a refusal (4xx) or a redirect that does not lead into the object; the victim's data never appears
   in what they get, and after the walk nothing the victim has is changed;
 - the owner reaches their own objects (so a 404 for the others means "not yours", not "no such thing");
+- someone in copy on the victim's ticket reads it, its conversation and files (200), and is refused
+  everything else of the victim's, closing, rating and the copy list included; someone taken out of
+  copy is refused like any stranger;
 - staff reach every staff page and the objects on it;
 - never a 5xx, for anyone.
 """
@@ -48,7 +51,13 @@ pytestmark = pytest.mark.plugins("tickets", "loyalty", "documents", "surveys", "
 
 ANONYMOUS = "anonymous"
 ANONYMOUS_HTMX = "anonymous (htmx)"
-ATTACKERS = ("stranger", "other_member", "other_manager")  # customers with no claim on the victim
+# Customers with no claim on the victim; a colleague taken out of copy on their ticket has none left.
+ATTACKERS = ("stranger", "other_member", "other_manager", "removed_watcher")
+# In copy on the victim's ticket: reads it and its files (and answers), nothing more of theirs.
+WATCHER = "watcher"
+WATCHER_READS = frozenset({"tickets.show", "tickets.messages", "tickets.download"})
+# Pages that show them the ticket: its page, their list, and a reply form sent back with its error.
+WATCHER_SEES = WATCHER_READS | {"tickets.index", "tickets.reply"}
 STAFF_ROLES = ("agent", "admin")
 # They end the visitor's session or membership, so each visitor meets them last.
 LAST_ENDPOINTS = ("organizations.leave", "auth.logout")
@@ -147,6 +156,8 @@ def judge(role: str, route: Route, method: str, response: TestResponse, objects:
             return "the object exists and staff may see it: not 404"
         return None
     kinds = {kind for kind, _value in objects.values()}
+    if role == WATCHER and method == "GET" and route.endpoint in WATCHER_READS:
+        return None if status == 200 else "200: someone in copy reads the ticket and its files"
     if NOBODY in kinds:
         return None if 400 <= status < 500 else "a refusal (4xx): nobody here may use this link"
     foreign = (OWNED in kinds and role != "owner") or (kinds & {HIDDEN, STAFF} and role not in STAFF_ROLES)
@@ -195,7 +206,8 @@ def walk(app: Flask, world: World, role: str, methods: tuple[str, ...] = WALKED_
             if expected is not None:
                 where = f" -> {response.location}" if response.location else ""
                 yield f"{role:16} {method:6} {url}: got {response.status_code}{where}, expected {expected}"
-            if role not in STAFF_ROLES and role != "owner" and MARKER.encode() in body:
+            allowed = role == WATCHER and route.endpoint in WATCHER_SEES
+            if role not in STAFF_ROLES and role != "owner" and not allowed and MARKER.encode() in body:
                 yield f"{role:16} {method:6} {url}: shows the victim's data ({response.status_code})"
 
 
@@ -239,7 +251,7 @@ def test_authorization_matrix(app: Flask) -> None:
     world = build_world(app)
     before = victim_state(app, world)
     failures = []
-    for role in (ANONYMOUS, ANONYMOUS_HTMX, *ATTACKERS):
+    for role in (ANONYMOUS, ANONYMOUS_HTMX, *ATTACKERS, WATCHER):
         failures.extend(walk(app, world, role))
     after = victim_state(app, world)
     failures.extend(changes(before, after))

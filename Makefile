@@ -13,18 +13,19 @@ HTMX := static/vendor/htmx.min.js
 FONT := static/vendor/fonts/Vazirmatn-Regular.ttf
 ICONS := static/vendor/icons.svg
 CHROMIUM ?= /usr/bin/chromium
+DOVECOT ?= /usr/sbin/dovecot
 # Test processes: most of a test's time is spent waiting on databases and browsers, so more than the
 # two cores CI has still pays.
 TEST_WORKERS ?= 4
 
-.PHONY: run test setup lint format translations browser clean lock screenshots
+.PHONY: run test setup lint format translations browser test-services clean lock screenshots
 
 run: setup
 	$(BIN)/portal migrate
 	$(BIN)/portal demo
 	$(BIN)/portal run --host 127.0.0.1 --port 5000
 
-test: setup $(TEST_STAMP) browser
+test: setup $(TEST_STAMP) test-services
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
@@ -81,6 +82,12 @@ translations: $(RUN_STAMP)
 browser:
 	@if [ ! -x $(CHROMIUM) ] && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+	fi
+
+# The programs the suite starts for itself: the browser, and Dovecot as the IMAP mailbox the portal polls.
+test-services: browser
+	@if [ ! -x $(DOVECOT) ] && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq dovecot-imapd; \
 	fi
 
 lint: $(TEST_STAMP)

@@ -1,15 +1,26 @@
 """Inbound mail through the real pipeline: a real aiosmtpd receiver on a free port, smtplib as the
-sender's server, the real database, and a tiny plugin (tests/mail_in_plugin.py) that takes the mail.
+sender's server, a real IMAP mailbox (Dovecot) for the poller, the real database, and a tiny plugin
+(tests/mail_in_plugin.py) that takes the mail.
 """
 
 from __future__ import annotations
 
+import imaplib
+import os
+import shutil
 import smtplib
+import socket
+import subprocess
+import tempfile
+import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import timedelta
 from email.message import EmailMessage
 from importlib.metadata import EntryPoint
+from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import mail_in_plugin
 import pytest
@@ -23,12 +34,12 @@ from portal.database import db, utcnow
 from portal.mail import send_mail
 from portal.mail_in import checks
 from portal.mail_in.addresses import reply_address
-from portal.mail_in.imap import poll_mailbox
 from portal.mail_in.models import InboundMailRecord
 from portal.mail_in.parsing import html_to_text, new_text
 from portal.plugin_manager import ENTRY_POINT_GROUP, PluginError
 from portal.storage import storage
 from portal.testing import read_outbox
+from portal.testing.fixtures import free_port, service_unavailable
 from portal.testing.scheduled import run_scheduled_task
 
 SUPPORT = "support@example.com"
@@ -374,44 +385,122 @@ def test_an_html_mail_becomes_plain_text_without_scripts():
 # --- the IMAP poller -------------------------------------------------------------------------------
 
 
-class FakeImapClient:
-    """A stand-in for imaplib's client: no IMAP server runs here. The one mock of these tests; what it
-    hands over goes through the real pipeline."""
+IMAP_PASSWORD = "secret"
+DOVECOT_CONFIG = """
+protocols = imap
+listen = 127.0.0.1
+base_dir = {folder}/run
+state_dir = {folder}/state
+log_path = {folder}/dovecot.log
+ssl = no
+disable_plaintext_auth = no
+mail_location = maildir:{folder}/mail/%n
+passdb {{
+  driver = static
+  args = password={password}
+}}
+userdb {{
+  driver = static
+  args = uid=nobody gid=nogroup home={folder}/mail/%n
+}}
+service imap-login {{
+  inet_listener imap {{
+    address = 127.0.0.1
+    port = {port}
+  }}
+  inet_listener imaps {{
+    port = 0
+  }}
+}}
+"""
 
-    def __init__(self, messages: dict[bytes, bytes]) -> None:
-        self.messages = messages
-        self.seen: list[bytes] = []
-        self.logged_out = False
 
-    def uid(self, command: str, *args: Any) -> tuple[str, list[Any]]:
-        if command == "SEARCH":
-            return "OK", [b" ".join(uid for uid in self.messages if uid not in self.seen)]
-        if command == "FETCH":
-            return "OK", [(b"1 (UID " + args[0] + b" BODY[] {n}", self.messages[args[0]]), b")"]
-        if command == "STORE":
-            self.seen.append(args[0])
-            return "OK", []
-        raise AssertionError(command)
+@dataclass
+class ImapMailbox:
+    """A support mailbox on a real IMAP server, as a hosted mail service keeps one."""
 
-    def logout(self) -> None:
-        self.logged_out = True
+    port: int
+    user: str = SUPPORT
 
+    @property
+    def url(self) -> str:
+        return f"imap://{quote(self.user)}:{IMAP_PASSWORD}@127.0.0.1:{self.port}/INBOX"
 
-def test_the_imap_poller_feeds_unseen_mail_to_the_pipeline_and_marks_it_seen(app):
-    app.config["PORTAL_MAIL_IMAP_URL"] = "imaps://support%40example.com:secret@imap.example.com/INBOX"
-    client = FakeImapClient({b"7": mail(text="From IMAP").as_bytes(), b"8": b"not a mail at all"})
-    opened: list[Any] = []
-
-    def open_client(location: Any) -> FakeImapClient:
-        opened.append(location)
+    def client(self) -> imaplib.IMAP4:
+        client = imaplib.IMAP4("127.0.0.1", self.port, timeout=10)
+        client.login(self.user, IMAP_PASSWORD)
+        client.select("INBOX")
         return client
 
-    with app.app_context():
-        report = poll_mailbox(open_client)
-    assert report.taken == 2 and client.seen == [b"7", b"8"] and client.logged_out
-    assert opened[0].user == "support@example.com" and opened[0].port == 993
+    def put(self, *messages: bytes) -> None:
+        """Deliver ``messages`` into the mailbox, unread."""
+        client = self.client()
+        for message in messages:
+            client.append("INBOX", None, None, message)
+        client.logout()
+
+    def unseen(self) -> int:
+        client = self.client()
+        _status, found = client.uid("SEARCH", None, "UNSEEN")
+        client.logout()
+        return len((found[0] or b"").split())
+
+
+@pytest.fixture
+def imap_mailbox() -> Iterator[ImapMailbox]:
+    """Dovecot in the foreground with a configuration of its own, on a free port, keeping mail in a
+    fresh folder (short, so its sockets' paths fit); stopped and removed after the test."""
+    dovecot = shutil.which("dovecot") or "/usr/sbin/dovecot"
+    if not os.access(dovecot, os.X_OK) or os.getuid() != 0:
+        service_unavailable("Dovecot (Debian's dovecot-imapd, run as root) is needed for the IMAP mailbox")
+    folder = Path(tempfile.mkdtemp(prefix="imap-"))
+    folder.chmod(0o755)
+    (folder / "mail").mkdir()
+    shutil.chown(folder / "mail", "nobody", "nogroup")
+    port = free_port()
+    config = folder / "dovecot.conf"
+    config.write_text(DOVECOT_CONFIG.format(folder=folder, port=port, password=IMAP_PASSWORD))
+    server = subprocess.Popen([dovecot, "-F", "-c", str(config)], stderr=subprocess.PIPE)
+    try:
+        _wait_for_port(port, server)
+        yield ImapMailbox(port)
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _wait_for_port(port: int, server: subprocess.Popen[bytes]) -> None:
+    for _attempt in range(100):
+        if server.poll() is not None:
+            error = server.stderr.read().decode() if server.stderr else ""
+            service_unavailable(f"Dovecot stopped at start: {error}")
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return
+        except OSError:
+            time.sleep(0.1)
+    service_unavailable(f"Dovecot did not listen on port {port}")
+
+
+def test_the_imap_poller_feeds_unseen_mail_to_the_pipeline_and_marks_it_seen(app, imap_mailbox):
+    imap_mailbox.put(mail(text="From IMAP").as_bytes(), b"not a mail at all")
+    app.config["PORTAL_MAIL_IMAP_URL"] = imap_mailbox.url
+    first = app.test_cli_runner().invoke(args=["mail-poll"])
+    assert first.exit_code == 0 and "Took 2 messages." in first.output
     assert [m.text for _t, m in mail_in_plugin.RECEIVED] == ["From IMAP"]
     assert [record.status for record in records(app)] == ["accepted", "refused"]
+    assert imap_mailbox.unseen() == 0, "what was taken is marked seen, so the next poll skips it"
+    again = app.test_cli_runner().invoke(args=["mail-poll"])
+    assert "Took 0 messages." in again.output and len(records(app)) == 2
+
+
+def test_a_poll_with_the_wrong_password_says_so_and_takes_nothing(app, imap_mailbox):
+    imap_mailbox.put(mail(text="Waiting").as_bytes())
+    app.config["PORTAL_MAIL_IMAP_URL"] = imap_mailbox.url.replace(IMAP_PASSWORD, "wrong")
+    result = app.test_cli_runner().invoke(args=["mail-poll"])
+    assert result.exit_code == 1 and "The poll stopped" in result.output
+    assert imap_mailbox.unseen() == 1 and records(app) == []
 
 
 # --- the example plugin's handler and the commands ---------------------------------------------------

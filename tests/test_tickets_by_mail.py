@@ -191,6 +191,13 @@ def test_an_agents_mailed_reply_is_a_staff_reply_the_customer_is_told_about(app,
     assert f"+tickets-{ticket_id}-" in reply_to_of(notice)
 
 
+# Refusals the sender is told of by mail, and what the answer says.
+ANSWERED = {
+    "cannot see": "You can no longer follow request #",
+    "too large file": "Its files could not be kept",
+}
+
+
 @pytest.mark.parametrize(
     "case", ["forged", "unknown sender", "cannot see", "auto-reply", "loop", "too large file", "empty"]
 )
@@ -216,10 +223,19 @@ def test_refused_replies_are_recorded_and_change_nothing(app, customer_ticket, c
     elif case == "empty":
         text = ""
     files_before = count(app, Attachment)
+    mails_before = len(read_outbox(app))
     record = take(app, mail(sender, to, text=text, files=files, **extra))
     assert record.status == "refused" and record.reason
     assert len(messages_of(app, ticket_id)) == 1
     assert count(app, Attachment) == files_before
+    answers = read_outbox(app)[mails_before:]
+    if case in ANSWERED:
+        # Their signed address proves the mail was theirs: they learn why, and get back what they wrote.
+        [answer] = answers
+        assert str(answer["To"]).endswith(f"<{sender}>") and ANSWERED[case] in text_of(answer)
+        assert "Please add this." in text_of(answer)
+    else:
+        assert answers == [], "a forged, unknown, automatic or looping sender is never answered"
 
 
 def test_a_reply_after_the_reopen_period_is_refused_and_the_ticket_stays_closed(app, customer_ticket):
@@ -233,6 +249,11 @@ def test_a_reply_after_the_reopen_period_is_refused_and_the_ticket_stays_closed(
     assert record.status == "refused" and "new ticket" in (record.reason or "")
     with app.app_context():
         assert db.session.get(Ticket, ticket_id).status == "closed"
+    answer = mails_to(app, me.email)[-1]
+    assert str(answer["Subject"]) == "Your mail was not added: Kettle broken"
+    assert f"Request #{ticket_id} is closed and can no longer be reopened" in text_of(answer)
+    assert "Again broken" in text_of(answer), "what the customer wrote comes back to them"
+    assert "Auto-Submitted" in answer and not answer["Reply-To"], "an answer nobody can loop on"
 
 
 def test_a_reply_within_the_reopen_period_reopens_a_closed_ticket(app, customer_ticket):

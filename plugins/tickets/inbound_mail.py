@@ -58,6 +58,13 @@ def file_problems(files: list[FileStorage]) -> list[str]:
     ]
 
 
+# What a sender is told when the files of their reply could not be kept; staff read the exact reasons.
+FILES_NOT_TAKEN = _l(
+    "Its files could not be kept: too large, of a type not accepted, or beyond your space for files."
+    " Add them on the request's page, which says which and why."
+)
+
+
 def subject_of(mail: InboundMail) -> str:
     """The mail's subject as a ticket's subject: one line, within the limit, never empty."""
     subject = " ".join(mail.subject.split())[:SUBJECT_MAX]
@@ -77,8 +84,11 @@ def checked_content(mail: InboundMail) -> list[FileStorage]:
             _l(
                 "The text is longer than %(limit)s characters, the most a message may have.",
                 limit=format_number(BODY_MAX),
-            )
+            ),
+            answer=_l(
+                "It is longer than a message may be. Send it in parts, or write it on the request's page."
+            ),
         )
     if problems := file_problems(files):
-        raise MailRefused(" ".join(problems))
+        raise MailRefused(" ".join(problems), answer=FILES_NOT_TAKEN)
     return files

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from portal.plugin import ID_MAX, InboundMail, MailHandler, MailRefused, User, db
 
 from . import attachments, held_mail, limits, queries, service
-from .inbound_mail import checked_content, message_digest, subject_of
+from .inbound_mail import FILES_NOT_TAKEN, checked_content, message_digest, subject_of
 from .models import Ticket
 from .settings import categories
 
@@ -52,11 +52,11 @@ def add_mailed_reply(mail: InboundMail, thread: str) -> None:
     files = checked_content(mail)
     if not sender.is_staff:
         if over := limits.quota_problem(ticket.customer_id, files):
-            raise MailRefused(over)
+            raise MailRefused(over, answer=FILES_NOT_TAKEN)
         _reopen_for_reply(ticket, sender)
     message = service.add_reply(ticket, sender, mail.text.strip(), token=token)
     if problems := attachments.save(message, files):
-        raise MailRefused(" ".join(problems))
+        raise MailRefused(" ".join(problems), answer=FILES_NOT_TAKEN)
 
 
 def _ticket_for(sender: User, thread: str) -> Ticket:
@@ -66,7 +66,10 @@ def _ticket_for(sender: User, thread: str) -> Ticket:
         raise MailRefused(_l("The reply address names no ticket."))
     ticket = queries.staff_ticket(ticket_id) if sender.is_staff else queries.visible_ticket(sender, ticket_id)
     if ticket is None:
-        raise MailRefused(_l("The sender may not see this ticket."))
+        raise MailRefused(
+            _l("The sender may not see this ticket."),
+            answer=_l("You can no longer follow request #%(number)s.", number=ticket_id),
+        )
     if ticket.merged_into_id is not None:
         # Merged since the mail was sent: the conversation goes on in the ticket it was merged into.
         return _ticket_for(sender, str(ticket.merged_into_id))
@@ -81,7 +84,14 @@ def _reopen_for_reply(ticket: Ticket, sender: User) -> None:
     if ticket.is_active:
         return
     if not service.can_reopen(ticket):
-        raise MailRefused(_l("The ticket can no longer be reopened; the sender must open a new ticket."))
+        raise MailRefused(
+            _l("The ticket can no longer be reopened; the sender must open a new ticket."),
+            answer=_l(
+                "Request #%(number)s is closed and can no longer be reopened. Please open a new request in"
+                " the portal and mention #%(number)s in it.",
+                number=ticket.id,
+            ),
+        )
     if ticket.status == "closed":
         # A resolved ticket is reopened by the reply itself (service.add_reply).
         service.change_status(ticket, "open", sender, notify_customer=False)

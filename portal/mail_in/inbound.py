@@ -37,9 +37,13 @@ class InboundMail:
 class MailRefused(Exception):  # noqa: N818  (the contract's name: it reads as what happened)
     """Raised by a mail handler to refuse a mail: the core rolls back and records ``reason``.
 
-    ``reason`` should be a lazy translation; staff read it on the inbound-mail page.
+    ``reason`` should be a lazy translation; staff read it on the inbound-mail page. ``answer``, a lazy
+    translation written to the sender ("Your request #12 is closed…"), is mailed back with the text
+    they wrote, so a person whose reply was not taken learns why and keeps what they typed. Only a
+    reply whose signed address matched its sender is answered: anything else may have a forged From.
     """
 
-    def __init__(self, reason: Any) -> None:
+    def __init__(self, reason: Any, answer: Any = None) -> None:
         super().__init__(str(reason))
         self.reason = reason
+        self.answer = answer

@@ -16,10 +16,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from email.message import EmailMessage
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import InterfaceError, OperationalError
 
+from portal.accounts.models import find_user_by_email
 from portal.contributions import MailHandler
 from portal.database import db, utcnow
+from portal.mail import send_mail
 from portal.mail_in import checks
 from portal.mail_in.addresses import (
     HANDLER_PATTERN,
@@ -31,7 +34,7 @@ from portal.mail_in.addresses import (
     signature_matches,
 )
 from portal.mail_in.checks import RefusedByCheck, reason_source
-from portal.mail_in.inbound import MailRefused
+from portal.mail_in.inbound import InboundMail, MailRefused
 from portal.mail_in.models import ADDRESS_MAX, MESSAGE_ID_MAX, NAME_MAX, SUBJECT_MAX, InboundMailRecord
 from portal.mail_in.parsing import (
     MalformedMailError,
@@ -43,6 +46,7 @@ from portal.mail_in.parsing import (
 )
 from portal.plugin_manager import PluginError, plugin_host
 from portal.storage import discard_unless_committed, storage
+from portal.urls import external_url
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +71,7 @@ class Received:
     message_id: str = ""
     handler: str | None = None
     thread: str | None = None
+    verified_reply: InboundMail | None = None  # a reply whose signed address matched its sender
 
 
 def mail_handlers() -> list[MailHandler]:
@@ -131,7 +136,10 @@ def _receive(raw: bytes, recipients: Sequence[str], envelope_sender: str | None)
         return _record_refused(received, checks.MALFORMED)
     except MailRefused as refusal:
         db.session.rollback()
-        return _record_refused(received, refusal.reason)
+        record = _record_refused(received, refusal.reason)
+        if refusal.answer is not None and received.verified_reply is not None:
+            _answer_sender(received.verified_reply, refusal.answer)
+        return record
     except (OperationalError, InterfaceError, PluginError):
         raise
     except Exception:
@@ -168,13 +176,32 @@ def _deliver(received: Received, message: EmailMessage) -> None:
     handler = next((handler for handler in handlers if handler.name == target.handler), None)
     if handler is None:
         raise RefusedByCheck(checks.UNKNOWN_HANDLER)
-    handler.on_reply(read_mail(message, received.received_at), target.thread)
+    received.verified_reply = read_mail(message, received.received_at)
+    handler.on_reply(received.verified_reply, target.thread)
 
 
 def _check_signature(received: Received, target: ReplyTarget) -> None:
     received.handler, received.thread = target.handler[:NAME_MAX], target.thread[:NAME_MAX]
     if not signature_matches(target, received.sender):
         raise RefusedByCheck(checks.FORGED)
+
+
+def _answer_sender(mail: InboundMail, answer: object) -> None:
+    """Tell the sender why their reply was not taken, in their account's language, with what they wrote."""
+    account = find_user_by_email(mail.sender)
+    send_mail(
+        mail.sender,
+        account.name if account else mail.sender_name,
+        "mail_refused",
+        _l("Your mail was not added: %(subject)s", subject=mail.subject or "…"),
+        account.language if account else None,
+        timezone=account.timezone if account else None,
+        calendar=account.calendar if account else None,
+        answer=answer,
+        text=mail.text,
+        login_link=external_url("auth.login"),
+    )
+    db.session.commit()
 
 
 def _record_refused(received: Received, reason: object) -> InboundMailRecord:

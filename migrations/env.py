@@ -8,6 +8,8 @@ from logging.config import fileConfig
 from alembic import context
 from flask import current_app
 
+from portal.database import compared_with_models
+
 config = context.config
 if config.config_file_name is not None and not logging.getLogger().handlers:
     fileConfig(config.config_file_name, disable_existing_loggers=False)
@@ -35,6 +37,7 @@ def run_online() -> None:
             target_metadata=target_metadata,
             render_as_batch=connection.dialect.name == "sqlite",
             compare_type=True,
+            include_object=compared_with_models,
         )
         with context.begin_transaction():
             context.run_migrations()

@@ -13,7 +13,6 @@ from flask_babel import lazy_gettext as _l
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import current_user
-from markupsafe import Markup, escape
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from portal import (
@@ -58,6 +57,7 @@ from portal.staff import operations as staff_operations
 from portal.staff import settings_views as staff_settings
 from portal.staff import views as staff_views
 from portal.storage import init_storage
+from portal.template_slots import render_slot
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 CORE_MIGRATIONS = PROJECT_ROOT / "migrations"
@@ -179,12 +179,6 @@ def _install_template_helpers(app: Flask) -> None:
             "page_assets": page_assets,
             "unread_notification_count": unread_counter(user),
         }
-
-
-def render_slot(slot: str, **context: Any) -> Markup:
-    """Join what enabled plugins put in a template slot; plain strings are escaped."""
-    parts = plugin_host().hook.portal_template_slot(slot=slot, context=context)
-    return Markup("").join(part if isinstance(part, Markup) else escape(part) for part in parts)
 
 
 @before_render_template.connect

@@ -53,6 +53,29 @@ def rows_matched(statement: Executable) -> int:
     return cast(CursorResult[Any], db.session.execute(statement)).rowcount
 
 
+def made_by_migration(*names: str) -> None:
+    """Declare database objects a migration makes that no model can describe: a full-text index.
+
+    An FTS5 table (with the shadow tables SQLite keeps beside it, named after it) or an expression
+    index is written by hand in the plugin's migration; declared here, Alembic's comparison of the
+    models with the database leaves it alone instead of proposing to drop it.
+    """
+    db.metadata.info.setdefault(_MADE_BY_MIGRATION, set()).update(names)
+
+
+def compared_with_models(
+    _object: Any, name: str | None, type_: str, reflected: bool, compare_to: Any
+) -> bool:
+    """Alembic's ``include_object``: everything but what ``made_by_migration`` declared."""
+    if not reflected or compare_to is not None or name is None or type_ not in ("table", "index"):
+        return True
+    declared = db.metadata.info.get(_MADE_BY_MIGRATION, set())
+    return not any(name == made or name.startswith(f"{made}_") for made in declared)
+
+
+_MADE_BY_MIGRATION = "made_by_migration"
+
+
 def utcnow() -> datetime:
     """Timestamps are stored as naive UTC, which SQLite and PostgreSQL compare the same way."""
     return datetime.now(UTC).replace(tzinfo=None)

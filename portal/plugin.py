@@ -19,9 +19,11 @@ from portal.content_languages import (
     in_each_language,
     localized,
     localized_setting,
+    localized_with_language,
     missing_languages,
     set_translations,
     store_translations,
+    text_direction,
     translatable_form,
     translated_settings,
     translation_data,
@@ -30,7 +32,7 @@ from portal.content_languages import (
 from portal.contributions import Figure, MailHandler, NavItem, NotificationType, Panel, Widget
 from portal.converters import ID_MAX
 from portal.customer_fields import customer_fields
-from portal.database import Model, db, rows_matched, utcnow
+from portal.database import Model, db, made_by_migration, rows_matched, utcnow
 from portal.date_inputs import (
     CalendarDateField,
     CalendarDateTimeField,
@@ -46,6 +48,7 @@ from portal.dates import (
     format_time,
     from_user_zone,
     month_start,
+    reader_language,
     to_user_zone,
     user_now,
     zone_label,
@@ -60,6 +63,7 @@ from portal.jobs import enqueue, task
 from portal.mail import MailAttachment, send_mail
 from portal.mail_in.addresses import reply_address
 from portal.mail_in.inbound import InboundAttachment, InboundMail, MailRefused
+from portal.markdown import render_document_markdown, render_markdown
 from portal.notifications.service import NotificationError, notify
 from portal.number_fields import LocalizedIntegerField
 from portal.numbers import ascii_digits, format_number, format_percent_value, parse_integer
@@ -92,6 +96,7 @@ from portal.storage import (
     generated_download,
     storage,
 )
+from portal.template_slots import render_slot
 from portal.tokens import ExpiredTokenError, InvalidTokenError, make_token, read_token
 from portal.urls import external_url, local_path
 
@@ -190,6 +195,8 @@ __all__ = [
     "local_path",
     "localized",
     "localized_setting",
+    "localized_with_language",
+    "made_by_migration",
     "make_token",
     "missing_languages",
     "month_start",
@@ -202,7 +209,11 @@ __all__ = [
     "public",
     "read_cursor",
     "read_token",
+    "reader_language",
     "record_audit_event",
+    "render_document_markdown",
+    "render_markdown",
+    "render_slot",
     "render_widget",
     "reply_address",
     "rows_matched",
@@ -217,6 +228,7 @@ __all__ = [
     "storage",
     "store_translations",
     "task",
+    "text_direction",
     "to_user_zone",
     "translatable_form",
     "translated_settings",

@@ -5,12 +5,14 @@ from __future__ import annotations
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
-from portal.database import db
+from portal.database import compared_with_models, db
 
 
 def test_upgrade_heads_matches_the_models(app):
     with app.app_context(), db.engine.connect() as connection:
-        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        context = MigrationContext.configure(
+            connection, opts={"compare_type": True, "include_object": compared_with_models}
+        )
         differences = compare_metadata(context, db.metadata)
     assert differences == []
 

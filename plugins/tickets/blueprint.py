@@ -9,9 +9,10 @@ from __future__ import annotations
 from flask import Blueprint
 from markupsafe import Markup
 
+from portal.plugin import render_markdown
+
 from .attachments import limits_hint
 from .labels import category_label, priority_label, status_label
-from .text import render_markdown
 
 bp = Blueprint(
     "tickets",

@@ -11,14 +11,32 @@ from typing import Any
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from markupsafe import Markup
 from sqlalchemy.exc import IntegrityError
 from werkzeug.wrappers import Response
 
-from portal.plugin import customer, db, is_htmx_request, render_widget, scope_for, storage, utcnow
+from portal.plugin import (
+    customer,
+    db,
+    is_htmx_request,
+    render_slot,
+    render_widget,
+    scope_for,
+    storage,
+    utcnow,
+)
 
 from . import attachments, history, limits, queries, service, watchers
 from .blueprint import bp
-from .forms import ActionForm, NewTicketForm, RateForm, ReplyForm, WatcherForm, new_form_token
+from .forms import (
+    SUGGESTIONS_SEEN,
+    ActionForm,
+    NewTicketForm,
+    RateForm,
+    ReplyForm,
+    WatcherForm,
+    new_form_token,
+)
 from .labels import status_choices
 from .models import Ticket
 from .replying import file_errors, store_reply
@@ -78,6 +96,10 @@ def new() -> str | Response | tuple[str, int]:
     files = attachments.uploads_from(form.files.data)
     if not form.validate() or file_errors(form, files):
         return render_template("tickets/new.html", form=form)
+    # Files chosen in a browser cannot survive a second round, so a customer who attached some is not stopped.
+    if not files and form.suggestions_seen.data != SUGGESTIONS_SEEN and (check_first := _check_first(form)):
+        form.suggestions_seen.data = SUGGESTIONS_SEEN
+        return render_template("tickets/new.html", form=form, check_first=check_first)
     # From here to the commit no other request counts or spends this customer's allowance.
     limits.hold_allowance(current_user.id)
     opened = service.find_opened_ticket(current_user.id, form.token.data)
@@ -93,6 +115,16 @@ def new() -> str | Response | tuple[str, int]:
         form.form_errors.append(too_many)
         return render_template("tickets/new.html", form=form), 429
     return _open_ticket(form, files)
+
+
+def _check_first(form: NewTicketForm) -> Markup | None:
+    """What plugins ask the customer to read before the ticket is opened (slot ``tickets.before_open``).
+
+    Rendered here, not only in the page, because whether there is anything decides whether the ticket
+    is opened now; ``None`` when no plugin has anything for this subject and message.
+    """
+    shown = render_slot("tickets.before_open", subject=form.subject.data.strip(), body=form.body.data)
+    return shown if shown.strip() else None
 
 
 def _open_ticket(form: NewTicketForm, files: list[Any]) -> str | Response:

@@ -53,6 +53,10 @@ def _agent_choices(agents: Sequence[Row[tuple[int, str, str]]]) -> list[SelectCh
     ]
 
 
+# What a plugin's suggestions put in the new-ticket form's ``suggestions_seen`` field (docs/plugins.md).
+SUGGESTIONS_SEEN = "yes"
+
+
 class NewTicketForm(FlaskForm):
     """A new ticket with its first message and files; categories and priorities as they are now."""
 
@@ -71,6 +75,9 @@ class NewTicketForm(FlaskForm):
     files = MultipleFileField(_l("Attachments (up to 5)"))
     # One-time key of this copy of the form: sent twice (double click, retry), it opens one ticket.
     token = HiddenField(validators=[Optional(), Length(max=TOKEN_MAX)])
+    # SUGGESTIONS_SEEN once the customer was shown articles that may answer them (by a plugin in the
+    # slot beside the subject, or by the "Check these first" step): sending then opens the ticket.
+    suggestions_seen = HiddenField()
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

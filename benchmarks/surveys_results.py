@@ -13,25 +13,16 @@ row by row; the script exits with status 1 otherwise, or when a render takes ove
 from __future__ import annotations
 
 import argparse
-import sys
-import tempfile
 import time
 from datetime import timedelta
-from pathlib import Path
 
-import flask_migrate
+from bench_app import migrated_app
 from sqlalchemy import event, insert, select
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "tests"))
-
-from support import TEST_PASSWORD, create_user, log_in  # noqa: E402
-
-from plugins.surveys import library  # noqa: E402
-from plugins.surveys.models import Answer, Question, Response  # noqa: E402
-from portal.app import create_app  # noqa: E402
-from portal.database import db, utcnow  # noqa: E402
+from plugins.surveys import library
+from plugins.surveys.models import Answer, Question, Response
+from portal.database import db, utcnow
+from portal.testing import TEST_PASSWORD, create_user, log_in
 
 CHUNK = 5000
 
@@ -42,22 +33,8 @@ def main() -> int:
     parser.add_argument("--database-url", default="")
     parser.add_argument("--budget", type=float, default=2.0, help="seconds allowed per render")
     args = parser.parse_args()
-    folder = Path(tempfile.mkdtemp(prefix="surveys-bench-"))
-    url = args.database_url or f"sqlite:///{folder / 'bench.sqlite3'}"
-    app = create_app(
-        {
-            "TESTING": True,
-            "INSTANCE_PATH": str(folder),
-            "PORTAL_DATABASE_URL": url,
-            "PORTAL_PLUGINS": ["surveys"],
-            "PORTAL_SECRET_KEY": "benchmark-secret-" + "x" * 40,
-            "PORTAL_ARGON2_PROFILE": "CHEAPEST",
-            "PORTAL_MAIL_URL": "",
-            "PORTAL_REDIS_URL": "",
-        }
-    )
+    app = migrated_app(["surveys"], args.database_url, "surveys-bench-")
     with app.test_request_context():
-        flask_migrate.upgrade(revision="heads")
         survey, questions = library.build("nps")
         survey.status = "published"
         db.session.add(survey)

@@ -25,7 +25,7 @@ DEFAULTS: dict[str, Any] = {
     "PORTAL_NAME": "Customer Portal",
     "PORTAL_SECRET_KEY": None,
     "PORTAL_DATABASE_URL": None,
-    "PORTAL_PLUGINS": ["tickets", "loyalty", "documents", "surveys", "appointments"],
+    "PORTAL_PLUGINS": ["tickets", "loyalty", "documents", "surveys", "appointments", "helpcenter"],
     "PORTAL_MAIL_URL": "",
     "PORTAL_MAIL_FROM": "Customer Portal <portal@localhost>",
     "PORTAL_MAIL_IN_ADDRESS": "",

@@ -119,7 +119,7 @@ def stylesheets(html: str) -> list[str]:
     return re.findall(r'<link rel="stylesheet" href="/[a-z_]+/static/([a-z_]+\.css)">', html)
 
 
-@pytest.mark.plugins("tickets", "loyalty", "documents", "surveys", "appointments")
+@pytest.mark.plugins("tickets", "loyalty", "documents", "surveys", "appointments", "helpcenter")
 def test_built_in_plugins_style_their_pages_and_the_shared_pages_they_add_to_but_no_others(client, login_as):
     login_as("customer")
     dashboard = stylesheets(client.get("/dashboard").get_data(as_text=True))

@@ -6,9 +6,10 @@ administrator) is signed into in Persian, and every page each of them can open i
 reads it: the text, not the markup. A Latin digit there is a number the portal forgot to write in
 the reader's digits, and a built-in English word is a label that skipped the catalogue.
 
-What a person wrote is theirs and keeps its digits: the portal isolates it (``<bdi>``, ``dir="auto"``)
-and the test skips what is isolated. Code-like content is skipped too: ``<code>``, voucher codes,
-and what is not text at all (attributes such as ``<time datetime>``, scripts, styles).
+What a person wrote is theirs and keeps its digits: the portal isolates it (``<bdi>``, ``dir="auto"``,
+or ``lang`` naming the other language a text falls back to) and the test skips what is isolated.
+Code-like content is skipped too: ``<code>``, voucher codes, and what is not text at all (attributes
+such as ``<time datetime>``, scripts, styles).
 """
 
 from __future__ import annotations
@@ -26,7 +27,9 @@ from portal.accounts.models import User
 from portal.database import db
 from portal.testing import TEST_PASSWORD, log_in
 
-pytestmark = pytest.mark.plugins("tickets", "loyalty", "documents", "surveys", "appointments", "example")
+pytestmark = pytest.mark.plugins(
+    "tickets", "loyalty", "documents", "surveys", "appointments", "helpcenter", "example"
+)
 
 READERS = ("owner", "agent", "admin")
 # They end the session or membership of the reader, or hand over a file rather than a page.
@@ -80,6 +83,7 @@ class ReadableText(HTMLParser):
             (bool(self.stack) and self.stack[-1])
             or tag in SKIPPED_ELEMENTS
             or values.get("dir") == "auto"
+            or values.get("lang") not in (None, "fa")
             or bool(classes & SKIPPED_CLASSES)
         )
         self.stack.append(skipped)

@@ -21,7 +21,7 @@ from portal.database import db, utcnow
 from portal.figures import daily_totals, weekly_totals
 from portal.testing import staff_figure, statements_run
 
-ALL_PLUGINS = ("tickets", "loyalty", "documents", "surveys", "appointments")
+ALL_PLUGINS = ("tickets", "loyalty", "documents", "surveys", "appointments", "helpcenter")
 HOSTILE = '<script>alert("x")</script> & co'
 
 

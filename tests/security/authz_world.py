@@ -32,6 +32,8 @@ from plugins.documents import links, publishing
 from plugins.documents.models import Document, DocumentTemplate
 from plugins.documents.publishing import NOTIFY_TASK
 from plugins.documents.settings import categories as document_categories
+from plugins.helpcenter import service as helpcenter_service
+from plugins.helpcenter.models import Category as HelpCategory
 from plugins.loyalty import ledger, rewards
 from plugins.loyalty.images import PREFIX
 from plugins.loyalty.models import EarningRule, Reward
@@ -128,6 +130,10 @@ ARGUMENT_BUILDERS: dict[str, Argument] = {
     # appointments: slots are offered to every customer; a booking is its customer's
     "slot_id": Argument(VALUE, _from("slot")),
     "booking_id": Argument(OWNED, _from("booking")),
+    # help center: an article for the victim's organization only; its categories are everyone's
+    "article_id": Argument(OWNED, _from("article")),
+    "category_id": Argument(VALUE, _from("help_category")),
+    "number": Argument(STAFF, _constant("1")),
     # example plugin
     "note_id": Argument(OWNED, _from("note")),
     # core: notifications, organizations, accounts, staff console
@@ -219,6 +225,7 @@ def build_world(app: Flask) -> World:
         _build_surveys(world, victim)
         _build_notes(world, victim, member)
         _build_appointments(world, victim)
+        _build_helpcenter(world, organization.id, agent)
         db.session.commit()
         _build_operations(world)
         db.session.commit()
@@ -361,6 +368,33 @@ def _build_appointments(world: World, victim: User) -> None:
     world.values.update(slot=slot.id, booking=booking.id)
 
 
+def _build_helpcenter(world: World, organization_id: int, agent: User) -> None:
+    """An article only the victim's organization may read, and a draft no customer may: both marked."""
+    category = HelpCategory(name="Your account")
+    db.session.add(category)
+    db.session.flush()
+    article = helpcenter_service.save_article(
+        None,
+        title=f"Partner prices {MARKER}",
+        body=f"Only for {MARKER}",
+        translations=None,
+        category_id=category.id,
+        audience=f"organization:{organization_id}",
+        author=agent,
+    )
+    helpcenter_service.set_status(article, "published", agent)
+    helpcenter_service.save_article(
+        None,
+        title=f"Unannounced {MARKER}",
+        body=f"Draft {MARKER}",
+        translations=None,
+        category_id=category.id,
+        audience="everyone",
+        author=agent,
+    )
+    world.values.update(article=article.id, help_category=category.id)
+
+
 def _build_operations(world: World) -> None:
     """A failed job (event deliveries are jobs too, retried by the same route), and a refused mail."""
 
@@ -428,6 +462,8 @@ def _watched(world: World) -> list[tuple[str, str, list[int]]]:
         ("surveys_answers", "response_id", responses),
         ("example_notes", "user_id", victims),
         ("appointments_bookings", "customer_id", victims),
+        ("helpcenter_articles", "id", [world.values["article"]]),
+        ("helpcenter_versions", "article_id", [world.values["article"]]),
     ]
 
 

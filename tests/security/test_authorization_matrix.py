@@ -47,7 +47,9 @@ from werkzeug.test import TestResponse
 from portal.access import ADMIN, AGENT, PUBLIC, declared_access
 from portal.testing import TEST_PASSWORD, csrf_token, log_in
 
-pytestmark = pytest.mark.plugins("tickets", "loyalty", "documents", "surveys", "appointments", "example")
+pytestmark = pytest.mark.plugins(
+    "tickets", "loyalty", "documents", "surveys", "appointments", "helpcenter", "example"
+)
 
 ANONYMOUS = "anonymous"
 ANONYMOUS_HTMX = "anonymous (htmx)"

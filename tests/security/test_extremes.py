@@ -23,7 +23,9 @@ from werkzeug.routing import Rule
 from portal.demo import DEMO_PASSWORD, load_demo_data
 from portal.testing import csrf_token, log_in
 
-pytestmark = pytest.mark.plugins("tickets", "loyalty", "documents", "surveys", "appointments", "example")
+pytestmark = pytest.mark.plugins(
+    "tickets", "loyalty", "documents", "surveys", "appointments", "helpcenter", "example"
+)
 
 INTEGER_EXTREMES = ("0", "-1", "2147483648", "99999999999999999999999", "123456789012345678")
 TEXT_EXTREMES = ("abc", "x" * 300, "a\x00b")

@@ -43,7 +43,9 @@ from portal.passwords import hash_password
 from portal.settings import set_setting
 from portal.testing import TEST_PASSWORD, create_user, csrf_token, log_in
 
-pytestmark = pytest.mark.plugins("tickets", "loyalty", "documents", "surveys", "appointments", "example")
+pytestmark = pytest.mark.plugins(
+    "tickets", "loyalty", "documents", "surveys", "appointments", "helpcenter", "example"
+)
 
 STRINGS_FILE = Path(__file__).parent / "data" / "naughty_strings.txt"
 OTHERS_PER_FIELD = 3

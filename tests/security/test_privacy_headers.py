@@ -12,7 +12,9 @@ from flask import Flask
 from portal.demo import DEMO_PASSWORD, load_demo_data
 from portal.testing import log_in
 
-pytestmark = pytest.mark.plugins("tickets", "loyalty", "documents", "surveys", "appointments", "example")
+pytestmark = pytest.mark.plugins(
+    "tickets", "loyalty", "documents", "surveys", "appointments", "helpcenter", "example"
+)
 
 PRIVATE = "private, no-store"
 PERSONAL_TYPES = ("text/html", "application/json", "text/csv")

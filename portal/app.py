@@ -34,6 +34,7 @@ from portal.errors import install_error_pages
 from portal.event_types import load_declared_events
 from portal.extensions import babel, csrf, login_manager, migrate
 from portal.file_size import install_file_size_filter
+from portal.health import install_health_checks
 from portal.htmx import is_htmx_request
 from portal.i18n import product_name, select_locale, select_timezone, text_direction
 from portal.jobs import init_jobs
@@ -117,6 +118,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     limiter = Limiter(key_func=get_remote_address, app=app)
     app.extensions["portal_limiter"] = limiter
     auth_views.install_rate_limits(app, limiter)
+    install_health_checks(app, limiter)
     organization_views.install(app, limiter)
     app.before_request(host.guard_plugin_routes)
     host.refuse_undeclared_views()  # after the last route is added

@@ -17,6 +17,9 @@ from portal.storage.downloads import CHUNK_SIZE, FileInfo, FileSpan, streamed_do
 from portal.storage.errors import FileTooLargeError, MissingFileError
 from portal.storage.keys import new_key
 
+# Never written: asking for it shows whether the storage answers.
+READINESS_KEY = "readiness/probe"
+
 
 @dataclass(frozen=True)
 class StoredFile:
@@ -122,6 +125,13 @@ class Storage(ABC):
     @abstractmethod
     def exists(self, key: str) -> bool:
         """Whether a file is stored under ``key``."""
+
+    def check_ready(self) -> None:
+        """Raise ``StorageError`` when the storage cannot be reached, for ``/readyz``.
+
+        Asking for a key that is never stored costs one request (a HEAD on S3) and changes nothing.
+        """
+        self.exists(READINESS_KEY)
 
     @abstractmethod
     def describe(self, key: str) -> FileInfo:

@@ -87,6 +87,11 @@ class LocalStorage(Storage):
         """Whether a regular file is stored under ``key``."""
         return self.path_of(key).is_file()
 
+    def check_ready(self) -> None:
+        """The folder must still be there and writable: a volume that came unmounted is not ready."""
+        if not (self.root.is_dir() and os.access(self.root, os.W_OK | os.X_OK)):
+            raise StorageError(f"The storage folder {self.root} is missing or not writable")
+
     def describe(self, key: str) -> FileInfo:
         """Size and modification time from the file system; the ETag is derived from key, size and time."""
         path = self.path_of(key)

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, String, UniqueConstraint, select, update
+from sqlalchemy import JSON, ForeignKey, Index, String, UniqueConstraint, select, update
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.database import Model, db, rows_matched, utcnow
@@ -58,13 +58,13 @@ class StoredEvent(Model):
     """The outbox: every event emitted, kept with the transaction that made it true."""
 
     __tablename__ = "portal_events"
+    # A customer's timeline, newest first, from the first entries of one index (core_0011).
+    __table_args__ = (Index("ix_portal_events_customer_id_id", "customer_id", "id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(EVENT_NAME_MAX))
     payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    customer_id: Mapped[int | None] = mapped_column(
-        ForeignKey("portal_users.id", ondelete="SET NULL"), index=True
-    )
+    customer_id: Mapped[int | None] = mapped_column(ForeignKey("portal_users.id", ondelete="SET NULL"))
     actor_id: Mapped[int | None] = mapped_column(
         ForeignKey("portal_users.id", ondelete="SET NULL"), index=True
     )

@@ -20,8 +20,8 @@ import random
 import statistics
 import time
 
-from bench_app import migrated_app
-from sqlalchemy import event, insert, select
+from bench_app import migrated_app, timed_requests
+from sqlalchemy import insert, select
 
 from plugins.helpcenter.models import Article, Category, SearchEntry
 from plugins.helpcenter.search_text import index_text
@@ -109,29 +109,6 @@ def seed(count: int) -> int:
     return db.session.scalar(select(Article.id).where(Article.audience == "everyone").limit(1)) or 0
 
 
-def measure(app, client, urls: list[str]) -> tuple[list[float], set[int]]:
-    """Milliseconds per request and the distinct statement counts seen."""
-    with app.app_context():
-        engine = db.engine
-    counts: set[int] = set()
-    times: list[float] = []
-    for url in urls:
-        seen: list[str] = []
-
-        def record(_conn, _cursor, statement, _params, _context, _many, seen=seen) -> None:
-            seen.append(statement)
-
-        event.listen(engine, "before_cursor_execute", record)
-        started = time.perf_counter()
-        response = client.get(url)
-        times.append((time.perf_counter() - started) * 1000)
-        event.remove(engine, "before_cursor_execute", record)
-        if response.status_code != 200:
-            raise SystemExit(f"{url} answered {response.status_code}")
-        counts.add(len(seen))
-    return times, counts
-
-
 def run(count: int, database_url: str) -> dict[str, tuple[list[float], set[int]]]:
     app = migrated_app(["helpcenter"], database_url, "helpcenter-bench-")
     with app.test_request_context():
@@ -145,8 +122,11 @@ def run(count: int, database_url: str) -> dict[str, tuple[list[float], set[int]]
     searches = [f"/help/search?q={sentence(ENGLISH, rng, 3)}" for _ in range(20)]
     searches += [f"/help/search?q={sentence(PERSIAN, rng, 2)}" for _ in range(20)]
     articles = [f"/help/articles/{article_id + step * 2}" for step in range(40)]
-    measure(app, client, searches[:2] + articles[:2])  # warm the caches and the templates
-    return {"search": measure(app, client, searches), "article page": measure(app, client, articles)}
+    timed_requests(app, client, searches[:2] + articles[:2])  # warm the caches and the templates
+    return {
+        "search": timed_requests(app, client, searches),
+        "article page": timed_requests(app, client, articles),
+    }
 
 
 def main() -> int:

@@ -1,4 +1,4 @@
-"""``portal loyalty …``: reconcile the cached balances, import purchases from CSV, expire points."""
+"""``portal loyalty …``: reconcile balances and daily totals, import purchases from CSV, expire points."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from portal.plugin import User, db
 
-from . import awards, grants, ledger
+from . import awards, grants, ledger, totals
 from .grants import Granter, ServerOperator
 from .ledger import LedgerError
 
@@ -21,14 +21,33 @@ MAX_ROWS = 100_000
 
 
 @loyalty_group.command("reconcile")
-def reconcile_command() -> None:
-    """Prove every cached balance equals the sum of its ledger entries; exit 1 on any difference."""
+@click.option("--repair", is_flag=True, help="Rebuild the daily totals from the ledger if they differ.")
+def reconcile_command(repair: bool) -> None:
+    """Prove every cached balance and daily total agrees with the ledger entries; exit 1 on any difference.
+
+    The ledger is the truth. Daily totals that differ (a database restored without its triggers, rows
+    changed by hand) are rebuilt with --repair; a balance that differs is reported for a person to
+    look at, since it is what the customer was shown and spent from.
+    """
     bad = ledger.reconcile()
     for user_id, cached, summed in bad:
         click.echo(f"Account {user_id}: cached balance {cached}, ledger sum {summed}.")
-    if bad:
+    if not bad:
+        click.echo("All balances agree with the ledger.")
+    differing = totals.differences()
+    if differing and repair:
+        totals.rebuild()
+        db.session.commit()
+        click.echo(f"{differing} daily totals differed from the ledger; all were rebuilt from it.")
+        differing = 0
+    elif differing:
+        click.echo(
+            f"{differing} daily totals differ from the ledger; run again with --repair to rebuild them."
+        )
+    else:
+        click.echo("All daily totals agree with the ledger.")
+    if bad or differing:
         raise SystemExit(1)
-    click.echo("All balances agree with the ledger.")
 
 
 @loyalty_group.command("import-purchases")

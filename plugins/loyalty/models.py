@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, true
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, text, true
 from sqlalchemy.orm import Mapped, mapped_column
 
 from portal.plugin import Model, translations_column, utcnow
@@ -39,6 +39,14 @@ class Entry(Model):
         Index("ix_loyalty_entries_user_id_id", "user_id", "id"),
         Index("ix_loyalty_entries_user_id_created_at", "user_id", "created_at"),
         Index("ix_loyalty_entries_user_id_rule_id_created_at", "user_id", "rule_id", "created_at"),
+        # The customer's lots with points left, for "expiring soon" (loyalty_0006).
+        Index(
+            "ix_loyalty_entries_user_id_expires_at_live",
+            "user_id",
+            "expires_at",
+            sqlite_where=text("remaining > 0"),
+            postgresql_where=text("remaining > 0"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -55,6 +63,22 @@ class Entry(Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime | None] = mapped_column(index=True)
     reminded: Mapped[bool] = mapped_column(default=False)
+
+
+class DailyTotal(Model):
+    """Points in and out per customer, UTC day and kind, so a year of them is at most 366 rows a kind.
+
+    Written only by the database's triggers on ``loyalty_entries`` (loyalty_0006), in the entry's own
+    transaction; read by totals.py; checked and rebuilt by ``portal loyalty reconcile``.
+    """
+
+    __tablename__ = "loyalty_daily_totals"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("portal_users.id", ondelete="CASCADE"), primary_key=True)
+    day: Mapped[date] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20), primary_key=True)
+    gained: Mapped[int]
+    spent: Mapped[int]
 
 
 class EarningRule(Model):

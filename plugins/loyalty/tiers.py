@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
 from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
 
-from portal.plugin import db, get_setting, localized_setting, utcnow
+from portal.plugin import get_setting, localized_setting
 
-from .models import Entry
+from . import totals
 
 CODES = ("bronze", "silver", "gold", "platinum")
 NAMES = {"bronze": _l("Bronze"), "silver": _l("Silver"), "gold": _l("Gold"), "platinum": _l("Platinum")}
@@ -61,14 +59,8 @@ def tier_for_points(points: int) -> Tier:
 
 
 def earned_last_year(user_id: int) -> int:
-    """Points earned in the last 12 months: one indexed range sum."""
-    since = utcnow() - timedelta(days=365)
-    total = db.session.scalar(
-        select(func.coalesce(func.sum(Entry.points), 0)).where(
-            Entry.user_id == user_id, Entry.created_at >= since, Entry.kind.in_(QUALIFYING_KINDS)
-        )
-    )
-    return int(total or 0)
+    """Points earned in the last 12 months, from the daily totals: the same cost for any history."""
+    return totals.points_last_year(user_id, QUALIFYING_KINDS)
 
 
 def progress(tier_code: str, earned: int) -> dict[str, object]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import secrets
-from datetime import date, datetime, time
+from datetime import datetime, time
 from types import SimpleNamespace
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
@@ -25,14 +25,13 @@ from portal.plugin import (
     keyset_page,
     local_path,
     localized,
-    month_start,
     record_audit_event,
     render_widget,
     store_translations,
     translation_data,
 )
 
-from . import awards, grants, images, ledger, rewards, tiers
+from . import awards, grants, images, ledger, rewards, tiers, totals
 from .forms import (
     REWARD_TEXTS,
     AdjustForm,
@@ -68,20 +67,17 @@ def history_page(user_id: int, before: str | None) -> Page:
 
 def monthly_chart(user_id: int) -> list[dict[str, object]]:
     """Points gained and spent per month over the last year, for a server-drawn bar chart."""
-    since = datetime.combine(datetime.utcnow().date().replace(day=1), time()).replace(
-        year=datetime.utcnow().year - 1
-    )
-    rows = db.session.execute(
-        select(Entry.created_at, Entry.points).where(Entry.user_id == user_id, Entry.created_at >= since)
-    ).all()
-    months: dict[date, list[int]] = {}
-    for created, points in rows:
-        bucket = months.setdefault(month_start(created), [0, 0])
-        bucket[0 if points > 0 else 1] += abs(points)
-    peak = max([max(v) for v in months.values()] or [1]) or 1
+    months = totals.monthly_totals(user_id)
+    peak = max([max(month.gained, month.spent) for month in months] or [1]) or 1
     return [
-        {"month": month, "gained": g, "spent": s, "gained_pct": g * 100 // peak, "spent_pct": s * 100 // peak}
-        for month, (g, s) in sorted(months.items())
+        {
+            "month": month.month,
+            "gained": month.gained,
+            "spent": month.spent,
+            "gained_pct": month.gained * 100 // peak,
+            "spent_pct": month.spent * 100 // peak,
+        }
+        for month in months
     ]
 
 

@@ -25,7 +25,7 @@ from portal.accounts.models import User
 from portal.bidi import install_isolate_filter
 from portal.clean_input import PortalRequest
 from portal.commands import CORE_COMMANDS
-from portal.config import load_config
+from portal.config import instance_path_from_environment, load_config
 from portal.content_languages import install_content_filters
 from portal.converters import install_id_converter
 from portal.database import db
@@ -67,9 +67,7 @@ CORE_MIGRATIONS = PROJECT_ROOT / "migrations"
 def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     """Build a portal app; ``overrides`` win over files and environment (tests use them)."""
     overrides = dict(overrides or {})
-    instance_path = overrides.pop("INSTANCE_PATH", None) or os.environ.get(
-        "PORTAL_INSTANCE_PATH", str(PROJECT_ROOT / "instance")
-    )
+    instance_path = overrides.pop("INSTANCE_PATH", None) or instance_path_from_environment()
     app = Flask(
         "portal",
         instance_path=str(instance_path),

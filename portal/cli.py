@@ -49,6 +49,32 @@ main.add_command(
 )
 
 
+# A plain command: it must run, and say everything it finds, where the app would not start.
+@click.command("check")
+def check_command() -> None:
+    """List every problem of this deployment's settings and services at once; exit 1 if there is any."""
+    from portal.app import create_app
+    from portal.config import instance_path_from_environment
+    from portal.config_check import check_configuration
+
+    problems = check_configuration(instance_path_from_environment(), create_app)
+    if not problems:
+        click.echo(
+            "No problems found: the settings are valid, the database answers with every migration "
+            "applied, and the storage and the configured Redis and mail server answer."
+        )
+        return
+    click.echo(f"{len(problems)} problem(s) to fix:", err=True)
+    for problem in problems:
+        named = problem.message.startswith(problem.setting)
+        click.echo(f"  {problem.message}" if named else f"  {problem.setting}: {problem.message}", err=True)
+    click.echo("Fix them and run 'portal check' again.", err=True)
+    raise SystemExit(1)
+
+
+main.add_command(check_command)
+
+
 # A plain click group, not the app's: writing a plugin needs no app, no configuration and no database.
 @click.group("plugin")
 def plugin_group() -> None:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from flask import Flask
+from flask import Config, Flask
 
 WEAK_SECRETS = {"", "dev", "secret", "change-me", "changeme", "development"}
 MIN_SECRET_LENGTH = 32
@@ -77,15 +77,23 @@ def require_extra(extra: Extra, setting: str) -> None:
     extra fails at start with one actionable line, not with an ImportError on the first request.
     ``setting`` is the key that asked for the service, so the message also says what to unset.
     """
+    problem = missing_extra(extra, setting)
+    if problem:
+        raise ConfigError(problem)
+
+
+def missing_extra(extra: Extra, setting: str) -> str | None:
+    """What ``require_extra`` would stop for, or ``None``: for ``portal check``, which lists every problem."""
     for module in extra.modules:
         try:
             importlib.import_module(module)
-        except ImportError as error:
-            raise ConfigError(
+        except ImportError:
+            return (
                 f"{setting} asks for {extra.service}, but the Python package {module!r} is not installed. "
                 f"Install the {extra.name} extra: pip install 'customer-portal[{extra.name}]' "
                 f"(or unset {setting})."
-            ) from error
+            )
+    return None
 
 
 def _parse_env_value(raw: str) -> Any:
@@ -101,21 +109,29 @@ def _as_list(value: Any) -> list[str]:
     return [str(part) for part in value or []]
 
 
+def gather_settings(instance_path: str, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The settings as written: defaults, then instance/portal.cfg, then PORTAL_* variables, then overrides.
+
+    Nothing is checked or derived yet, so ``portal check`` can read a configuration that would not start.
+    """
+    config = Config(instance_path, DEFAULTS)
+    config.from_pyfile("portal.cfg", silent=True)
+    for key, raw in os.environ.items():
+        if key.startswith("PORTAL_") and not key.startswith("PORTAL_TEST_"):
+            config[key] = _parse_env_value(raw)
+    config.update(overrides or {})
+    config["PORTAL_PLUGINS"] = _as_list(config["PORTAL_PLUGINS"])
+    config["PORTAL_LANGUAGES"] = _as_list(config["PORTAL_LANGUAGES"])
+    return dict(config)
+
+
 def load_config(app: Flask, overrides: dict[str, Any] | None = None) -> None:
     """Fill ``app.config`` in precedence order and derive the framework's own keys from ours.
 
     Overrides come last so tests and embedding code can pin a value whatever the environment says.
     """
-    app.config.update(DEFAULTS)
-    app.config.from_pyfile("portal.cfg", silent=True)
-    for key, raw in os.environ.items():
-        if key.startswith("PORTAL_") and not key.startswith("PORTAL_TEST_"):
-            app.config[key] = _parse_env_value(raw)
-    app.config.update(overrides or {})
-
+    app.config.update(gather_settings(app.instance_path, overrides))
     cfg = app.config
-    cfg["PORTAL_PLUGINS"] = _as_list(cfg["PORTAL_PLUGINS"])
-    cfg["PORTAL_LANGUAGES"] = _as_list(cfg["PORTAL_LANGUAGES"])
     production = cfg["PORTAL_ENV"] == "production"
     check_mail_url(cfg["PORTAL_MAIL_URL"])
     if production:
@@ -158,31 +174,57 @@ def load_config(app: Flask, overrides: dict[str, Any] | None = None) -> None:
 
 def check_production_safety(cfg: dict[str, Any]) -> None:
     """Refuse to run a production deployment that an attacker could sign cookies for or debug into."""
+    problems = production_problems(cfg)
+    if problems:
+        raise ConfigError(problems[0][1])
+
+
+def production_problems(cfg: dict[str, Any]) -> list[tuple[str, str]]:
+    """Each setting that makes a production deployment unsafe to start, with what to change."""
+    problems = []
     secret = cfg.get("PORTAL_SECRET_KEY") or ""
     if secret.strip().lower() in WEAK_SECRETS:
-        raise ConfigError(
-            "PORTAL_SECRET_KEY is missing or a well-known default. In production set it to a long random "
-            'value, for example: python -c "import secrets; print(secrets.token_urlsafe(48))"'
+        problems.append(
+            (
+                "PORTAL_SECRET_KEY",
+                "PORTAL_SECRET_KEY is missing or a well-known default. In production set it to a long "
+                'random value, for example: python -c "import secrets; print(secrets.token_urlsafe(48))"',
+            )
         )
-    if len(secret) < MIN_SECRET_LENGTH:
-        raise ConfigError(
-            f"PORTAL_SECRET_KEY is {len(secret)} characters long; production needs at least "
-            f"{MIN_SECRET_LENGTH} random characters."
+    elif len(secret) < MIN_SECRET_LENGTH:
+        problems.append(
+            (
+                "PORTAL_SECRET_KEY",
+                f"PORTAL_SECRET_KEY is {len(secret)} characters long; production needs at least "
+                f"{MIN_SECRET_LENGTH} random characters.",
+            )
         )
     if cfg.get("PORTAL_DEBUG"):
-        raise ConfigError(
-            "PORTAL_DEBUG is on in production: the debugger would let anyone run code. Unset it."
+        problems.append(
+            (
+                "PORTAL_DEBUG",
+                "PORTAL_DEBUG is on in production: the debugger would let anyone run code. Unset it.",
+            )
         )
+    return problems
 
 
 def check_mail_url(url: str) -> None:
     """Catch a mistyped mail setting at start, not when the first customer is waiting for a link."""
+    problem = mail_url_problem(url)
+    if problem:
+        raise ConfigError(problem)
+
+
+def mail_url_problem(url: str) -> str | None:
+    """What is wrong with PORTAL_MAIL_URL, or ``None``."""
     if url and not url.startswith(("smtp://", "smtps://")):
-        raise ConfigError(
+        return (
             "PORTAL_MAIL_URL must start with smtp:// or smtps:// (for example "
             "smtp://user:password@mail.example.com:587?starttls=1), "
             "or be empty to write mail to instance/mail."
         )
+    return None
 
 
 def _embedded_secret_key(instance: Path) -> str:
@@ -194,6 +236,11 @@ def _embedded_secret_key(instance: Path) -> str:
         with os.fdopen(fd, "w") as handle:
             handle.write(secrets.token_urlsafe(48))
     return path.read_text().strip()
+
+
+def instance_path_from_environment() -> str:
+    """The instance folder (configuration file, SQLite database, files, mail) when no code names one."""
+    return os.environ.get("PORTAL_INSTANCE_PATH", str(Path(__file__).resolve().parent.parent / "instance"))
 
 
 def normalise_database_url(url: str) -> str:

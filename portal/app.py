@@ -49,6 +49,7 @@ from portal.numbers import install_number_filters
 from portal.organizations import views as organization_views
 from portal.page_assets import page_assets
 from portal.plugin_manager import LazyNav, PluginHost, plugin_host
+from portal.request_ids import install_request_ids
 from portal.schedule import CORE_TASKS_KEY
 from portal.security_headers import install_security_headers
 from portal.service_commands import SERVICE_COMMANDS
@@ -122,6 +123,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     host.refuse_undeclared_views()  # after the last route is added
 
     install_security_headers(app)
+    install_request_ids(app)
     install_error_pages(app)
     _install_template_helpers(app)
     _register_commands(app, host)

@@ -46,6 +46,7 @@ DEFAULTS: dict[str, Any] = {
     "PORTAL_BASE_URL": "http://127.0.0.1:5000",
     "PORTAL_STORAGE_URL": "",
     "PORTAL_STORAGE_ACCEL_REDIRECT": "",
+    "PORTAL_LOG_FORMAT": "text",
 }
 
 

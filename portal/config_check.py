@@ -34,6 +34,7 @@ from portal.config import (
 )
 from portal.database import db
 from portal.plugin_manager import ENTRY_POINT_GROUP, PluginError
+from portal.request_ids import LOG_FORMATS
 from portal.service_checks import ServiceUnreachableError, check_database, check_redis
 
 TRANSLATIONS = Path(__file__).parent / "translations"
@@ -71,6 +72,10 @@ def settings_problems(cfg: dict[str, Any]) -> list[Problem]:
                 "PORTAL_DEFAULT_TIMEZONE",
                 f"{cfg['PORTAL_DEFAULT_TIMEZONE']!r} is not a time zone; use a name such as Europe/Berlin.",
             )
+        )
+    if cfg["PORTAL_LOG_FORMAT"] not in LOG_FORMATS:
+        problems.append(
+            Problem("PORTAL_LOG_FORMAT", f"is {cfg['PORTAL_LOG_FORMAT']!r}; use {' or '.join(LOG_FORMATS)}.")
         )
     if production:
         problems += _production_address_problems(cfg)

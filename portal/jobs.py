@@ -27,6 +27,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from portal.database import Model, db, rows_matched, utcnow
 from portal.leases import RUNNING_LEASE, lease_free, lease_lost, release_lease, take_lease
+from portal.request_ids import REQUEST_ID_MAX, bound_request_id, current_request_id
 
 if TYPE_CHECKING:
     from rq import Queue
@@ -121,6 +122,8 @@ class Job(Model):
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column()
+    # The request that queued the job (core_0012): the worker logs under the same id.
+    request_id: Mapped[str | None] = mapped_column(String(REQUEST_ID_MAX))
 
 
 def check_name(name: str, kind: str, limit: int, pattern: re.Pattern[str]) -> None:
@@ -209,6 +212,7 @@ def enqueue(task_name: str, **arguments: Any) -> int:
         run_after=now,
         locked_until=now + DISPATCH_LEASE,
         created_at=now,
+        request_id=current_request_id(),
     )
     db.session.add(job)
     db.session.flush()
@@ -355,9 +359,14 @@ def run_job(job_id: int) -> None:
     db.session.commit()
     if not claimed:
         return
-    task_name, arguments, attempt = db.session.execute(
-        select(Job.task, Job.arguments, Job.attempts).where(Job.id == job_id)
+    task_name, arguments, attempt, request_id = db.session.execute(
+        select(Job.task, Job.arguments, Job.attempts, Job.request_id).where(Job.id == job_id)
     ).one()
+    with bound_request_id(request_id):
+        _run_claimed(job_id, task_name, arguments, attempt)
+
+
+def _run_claimed(job_id: int, task_name: str, arguments: dict[str, Any], attempt: int) -> None:
     mine = (Job.id == job_id, Job.status == "running", Job.attempts == attempt)
     try:
         known = _TASKS.get(task_name)

@@ -15,7 +15,6 @@ from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
@@ -36,6 +35,7 @@ from portal.database import db
 from portal.plugin_manager import ENTRY_POINT_GROUP, PluginError
 from portal.request_ids import LOG_FORMATS
 from portal.service_checks import ServiceUnreachableError, check_database, check_redis
+from portal.zone_choices import is_zone
 
 TRANSLATIONS = Path(__file__).parent / "translations"
 SERVICE_TIMEOUT_SECONDS = 5
@@ -66,7 +66,7 @@ def settings_problems(cfg: dict[str, Any]) -> list[Problem]:
     problems += _plugin_problems(cfg["PORTAL_PLUGINS"])
     problems += _language_problems(cfg["PORTAL_LANGUAGES"], cfg["PORTAL_DEFAULT_LANGUAGE"])
     problems += _number_problems(cfg)
-    if not _is_zone(str(cfg["PORTAL_DEFAULT_TIMEZONE"])):
+    if not is_zone(str(cfg["PORTAL_DEFAULT_TIMEZONE"])):
         problems.append(
             Problem(
                 "PORTAL_DEFAULT_TIMEZONE",
@@ -175,14 +175,6 @@ def _production_address_problems(cfg: dict[str, Any]) -> list[Problem]:
             )
         )
     return problems
-
-
-def _is_zone(name: str) -> bool:
-    try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        return False
-    return True
 
 
 def _database(app: Flask) -> str | None:

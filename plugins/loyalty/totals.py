@@ -22,7 +22,6 @@ from sqlalchemy import (
     and_,
     cast,
     delete,
-    false,
     func,
     insert,
     or_,
@@ -131,16 +130,12 @@ def rebuild() -> None:
 
 def _totals_from_ledger() -> Select[Any]:
     day = _utc_day(Entry.created_at)
+    gained = func.sum(_positive(Entry.points))
+    spent = func.sum(_positive(-Entry.points))
     return (
-        select(
-            Entry.user_id,
-            day.label("day"),
-            Entry.kind,
-            func.sum(_positive(Entry.points)).label("gained"),
-            func.sum(_positive(-Entry.points)).label("spent"),
-        )
+        select(Entry.user_id, day.label("day"), Entry.kind, gained.label("gained"), spent.label("spent"))
         .group_by(Entry.user_id, day, Entry.kind)
-        .having(or_(func.sum(_positive(Entry.points)) != 0, func.sum(_positive(-Entry.points)) != 0))
+        .having(or_(gained != 0, spent != 0))
     )
 
 
@@ -170,8 +165,6 @@ def _month_starts(first: date, now: datetime) -> list[tuple[date, datetime]]:
 
 
 def _on_days(days: list[date]) -> ColumnElement[bool]:
-    if not days:
-        return false()
     return or_(
         *(
             and_(

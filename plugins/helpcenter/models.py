@@ -141,11 +141,11 @@ class Feedback(Model):
     """An answer to "Did this help?", with the reader's optional comment for the article's author."""
 
     __tablename__ = "helpcenter_feedback"
+    # One answer per signed-in reader and article (NULL user ids, visitors, never collide).
+    __table_args__ = (UniqueConstraint("article_id", "user_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    article_id: Mapped[int] = mapped_column(
-        ForeignKey("helpcenter_articles.id", ondelete="CASCADE"), index=True
-    )
+    article_id: Mapped[int] = mapped_column(ForeignKey("helpcenter_articles.id", ondelete="CASCADE"))
     user_id: Mapped[int | None] = mapped_column(ForeignKey("portal_users.id", ondelete="CASCADE"), index=True)
     helpful: Mapped[bool] = mapped_column()
     comment: Mapped[str] = mapped_column(String(COMMENT_MAX), default="")

@@ -103,10 +103,18 @@ def record_feedback(
     """Keep a reader's answer to "Did this help?" and settle their open reading from the ticket form.
 
     A signed-in reader has one answer per article: answering again replaces the first, so the counts
-    stay one per person.
+    stay one per person. The article's row is locked first, so the same vote sent from several tabs at
+    once is read and counted one after the other, never twice as a first answer.
     """
     earlier = None
     if reader is not None:
+        # A write that changes nothing: PostgreSQL's row lock, SQLite's single writer, until commit.
+        db.session.execute(
+            update(Article)
+            .where(Article.id == article.id)
+            .values(helpful=Article.helpful)
+            .execution_options(synchronize_session=False)
+        )
         earlier = db.session.scalar(
             select(Feedback).where(Feedback.article_id == article.id, Feedback.user_id == reader.id)
         )

@@ -97,9 +97,8 @@ def upgrade() -> None:
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_helpcenter_feedback")),
-    )
-    op.create_index(
-        op.f("ix_helpcenter_feedback_article_id"), "helpcenter_feedback", ["article_id"], unique=False
+        # One answer per signed-in reader and article; visitors' answers (no user) are not limited here.
+        sa.UniqueConstraint("article_id", "user_id", name=op.f("uq_helpcenter_feedback_article_id")),
     )
     op.create_index(op.f("ix_helpcenter_feedback_user_id"), "helpcenter_feedback", ["user_id"], unique=False)
     op.create_table(

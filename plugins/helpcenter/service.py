@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from sqlalchemy import select, update
 
-from portal.plugin import User, db, utcnow
+from portal.plugin import User, db, rows_matched, utcnow
 
 from . import events, search
 from .models import ARCHIVED, DRAFT, PUBLISHED, Article, ArticleVersion, Feedback, Reading
@@ -73,13 +73,25 @@ def restore_version(article: Article, version: ArticleVersion, author: User) -> 
 
 
 def set_status(article: Article, status: str, actor: User) -> bool:
-    """Publish, archive or return an article to draft; ``False`` if it already had that status."""
-    if status not in (DRAFT, PUBLISHED, ARCHIVED) or article.status == status:
+    """Publish, archive or return an article to draft; ``False`` if it already had that status.
+
+    One conditional UPDATE, so of two clicks on Publish at once (two tabs, a double click) only one
+    changes the status and announces ``helpcenter.article_published``.
+    """
+    if status not in (DRAFT, PUBLISHED, ARCHIVED):
         return False
-    article.status = status
-    article.updated_at = utcnow()
+    now = utcnow()
+    values = {"status": status, "updated_at": now} | ({"published_at": now} if status == PUBLISHED else {})
+    moved = rows_matched(
+        update(Article)
+        .where(Article.id == article.id, Article.status != status)
+        .values(values)
+        .execution_options(synchronize_session=False)
+    )
+    if not moved:
+        return False
+    db.session.refresh(article)
     if status == PUBLISHED:
-        article.published_at = utcnow()
         events.article_published(article.id, article.version, article.audience, actor.id)
     return True
 

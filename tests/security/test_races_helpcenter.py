@@ -10,8 +10,9 @@ import pytest
 from sqlalchemy import func, select
 
 from plugins.helpcenter import service
-from plugins.helpcenter.models import EVERYONE, PUBLISHED, Article, Feedback
+from plugins.helpcenter.models import DRAFT, EVERYONE, PUBLISHED, Article, Feedback
 from portal.accounts.models import User
+from portal.events import StoredEvent
 from portal.plugin import db
 from portal.testing import csrf_token
 from portal.testing.races import race, same_browser
@@ -21,7 +22,7 @@ pytestmark = pytest.mark.plugins("helpcenter")
 ATTEMPTS = 8
 
 
-def published_article(app, author_id: int) -> int:
+def published_article(app, author_id: int, status: str = PUBLISHED) -> int:
     with app.app_context():
         author = db.session.get(User, author_id)
         article = service.save_article(
@@ -33,7 +34,7 @@ def published_article(app, author_id: int) -> int:
             audience=EVERYONE,
             author=author,
         )
-        service.set_status(article, PUBLISHED, author)
+        service.set_status(article, status, author)
         db.session.commit()
         return article.id
 
@@ -63,3 +64,23 @@ def test_one_readers_votes_sent_at_once_count_once(app, client, login_as, make_u
     helpful, unhelpful, kept = counts(app, article_id)
     assert kept == 1
     assert helpful + unhelpful == 1
+
+
+def test_publish_clicked_in_many_tabs_at_once_publishes_and_announces_once(app, client, login_as):
+    agent = login_as("agent")
+    article_id = published_article(app, agent.id, status=DRAFT)
+    tabs = same_browser(client, ATTEMPTS)
+    tokens = [csrf_token(tab) for tab in tabs]
+    url = f"/staff/help/articles/{article_id}/status"
+    statuses = race(
+        ATTEMPTS, lambda n: tabs[n].post(url, data={"csrf_token": tokens[n], "status": PUBLISHED}).status_code
+    )
+    assert all(isinstance(status, int) and status < 500 for status in statuses), statuses
+    with app.app_context():
+        assert db.session.get(Article, article_id).status == PUBLISHED
+        announced = db.session.scalar(
+            select(func.count())
+            .select_from(StoredEvent)
+            .where(StoredEvent.name == "helpcenter.article_published")
+        )
+    assert announced == 1

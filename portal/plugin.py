@@ -80,7 +80,15 @@ from portal.page_assets import (
 from portal.paging import Page, keyset_page, page_link_id, read_cursor
 from portal.plugin_info import PluginInfo
 from portal.schedule import ScheduledTask
-from portal.segments import Segment, all_segments, in_segment, segment_by_key, segment_member_ids
+from portal.seed import SeedRun
+from portal.segments import (
+    Segment,
+    all_segments,
+    audience_condition,
+    in_segment,
+    segment_by_key,
+    segment_member_ids,
+)
 from portal.sentences import sentence
 from portal.settings import Setting, SettingValueError, get_setting, set_setting
 from portal.spreadsheets import csv_lines, spreadsheet_safe
@@ -146,6 +154,7 @@ __all__ = [
     "PluginInfo",
     "ScheduledTask",
     "Scope",
+    "SeedRun",
     "Segment",
     "Setting",
     "SettingValueError",
@@ -157,6 +166,7 @@ __all__ = [
     "agent",
     "all_segments",
     "ascii_digits",
+    "audience_condition",
     "clean_download_name",
     "csv_lines",
     "customer",

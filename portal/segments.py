@@ -14,13 +14,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, false, select
+from sqlalchemy import ColumnElement, Select, and_, false, literal, or_, select
 
 from portal.accounts.models import User
 from portal.bidi import isolated_text
 from portal.converters import ID_MAX
 from portal.database import db
 from portal.organizations.models import Membership, Organization
+from portal.organizations.scope import scope_for
 from portal.plugin_manager import PluginError, plugin_host
 
 ALL_CUSTOMERS = "all-customers"
@@ -117,3 +118,26 @@ def in_segment(key: str, user_id: int) -> bool:
     """Whether one customer is in the segment, asked of the database in a single query."""
     found = db.session.scalar(segment_member_ids(key).where(User.id == user_id).limit(1))
     return found is not None
+
+
+def audience_condition(
+    user: User, audience: ColumnElement[Any], *, among: ColumnElement[bool]
+) -> ColumnElement[bool]:
+    """Whether ``user`` is in the audience each row names in its ``audience`` column, as one SQL condition.
+
+    Documents, articles and anything else aimed at segments ask this instead of loading members, so a
+    list costs a fixed number of queries however many audiences exist: the customer's organization is
+    compared directly, and only the plugin segment keys stored on rows matching ``among`` (the rows
+    that could be shown at all) are resolved, once each. A key that no longer resolves matches nobody.
+    """
+    audiences: list[ColumnElement[bool]] = [audience == ALL_CUSTOMERS]
+    organization_id = scope_for(user).organization_id
+    if organization_id is not None:
+        audiences.append(audience == f"{ORGANIZATION_PREFIX}{organization_id}")
+    # A plugin's segment key always holds a dot ("loyalty.tier:gold"); the core's never do.
+    plugin_keys = db.session.scalars(select(audience).where(among, audience.like("%.%")).distinct()).all()
+    for key in plugin_keys:
+        segment = segment_by_key(key)
+        if segment is not None:
+            audiences.append(and_(audience == key, literal(user.id).in_(segment.member_ids())))
+    return or_(*audiences)

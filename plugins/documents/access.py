@@ -1,7 +1,7 @@
 """Who may see which document: the one rule every customer-facing query goes through.
 
 A customer sees a published, unexpired document addressed to them, or to a segment they are in. The
-segment is resolved by the core (``segment_by_key``); a key that no longer resolves (an organization
+segment is resolved by the core (``audience_condition``); a key that no longer resolves (an organization
 that is gone, a plugin switched off) is seen by nobody but staff. The rule is one SQL condition, so
 the list runs a fixed number of queries however many documents and audiences exist.
 """
@@ -10,14 +10,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, Select, and_, func, literal, or_, select
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select
 
-from portal.plugin import ID_MAX, User, db, keyset_page, scope_for, segment_by_key, utcnow
+from portal.plugin import ID_MAX, User, audience_condition, db, keyset_page, utcnow
 
 from .models import Document, Download, Version
 
-CORE_KEYS = ("all-customers",)
-ORGANIZATION_PREFIX = "organization:"
 PAGE_SIZE = 20
 
 
@@ -31,28 +29,13 @@ def visible_condition(user: User) -> ColumnElement[bool]:
     if user.role != "customer":
         # Staff reach documents through the staff pages; segments hold customers only.
         return and_(live, Document.audience_customer_id == user.id)
-    audiences: list[ColumnElement[bool]] = [
-        Document.audience_customer_id == user.id,
-        Document.audience_key == "all-customers",
-    ]
-    organization_id = scope_for(user).organization_id
-    if organization_id is not None:
-        audiences.append(Document.audience_key == f"{ORGANIZATION_PREFIX}{organization_id}")
-    plugin_keys = db.session.scalars(
-        select(Document.audience_key)
-        .where(
-            live,
-            Document.audience_key.is_not(None),
-            Document.audience_key != "all-customers",
-            Document.audience_key.not_like(f"{ORGANIZATION_PREFIX}%"),
-        )
-        .distinct()
-    ).all()
-    for key in plugin_keys:
-        segment = segment_by_key(key) if key is not None else None  # the query leaves NULL out
-        if segment is not None:
-            audiences.append(and_(Document.audience_key == key, literal(user.id).in_(segment.member_ids())))
-    return and_(live, or_(*audiences))
+    return and_(
+        live,
+        or_(
+            Document.audience_customer_id == user.id,
+            audience_condition(user, Document.audience_key, among=live),
+        ),
+    )
 
 
 def latest_version_ids() -> Select:

@@ -11,13 +11,11 @@ The rule is one SQL condition, so a list or a search costs the same however many
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, and_, false, literal, or_, select
+from sqlalchemy import ColumnElement, and_, false, or_, select
 
-from portal.plugin import ID_MAX, User, db, get_setting, scope_for, segment_by_key
+from portal.plugin import ID_MAX, User, audience_condition, db, get_setting
 
 from .models import ALL_CUSTOMERS, EVERYONE, PUBLISHED, Article
-
-ORGANIZATION_PREFIX = "organization:"
 
 
 def is_staff(user: User | None) -> bool:
@@ -36,24 +34,10 @@ def visible_condition(user: User | None) -> ColumnElement[bool]:
         return and_(published, Article.audience == EVERYONE) if visitors_may_read() else false()
     if is_staff(user):
         return and_(published, Article.audience.in_((EVERYONE, ALL_CUSTOMERS)))
-    audiences: list[ColumnElement[bool]] = [Article.audience.in_((EVERYONE, ALL_CUSTOMERS))]
-    organization_id = scope_for(user).organization_id
-    if organization_id is not None:
-        audiences.append(Article.audience == f"{ORGANIZATION_PREFIX}{organization_id}")
-    segment_keys = db.session.scalars(
-        select(Article.audience)
-        .where(
-            published,
-            Article.audience.not_in((EVERYONE, ALL_CUSTOMERS)),
-            Article.audience.not_like(f"{ORGANIZATION_PREFIX}%"),
-        )
-        .distinct()
-    ).all()
-    for key in segment_keys:
-        segment = segment_by_key(key)
-        if segment is not None:
-            audiences.append(and_(Article.audience == key, literal(user.id).in_(segment.member_ids())))
-    return and_(published, or_(*audiences))
+    return and_(
+        published,
+        or_(Article.audience == EVERYONE, audience_condition(user, Article.audience, among=published)),
+    )
 
 
 def visible_article(user: User | None, article_id: int) -> Article | None:

@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 
 from plugins.helpcenter import contributions, service, staff_views
 from plugins.helpcenter.models import TITLE_MAX, Article, ArticleVersion, Category
+from portal.audit import AuditEvent
 from portal.organizations.models import Membership, Organization
 from portal.plugin import User, db, set_setting
 from portal.testing import TEST_PASSWORD, log_in, post_form
@@ -408,3 +409,26 @@ def test_the_markdown_hint_shows_the_syntax_as_code_in_every_language(app, agent
     persian = client.get(NEW).get_data(as_text=True)
     assert "<code>1.</code> برای گام‌ها" in persian
     assert "<code>**پررنگ**</code>" in persian
+
+
+def test_the_audit_log_says_who_wrote_published_and_archived_each_article(app, agent):
+    person, staff = agent
+    article_id = article_id_from(write(staff))
+    write(staff, f"/staff/help/articles/{article_id}", body="Open the sign-in page first.")
+    post_form(staff, f"/staff/help/articles/{article_id}/status", {"status": "published"})
+    post_form(staff, f"/staff/help/articles/{article_id}/status", {"status": "published"})
+    post_form(staff, f"/staff/help/articles/{article_id}/status", {"status": "archived"})
+    with app.app_context():
+        logged = db.session.execute(
+            select(AuditEvent.kind, AuditEvent.actor_id, AuditEvent.detail)
+            .where(AuditEvent.kind.like("helpcenter.%"))
+            .order_by(AuditEvent.id)
+        ).all()
+    assert [(kind, actor, detail["article_id"]) for kind, actor, detail in logged] == [
+        ("helpcenter.article_saved", person.id, article_id),
+        ("helpcenter.article_saved", person.id, article_id),
+        ("helpcenter.article_status_changed", person.id, article_id),
+        ("helpcenter.article_status_changed", person.id, article_id),
+    ], "each save and each real change of status, not the repeated click"
+    assert [detail.get("version") for _, _, detail in logged[:2]] == [1, 2]
+    assert [detail.get("status") for _, _, detail in logged[2:]] == ["published", "archived"]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from sqlalchemy import select, update
 
-from portal.plugin import User, db, rows_matched, utcnow
+from portal.plugin import User, db, record_audit_event, rows_matched, utcnow
 
 from . import events, search
 from .models import ARCHIVED, DRAFT, PUBLISHED, Article, ArticleVersion, Feedback, Reading
@@ -30,6 +30,7 @@ def save_article(
     A published article stays published: its readers see the new text at once, and the change is
     announced as a new version.
     """
+    created = article is None
     if article is None:
         article = Article(status=DRAFT, author_id=author.id, version=0)
         db.session.add(article)
@@ -53,6 +54,14 @@ def save_article(
         )
     )
     search.index_article(article)
+    record_audit_event(
+        "helpcenter.article_saved",
+        author.id,
+        article_id=article.id,
+        version=article.version,
+        audience=article.audience,
+        created=created,
+    )
     if article.status == PUBLISHED:
         events.article_published(article.id, article.version, article.audience, author.id)
     return article
@@ -91,6 +100,7 @@ def set_status(article: Article, status: str, actor: User) -> bool:
     if not moved:
         return False
     db.session.refresh(article)
+    record_audit_event("helpcenter.article_status_changed", actor.id, article_id=article.id, status=status)
     if status == PUBLISHED:
         events.article_published(article.id, article.version, article.audience, actor.id)
     return True

@@ -33,7 +33,7 @@ Point = tuple[date | str, float]
 def area_chart(points: Sequence[Point], *, title: str, period_heading: str, style: str = "integer") -> Markup:
     """A line over a filled area: the shape of a history (tickets per day), newest in reading order."""
     xs = _positions(len(points), centred=False)
-    ys = [_height_of(value, points) for _, value in points]
+    ys = _heights(points)
     if len(points) == 1:
         xs = [0.0, float(WIDTH)]
         ys = ys * 2
@@ -42,12 +42,13 @@ def area_chart(points: Sequence[Point], *, title: str, period_heading: str, styl
         '<polygon class="chart-area-fill" points="{start:.1f},{h} {line} {end:.1f},{h}"/>'
         '<polyline class="chart-line" points="{line}" fill="none" vector-effect="non-scaling-stroke"/>'
     ).format(start=xs[0] if xs else 0, end=xs[-1] if xs else 0, h=HEIGHT, line=line)
-    return _chart("area", shapes, points, title=title, period_heading=period_heading, style=style)
+    return _chart("area", shapes, _texts(points, style), title=title, period_heading=period_heading)
 
 
 def bar_chart(points: Sequence[Point], *, title: str, period_heading: str, style: str = "integer") -> Markup:
     """One bar per period: amounts to compare side by side (points issued per week)."""
     slot = WIDTH / max(len(points), 1)
+    texts = _texts(points, style)
     bars = Markup("").join(
         Markup(
             '<rect class="chart-bar" x="{x:.1f}" y="{y:.1f}" width="{w:.1f}" height="{h:.1f}">'
@@ -57,21 +58,26 @@ def bar_chart(points: Sequence[Point], *, title: str, period_heading: str, style
             y=HEIGHT - height,
             w=slot * (1 - BAR_GAP),
             h=height,
-            label=_period_text(when),
-            value=format_number(value, style),
+            label=label,
+            value=value_text,
         )
-        for x, (when, value), height in zip(
+        for x, (label, value_text), height in zip(
             _positions(len(points), centred=True),
-            points,
-            [_height_of(value, points) for _, value in points],
+            texts,
+            _heights(points),
             strict=True,
         )
     )
-    return _chart("bar", bars, points, title=title, period_heading=period_heading, style=style)
+    return _chart("bar", bars, texts, title=title, period_heading=period_heading)
+
+
+def _texts(points: Sequence[Point], style: str) -> list[tuple[str, str]]:
+    """Each point's period and value as the reader writes them, made once for the shapes and the table."""
+    return [(_period_text(when), format_number(value, style)) for when, value in points]
 
 
 def _chart(
-    kind: str, shapes: Markup, points: Sequence[Point], *, title: str, period_heading: str, style: str
+    kind: str, shapes: Markup, texts: Sequence[tuple[str, str]], *, title: str, period_heading: str
 ) -> Markup:
     """The SVG, the first and last period under it, and the table of numbers."""
     svg = Markup(
@@ -81,15 +87,13 @@ def _chart(
         "{shapes}</svg>"
     ).format(w=WIDTH, h=HEIGHT, title=title, shapes=shapes)
     axis = Markup("")
-    if points:
+    if texts:
         axis = Markup('<p class="chart-axis"><span>{first}</span> <span>{last}</span></p>').format(
-            first=_period_text(points[0][0]), last=_period_text(points[-1][0])
+            first=texts[0][0], last=texts[-1][0]
         )
     rows = Markup("").join(
-        Markup('<tr><th scope="row">{period}</th><td>{value}</td></tr>').format(
-            period=_period_text(when), value=format_number(value, style)
-        )
-        for when, value in points
+        Markup('<tr><th scope="row">{period}</th><td>{value}</td></tr>').format(period=period, value=value)
+        for period, value in texts
     )
     table = Markup(
         '<details class="chart-numbers"><summary>{summary}</summary><table class="chart-table">'
@@ -114,12 +118,12 @@ def _positions(count: int, *, centred: bool) -> list[float]:
     return xs
 
 
-def _height_of(value: float, points: Sequence[Point]) -> float:
-    """The value's height, the largest value reaching the top; all zeros stay on the baseline."""
-    top = max((v for _, v in points), default=0)
+def _heights(points: Sequence[Point]) -> list[float]:
+    """Each value's height, the largest value reaching the top; all zeros stay on the baseline."""
+    top = max((value for _, value in points), default=0)
     if top <= 0:
-        return 0.0
-    return max(value, 0) / top * (HEIGHT - 2)
+        return [0.0] * len(points)
+    return [max(value, 0) / top * (HEIGHT - 2) for _, value in points]
 
 
 def _period_text(when: date | str) -> str:

@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import UTC, date, datetime, tzinfo
+from functools import lru_cache
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -23,6 +24,7 @@ import jdatetime
 from babel import Locale, UnknownLocaleError
 from babel.dates import (
     DateTimeFormat,
+    DateTimePattern,
     get_timezone_gmt,
     get_timezone_location,
     match_skeleton,
@@ -48,6 +50,8 @@ CALENDAR_CHOICES = ("auto", "gregorian", "persian")
 # Babel says which numbering system a language uses (CLDR's default_numbering_system) but formats
 # dates with ASCII digits only; these are the digits of the systems our languages use.
 DIGITS = {"arabext": "۰۱۲۳۴۵۶۷۸۹", "arab": "٠١٢٣٤٥٦٧٨٩"}
+# ASCII digits to each system's, for ``str.translate``.
+DIGIT_TABLES = {system: str.maketrans("0123456789", digits) for system, digits in DIGITS.items()}
 FALLBACK_LANGUAGE = "en"
 FALLBACK_ZONE = "UTC"
 UTC_ZONES = frozenset({"UTC", "Etc/UTC", "Etc/UCT", "Etc/Universal", "Etc/Zulu", "GMT", "Etc/GMT", "UCT"})
@@ -238,8 +242,7 @@ def format_date(value: date | datetime, *, user: User | None = None, style: str 
     calendar = reader_calendar(user)
     day = as_utc(value).astimezone(reader_zone(user)).date() if isinstance(value, datetime) else value
     if style == "month":
-        pattern = locale.datetime_skeletons[match_skeleton(MONTH_SKELETON, locale.datetime_skeletons)]
-        return _digits(_apply(str(pattern), day, locale, calendar), locale)
+        return _digits(_apply(_month_pattern(locale), day, locale, calendar), locale)
     return _digits(_apply(locale.date_formats[style].pattern, day, locale, calendar), locale)
 
 
@@ -280,6 +283,9 @@ def _check_style(style: str, allowed: tuple[str, ...]) -> None:
         raise ValueError(f"Unknown date style {style!r}; use one of {', '.join(allowed)}.")
 
 
+# Locales, parsed patterns and month patterns are CLDR data, the same for the life of the process:
+# kept once each rather than made again for every date on a page (a queue formats dozens).
+@lru_cache(maxsize=64)
 def _locale(language: str) -> Locale:
     try:
         return Locale.parse(language)
@@ -287,9 +293,19 @@ def _locale(language: str) -> Locale:
         return Locale.parse(FALLBACK_LANGUAGE)
 
 
+@lru_cache(maxsize=256)
+def _parsed_pattern(pattern: str) -> DateTimePattern:
+    return parse_pattern(pattern)
+
+
+@lru_cache(maxsize=64)
+def _month_pattern(locale: Locale) -> str:
+    return str(locale.datetime_skeletons[match_skeleton(MONTH_SKELETON, locale.datetime_skeletons)])
+
+
 def _apply(pattern: str, value: date | datetime, locale: Locale, calendar: str) -> str:
     fields = SolarHijriFields(value, locale) if calendar == "persian" else DateTimeFormat(value, locale)
-    return parse_pattern(pattern) % fields
+    return _parsed_pattern(pattern) % fields
 
 
 def locale_digits(text: str, language: str | None = None) -> str:
@@ -299,8 +315,8 @@ def locale_digits(text: str, language: str | None = None) -> str:
 
 
 def _digits(text: str, locale: Locale) -> str:
-    digits = DIGITS.get(locale.default_numbering_system)
-    return text.translate(str.maketrans("0123456789", digits)) if digits else text
+    table = DIGIT_TABLES.get(locale.default_numbering_system)
+    return text.translate(table) if table else text
 
 
 class SolarHijriFields(DateTimeFormat):

@@ -20,8 +20,10 @@ import re
 from decimal import Decimal
 from typing import Any
 
-from flask import Flask
-from flask_babel import Babel, Domain, get_translations
+from babel import Locale
+from babel.support import NullTranslations, Translations
+from flask import Flask, current_app
+from flask_babel import Babel, Domain, get_locale, get_translations
 from jinja2 import pass_context
 from jinja2.runtime import Context
 from markupsafe import Markup
@@ -34,6 +36,8 @@ _PLACEHOLDER = re.compile(
 )
 UNGROUPED_NAMES = frozenset({"id", "year", "number"})
 _NUMERIC_KINDS = frozenset("diufFgGs")
+# Where each app keeps its message domain (``app.extensions``).
+MESSAGE_DOMAIN = "portal_message_domain"
 
 
 def localize_numbers(text: str, variables: dict[str, Any]) -> tuple[str, dict[str, Any]]:
@@ -71,7 +75,29 @@ def fill(text: str, variables: dict[str, Any]) -> str:
 
 
 class NumberedDomain(Domain):
-    """Flask-Babel's message domain, with numbers in placeholders written for the reader."""
+    """Flask-Babel's message domain, with numbers in placeholders written for the reader.
+
+    One per app (``PortalBabel.domain_instance``): it keeps the merged catalogue of each language
+    once loaded, as the catalogues on disk do not change while the app runs.
+    """
+
+    def __init__(self, domain: str) -> None:
+        super().__init__(domain=domain)
+        self._by_locale: dict[Locale, Translations | NullTranslations] = {}
+
+    def get_translations(self) -> Translations | NullTranslations:
+        """The reader's catalogue, found by the ``Locale`` itself.
+
+        Flask-Babel finds it by ``str(locale)``, which writes out the identifier again on each of
+        the hundreds of lookups a page makes; a ``Locale`` hashes cheaply.
+        """
+        locale = get_locale()
+        if locale is None:
+            return super().get_translations()
+        translations = self._by_locale.get(locale)
+        if translations is None:
+            translations = self._by_locale[locale] = super().get_translations()
+        return translations
 
     def gettext(self, string: str, **variables: Any) -> str:
         """Translate ``string`` and fill in ``variables``, numbers in the reader's digits."""
@@ -99,8 +125,15 @@ class PortalBabel(Babel):
 
     @property
     def domain_instance(self) -> Domain:
-        """The message domain, a fresh one per call as Flask-Babel caches it per request itself."""
-        return NumberedDomain(domain=self.domain)
+        """The app's message domain, made once per app so its catalogues load once per process.
+
+        Not a property of this object, which is shared by every app of the process (tests make many,
+        each with its own plugins' catalogue folders).
+        """
+        domain = current_app.extensions.get(MESSAGE_DOMAIN)
+        if domain is None:
+            domain = current_app.extensions[MESSAGE_DOMAIN] = NumberedDomain(domain=self.domain)
+        return domain
 
 
 def _template_fill(context: Context, text: str, variables: dict[str, Any]) -> str:

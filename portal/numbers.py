@@ -24,7 +24,7 @@ from babel import Locale
 from babel.numbers import format_decimal, format_percent
 from flask import Flask
 
-from portal.dates import DIGITS, _locale, reader_language
+from portal.dates import DIGIT_TABLES, DIGITS, _locale, reader_language
 
 Number = int | float | Decimal
 # Named styles for callers that choose by name (a staff figure's ``format``): decimals shown.
@@ -99,8 +99,8 @@ def format_percent_value(
 
 def native_digits(text: str, locale: str | Locale | None = None) -> str:
     """``text`` with its ASCII digits written in the digits of ``locale``'s numbering system."""
-    digits = DIGITS.get(reader_locale(locale).default_numbering_system)
-    return text.translate(str.maketrans("0123456789", digits)) if digits else text
+    table = DIGIT_TABLES.get(reader_locale(locale).default_numbering_system)
+    return text.translate(table) if table else text
 
 
 def ascii_digits(text: str) -> str:

@@ -88,7 +88,8 @@ def customer_panels(customer: User, viewer: User) -> list[Panel]:
                 "redemptions": redemptions,
                 "goodwill_form": GoodwillForm(request_key=new_key(), formdata=None),
                 "purchase_form": PurchaseForm(request_key=new_key(), formdata=None),
-                "cancel_form": CancelForm(formdata=None),
+                # Only a voucher still active has a cancel button; no voucher, no form to build.
+                "cancel_form": CancelForm(formdata=None) if redemptions else None,
                 "adjust_form": AdjustForm(request_key=new_key(), formdata=None) if viewer.is_admin else None,
                 "limit": grants.grant_limit(viewer.role),
             },

@@ -12,7 +12,7 @@ from markupsafe import Markup
 from portal.plugin import render_markdown
 
 from .attachments import limits_hint
-from .labels import category_label, priority_label, status_label
+from .labels import category_label, priority_badge, priority_label, status_badge, status_label
 
 bp = Blueprint(
     "tickets",
@@ -24,6 +24,8 @@ bp = Blueprint(
 staff_bp = Blueprint("tickets_staff", __name__, url_prefix="/staff/tickets", template_folder="templates")
 bp.add_app_template_global(status_label, "tickets_status_label")
 bp.add_app_template_global(priority_label, "tickets_priority_label")
+bp.add_app_template_global(status_badge, "tickets_status_badge")
+bp.add_app_template_global(priority_badge, "tickets_priority_badge")
 bp.add_app_template_global(category_label, "tickets_category_label")
 bp.add_app_template_global(limits_hint, "tickets_attachment_limits")
 

@@ -1,12 +1,14 @@
 """The words people see for a ticket's status and priority, kept once for forms, mail and pages.
 
 The templates read them through the ``tickets_status_label`` and ``tickets_priority_label`` globals
-the blueprint registers, so a label changed here changes everywhere.
+(the words) and ``tickets_status_badge`` and ``tickets_priority_badge`` (the words in their coloured
+span) the blueprint registers, so a label changed here changes everywhere.
 """
 
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
+from markupsafe import Markup
 
 from .models import PRIORITIES, STATUSES
 
@@ -41,6 +43,24 @@ def priority_label(priority: str) -> str:
 def category_label(category: str) -> str:
     """A category in the reader's language if the portal ships it; else as the administrator wrote it."""
     return str(CATEGORY_LABELS.get(category.strip().lower(), category))
+
+
+def status_badge(status: str) -> Markup:
+    """``{{ tickets_status_badge(status) }}``: the status as pages show it, coloured by its class.
+
+    A function rather than a template macro: a queue shows one per row, and a macro call costs
+    several times what this does.
+    """
+    return Markup('<span class="ticket-status ticket-status-{0}">{1}</span>').format(
+        status, status_label(status)
+    )
+
+
+def priority_badge(priority: str) -> Markup:
+    """``{{ tickets_priority_badge(priority) }}``: the priority as pages show it, coloured by its class."""
+    return Markup('<span class="ticket-priority ticket-priority-{0}">{1}</span>').format(
+        priority, priority_label(priority)
+    )
 
 
 def status_choices() -> list[tuple[str, str]]:

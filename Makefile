@@ -14,11 +14,12 @@ FONT := static/vendor/fonts/Vazirmatn-Regular.ttf
 ICONS := static/vendor/icons.svg
 CHROMIUM ?= /usr/bin/chromium
 DOVECOT ?= /usr/sbin/dovecot
+NGINX ?= /usr/sbin/nginx
 # Test processes: most of a test's time is spent waiting on databases and browsers, so more than the
 # two cores CI has still pays.
 TEST_WORKERS ?= 4
 
-.PHONY: run test setup lint format translations browser test-services clean lock screenshots
+.PHONY: run test setup lint format translations browser test-services clean lock screenshots bench
 
 run: setup
 	$(BIN)/portal migrate
@@ -84,11 +85,29 @@ browser:
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
 	fi
 
-# The programs the suite starts for itself: the browser, and Dovecot as the IMAP mailbox the portal polls.
+# The programs the suite starts for itself: the browser, Dovecot as the IMAP mailbox the portal polls,
+# and nginx in front of gunicorn for the production profile (tests/test_production_profile.py).
 test-services: browser
 	@if [ ! -x $(DOVECOT) ] && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq dovecot-imapd; \
 	fi
+	@if [ ! -x $(NGINX) ] && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx; \
+	fi
+
+# The benchmark harness (docs/performance.md): seeds a database, serves the portal and a bare Flask page
+# with gunicorn, runs wrk on every main page and writes the table to benchmarks/results/. SQLite at the
+# small scale by default; for the big run:
+#   make bench BENCH_ARGS="--database postgresql://postgres@127.0.0.1:5432/bench --scale large"
+BENCH_STAMP := $(VENV)/.bench-installed
+BENCH_ARGS ?=
+
+bench: setup $(BENCH_STAMP)
+	$(BIN)/python benchmarks/harness.py $(BENCH_ARGS)
+
+$(BENCH_STAMP): $(RUN_STAMP) $(LOCK)
+	$(BIN)/pip install --quiet -c $(LOCK) -e '.[postgres,bench]'
+	touch $@
 
 lint: $(TEST_STAMP)
 	$(BIN)/ruff check .

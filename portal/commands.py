@@ -15,6 +15,7 @@ from portal.database import db, utcnow
 from portal.demo import DEMO_PASSWORD, load_demo_data
 from portal.passwords import MIN_PASSWORD_LENGTH, hash_password
 from portal.plugin_manager import PluginError, plugin_host
+from portal.seed import seed_command
 from portal.staff.plugin_switch import switch_plugin
 
 
@@ -138,4 +139,4 @@ def demo() -> None:
         click.echo(f"  {person.role:<9} {person.email:<22} password: {DEMO_PASSWORD}")
 
 
-CORE_COMMANDS = (create_admin, users, plugins, migrate, demo)
+CORE_COMMANDS = (create_admin, users, plugins, migrate, demo, seed_command)

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from portal.page_assets import PageAssets
     from portal.plugin_info import PluginInfo
     from portal.schedule import ScheduledTask
+    from portal.seed import SeedRun
     from portal.segments import Segment
     from portal.settings import Setting
 
@@ -177,6 +178,19 @@ def portal_load_demo_data(customers: list[User]) -> None:
 
     Must be idempotent: ``portal demo`` may run again on the same database and must not duplicate
     anything. Add to ``db.session``; the core commits.
+    """
+
+
+@hookspec
+def portal_seed(run: SeedRun) -> None:
+    """Add the plugin's rows for a benchmark database of a known size (``portal seed``).
+
+    Called once per ``portal seed``, for enabled plugins only, after the core has added the demo
+    catalogue, the seeded accounts (``run.customer_ids``, ``run.agent_ids``, ``run.admin_id``),
+    organizations and events. Read the counts that concern you from ``run.counts`` (tickets, ledger
+    rows…), draw from ``run.random(<plugin name>)`` so every run makes the same data, and write with
+    ``run.insert`` (bulk inserts in batches, committed, with a progress bar); keep whatever the
+    plugin maintains from its rows (cached balances, totals) right, as a real write would.
     """
 
 

@@ -18,7 +18,7 @@ from portal.plugin import (
     plugin_stylesheet,
 )
 
-from . import contributions, customer_data, events, publishing, staff_figures  # noqa: F401  (publishing declares the notify task)
+from . import contributions, customer_data, events, publishing, seed, staff_figures  # noqa: F401  (publishing declares the notify task)
 from .models import MIGRATIONS_FOLDER
 from .settings import plugin_settings
 from .views import bp, staff_bp
@@ -28,7 +28,17 @@ if TYPE_CHECKING:
 
     from flask import Blueprint
 
-    from portal.plugin import DomainEvent, Figure, NavItem, NotificationType, Panel, Setting, User, Widget
+    from portal.plugin import (
+        DomainEvent,
+        Figure,
+        NavItem,
+        NotificationType,
+        Panel,
+        SeedRun,
+        Setting,
+        User,
+        Widget,
+    )
 
 
 @hookimpl
@@ -126,3 +136,9 @@ def portal_erase_customer_data(user: User) -> None:
 def portal_load_demo_data(customers: list[User]) -> None:
     """One document of every category for each demo customer, and one template, added once."""
     customer_data.add_demo(customers)
+
+
+@hookimpl
+def portal_seed(run: SeedRun) -> None:
+    """Documents published to customers, for a benchmark database (``portal seed``)."""
+    seed.seed_documents(run)

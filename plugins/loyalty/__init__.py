@@ -18,7 +18,7 @@ from portal.plugin import (
     plugin_stylesheet,
 )
 
-from . import awards, contributions, events, staff_figures
+from . import awards, contributions, events, seed, staff_figures
 from .cli import loyalty_group
 from .models import MIGRATIONS_FOLDER
 from .rule_views import rules_bp
@@ -40,6 +40,7 @@ if TYPE_CHECKING:
         NotificationType,
         Panel,
         ScheduledTask,
+        SeedRun,
         Segment,
         Setting,
         User,
@@ -133,6 +134,12 @@ def portal_erase_customer_data(user: User) -> None:
 def portal_load_demo_data(customers: list[User]) -> None:
     """A small catalogue and demo customers in every tier."""
     contributions.load_demo_data(customers)
+
+
+@hookimpl
+def portal_seed(run: SeedRun) -> None:
+    """Ledger entries with balances and daily totals that reconcile (``portal seed``)."""
+    seed.seed_ledger(run)
 
 
 @hookimpl

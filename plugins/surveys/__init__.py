@@ -18,7 +18,7 @@ from portal.plugin import (
     plugin_stylesheet,
 )
 
-from . import contributions, events, staff_figures
+from . import contributions, events, seed, staff_figures
 from .models import MIGRATIONS_FOLDER
 from .settings import plugin_settings
 from .views import bp, staff_bp
@@ -37,6 +37,7 @@ if TYPE_CHECKING:
         NotificationType,
         Panel,
         ScheduledTask,
+        SeedRun,
         Setting,
         User,
         Widget,
@@ -157,3 +158,9 @@ def portal_erase_customer_data(user: User) -> None:
 def portal_load_demo_data(customers: list[User]) -> None:
     """An NPS survey with answers and a CSAT survey after tickets."""
     contributions.load_demo_data(customers)
+
+
+@hookimpl
+def portal_seed(run: SeedRun) -> None:
+    """Published surveys, invitations and submitted responses (``portal seed``)."""
+    seed.seed_responses(run)

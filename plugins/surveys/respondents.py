@@ -46,6 +46,12 @@ def _key(survey_id: int, customer_id: int, salt: str) -> str:
     return hmac.new(secret, message.encode(), hashlib.sha256).hexdigest()
 
 
+def key_for(survey_id: int, customer_id: int, salt: str) -> str:
+    """The respondent key for a salt the caller holds already, so a bulk writer (``portal seed``)
+    makes the keys the answering code finds, without a query per response."""
+    return _key(survey_id, customer_id, salt)
+
+
 def respondent_key(survey_id: int, customer_id: int) -> str:
     """A keyed hash standing for the customer in the survey: unique, but not an identity.
 

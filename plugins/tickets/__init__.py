@@ -20,7 +20,7 @@ from portal.plugin import (
     plugin_stylesheet,
 )
 
-from . import contributions, events, mail_replies, reactions, staff_figures
+from . import contributions, events, mail_replies, reactions, seed, staff_figures
 from .models import MIGRATIONS_FOLDER
 from .settings import plugin_settings
 from .views import bp, staff_bp
@@ -40,6 +40,7 @@ if TYPE_CHECKING:
         NotificationType,
         Panel,
         ScheduledTask,
+        SeedRun,
         Setting,
         User,
         Widget,
@@ -157,6 +158,12 @@ def portal_erase_customer_data(user: User) -> None:
 def portal_load_demo_data(customers: list[User]) -> None:
     """Tickets in every status, added once."""
     contributions.load_demo_data(customers)
+
+
+@hookimpl
+def portal_seed(run: SeedRun) -> None:
+    """Tickets with their conversations, for a benchmark database (``portal seed``)."""
+    seed.seed_tickets(run)
 
 
 @hookimpl

@@ -49,6 +49,7 @@ if TYPE_CHECKING:
         PageAssets,
         Panel,
         ScheduledTask,
+        SeedRun,
         Segment,
         Setting,
         User,
@@ -146,6 +147,12 @@ def portal_erase_customer_data(user: User) -> None:
 def portal_load_demo_data(customers: list[User]) -> None:
     """One note per demo customer, added once however often ``portal demo`` runs."""
     customer_data.add_demo_notes([person.id for person in customers])
+
+
+@hookimpl
+def portal_seed(run: SeedRun) -> None:
+    """A note for every customer of a benchmark database (``portal seed``)."""
+    customer_data.seed_notes(run)
 
 
 @hookimpl

@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import delete, func, select
 
-from portal.plugin import db
+from portal.plugin import SeedRun, db
 
 from .models import Note
 
@@ -65,3 +65,11 @@ def add_demo_notes(user_ids: list[int]) -> None:
     for user_id in user_ids:
         if user_id not in seeded:
             db.session.add(Note(user_id=user_id, body=DEMO_NOTE))
+
+
+def seed_notes(run: SeedRun) -> None:
+    """One note per seeded customer, in bulk through the table: how a plugin answers ``portal_seed``."""
+    rows = (
+        {"user_id": user_id, "body": DEMO_NOTE, "created_at": run.started} for user_id in run.customer_ids
+    )
+    run.insert(Note, rows, len(run.customer_ids), "example notes")

@@ -42,6 +42,7 @@ from portal.mail_in import views as mail_in_views
 from portal.mail_in.commands import MAIL_IN_COMMANDS
 from portal.mail_in.tasks import mail_in_tasks
 from portal.message_numbers import install_template_gettext
+from portal.metrics_web import install_metrics
 from portal.navigation import install_navigation
 from portal.notifications import views as notification_views
 from portal.notifications.service import unread_counter
@@ -118,6 +119,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.extensions["portal_limiter"] = limiter
     auth_views.install_rate_limits(app, limiter)
     install_health_checks(app, limiter)
+    install_metrics(app)
     organization_views.install(app, limiter)
     app.before_request(host.guard_plugin_routes)
     host.refuse_undeclared_views()  # after the last route is added

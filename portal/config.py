@@ -18,6 +18,8 @@ from flask import Config, Flask
 
 WEAK_SECRETS = {"", "dev", "secret", "change-me", "changeme", "development"}
 MIN_SECRET_LENGTH = 32
+# The bearer token Prometheus sends to /metrics; shorter ones could be guessed by asking often enough.
+MIN_METRICS_TOKEN_LENGTH = 32
 
 DEFAULTS: dict[str, Any] = {
     "PORTAL_ENV": "development",
@@ -47,6 +49,7 @@ DEFAULTS: dict[str, Any] = {
     "PORTAL_STORAGE_URL": "",
     "PORTAL_STORAGE_ACCEL_REDIRECT": "",
     "PORTAL_LOG_FORMAT": "text",
+    "PORTAL_METRICS_TOKEN": "",
 }
 
 
@@ -205,6 +208,16 @@ def production_problems(cfg: dict[str, Any]) -> list[tuple[str, str]]:
             (
                 "PORTAL_DEBUG",
                 "PORTAL_DEBUG is on in production: the debugger would let anyone run code. Unset it.",
+            )
+        )
+    metrics_token = str(cfg.get("PORTAL_METRICS_TOKEN") or "")
+    if metrics_token and len(metrics_token) < MIN_METRICS_TOKEN_LENGTH:
+        problems.append(
+            (
+                "PORTAL_METRICS_TOKEN",
+                f"PORTAL_METRICS_TOKEN is {len(metrics_token)} characters long; production needs at least "
+                f"{MIN_METRICS_TOKEN_LENGTH} random characters, for example: "
+                'python -c "import secrets; print(secrets.token_urlsafe(32))"',
             )
         )
     return problems

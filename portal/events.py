@@ -25,6 +25,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from portal.database import Model, db, rows_matched, utcnow
 from portal.event_types import EVENT_NAME_MAX, DomainEvent, check_emitter, declared_events
 from portal.jobs import PLUGIN_NAME_MAX, PluginSwitchedOffError, enqueue, json_copy, run_job_now, task
+from portal.metrics import EVENT_HANDLER_FAILURES
 from portal.plugin_manager import plugin_host
 
 log = logging.getLogger(__name__)
@@ -187,6 +188,7 @@ def deliver(event: Event, plugin: str) -> bool:
         db.session.commit()
     except Exception:
         db.session.rollback()
+        EVENT_HANDLER_FAILURES.labels(plugin).inc()
         log.warning("The %s plugin failed to handle event %s (%s).", plugin, event.id, event.name)
         raise
     return True

@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+import time
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -27,6 +28,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from portal.database import Model, db, rows_matched, utcnow
 from portal.leases import RUNNING_LEASE, lease_free, lease_lost, release_lease, take_lease
+from portal.metrics import count_job
 from portal.request_ids import REQUEST_ID_MAX, bound_request_id, current_request_id
 
 if TYPE_CHECKING:
@@ -362,11 +364,14 @@ def run_job(job_id: int) -> None:
     task_name, arguments, attempt, request_id = db.session.execute(
         select(Job.task, Job.arguments, Job.attempts, Job.request_id).where(Job.id == job_id)
     ).one()
+    started = time.perf_counter()
     with bound_request_id(request_id):
-        _run_claimed(job_id, task_name, arguments, attempt)
+        status = _run_claimed(job_id, task_name, arguments, attempt)
+    count_job(task_name, status, time.perf_counter() - started)
 
 
-def _run_claimed(job_id: int, task_name: str, arguments: dict[str, Any], attempt: int) -> None:
+def _run_claimed(job_id: int, task_name: str, arguments: dict[str, Any], attempt: int) -> str | None:
+    """Run the claimed attempt; the job's status after it, or ``None`` when the attempt did not count."""
     mine = (Job.id == job_id, Job.status == "running", Job.attempts == attempt)
     try:
         known = _TASKS.get(task_name)
@@ -375,21 +380,23 @@ def _run_claimed(job_id: int, task_name: str, arguments: dict[str, Any], attempt
         known.function(**arguments)
         release_lease(Job, *mine, held_until=Job.locked_until, status="done", finished_at=utcnow())
         db.session.commit()
+        return "done"
     except PluginSwitchedOffError as switched_off:
         db.session.rollback()
         values = {"status": "queued", "attempts": attempt - 1, "waiting_for": switched_off.plugin}
         release_lease(Job, *mine, held_until=Job.locked_until, **values)
         db.session.commit()
+        return None
     except Exception as error:
         db.session.rollback()
         log.exception("Job %s (%s) failed on attempt %s.", job_id, task_name, attempt)
-        _record_failure(job_id, attempt, describe_error(error))
+        return _record_failure(job_id, attempt, describe_error(error))
 
 
-def _record_failure(job_id: int, attempt: int, error_text: str) -> None:
+def _record_failure(job_id: int, attempt: int, error_text: str) -> str | None:
     row = db.session.execute(select(Job.max_attempts).where(Job.id == job_id)).one_or_none()
     if row is None:
-        return
+        return None
     now = utcnow()
     if attempt >= row.max_attempts:
         outcome: dict[str, Any] = {"status": "failed", "finished_at": now}
@@ -398,6 +405,7 @@ def _record_failure(job_id: int, attempt: int, error_text: str) -> None:
     mine = (Job.id == job_id, Job.status == "running", Job.attempts == attempt)
     release_lease(Job, *mine, held_until=Job.locked_until, last_error=error_text, **outcome)
     db.session.commit()
+    return str(outcome["status"])
 
 
 # --- What ``portal tick`` and administrators do --------------------------------------------------

@@ -33,6 +33,7 @@ from flask_babel import force_locale
 
 from portal.dates import force_calendar, force_zone
 from portal.jobs import ARGUMENTS_MAX_BYTES, enqueue, task
+from portal.metrics import counting_mail
 from portal.storage import delete_after_commit, discard_unless_committed, storage
 
 log = logging.getLogger(__name__)
@@ -363,10 +364,12 @@ def deliver_mail(
         data = (message or "").encode("ascii")
     url = current_app.config["PORTAL_MAIL_URL"]
     if not url:
-        path = _write_to_folder(data, message_id)
+        with counting_mail("folder"):
+            path = _write_to_folder(data, message_id)
         log.info("mail %s to %s saved as %s", message_id, ", ".join(recipients), path)
         return
-    _send_over_smtp(url, sender, recipients, data)
+    with counting_mail("smtp"):
+        _send_over_smtp(url, sender, recipients, data)
     log.info("mail %s sent to %s", message_id, ", ".join(recipients))
 
 

@@ -5,7 +5,7 @@ those of the mail job it queued, which ran a minute later in a worker. The id co
 ``X-Request-ID`` when it sent a sane one (so nginx's and the portal's logs join up), else it is made
 here; it goes back in the response header, onto each log record, and into each job the request
 queues, where the worker takes it up again. ``PORTAL_LOG_FORMAT=json`` writes one JSON object a line,
-for a log collector; the default stays the readable text.
+for a log collector; the default is readable text, with the id in brackets (``-`` outside a request).
 """
 
 from __future__ import annotations
@@ -32,6 +32,9 @@ _SANE = re.compile(r"[A-Za-z0-9._:-]{1,64}")
 _current: ContextVar[str | None] = ContextVar("portal_request_id", default=None)
 _RESET_KEY = "portal_request_id_reset"
 _HANDLER_NAME = "portal-json"
+_TEXT_HANDLER_NAME = "portal-text"
+TEXT_FORMAT = "%(asctime)s %(levelname)s [%(request_id)s] %(name)s: %(message)s"
+NO_REQUEST_ID = "-"
 
 
 def current_request_id() -> str | None:
@@ -56,6 +59,8 @@ def install_request_ids(app: Flask) -> None:
     app.teardown_request(_end)
     if app.config["PORTAL_LOG_FORMAT"] == "json":
         use_json_logs()
+    else:
+        use_text_logs()
 
 
 def use_json_logs() -> None:
@@ -67,8 +72,43 @@ def use_json_logs() -> None:
     handler.set_name(_HANDLER_NAME)
     handler.setFormatter(JsonFormatter())
     root.handlers = [handler]
+    _log_from_info_up(root)
+
+
+def use_text_logs() -> None:
+    """Send the root logger's records to stderr as text lines with the request id, unless logging is set up.
+
+    Done once per process, and only while the root logger has no handler at all: a deployment's own
+    logging configuration (gunicorn's ``--log-config``, a test runner's capture) is left as it is.
+    Such a configuration can still write the id: give its handlers ``RequestIdFilter`` and put
+    ``%(request_id)s`` in its format.
+    """
+    root = logging.getLogger()
+    if root.handlers:
+        return
+    handler = logging.StreamHandler(sys.stderr)
+    handler.set_name(_TEXT_HANDLER_NAME)
+    handler.addFilter(RequestIdFilter())
+    handler.setFormatter(logging.Formatter(TEXT_FORMAT))
+    root.addHandler(handler)
+    _log_from_info_up(root)
+
+
+def _log_from_info_up(root: logging.Logger) -> None:
     if root.level > logging.INFO or root.level == logging.NOTSET:
         root.setLevel(logging.INFO)
+
+
+class RequestIdFilter(logging.Filter):
+    """Put the current request's or job's id on every record as ``request_id`` (``-`` outside both).
+
+    A filter on a handler, so records of every logger that reach it get the id, plugins' included.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Add the id and let the record through."""
+        record.request_id = current_request_id() or NO_REQUEST_ID
+        return True
 
 
 class JsonFormatter(logging.Formatter):

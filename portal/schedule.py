@@ -23,6 +23,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from portal.database import Model, db, utcnow
 from portal.jobs import dispatch_ready_jobs, recover_lost_jobs, redispatch_due_jobs, wake_jobs_waiting_for
 from portal.leases import RUNNING_LEASE, lease_free, release_lease, take_lease
+from portal.metrics import SCHEDULED_FAILURES, SCHEDULED_RUNS
 from portal.plugin_manager import PluginError, plugin_host
 
 log = logging.getLogger(__name__)
@@ -138,8 +139,10 @@ def _run(item: ScheduledTask) -> bool:
         item.function()
         db.session.commit()
         finished["last_finished_at"] = utcnow()
+        SCHEDULED_RUNS.labels(item.name).inc()
     except Exception:
         db.session.rollback()
+        SCHEDULED_FAILURES.labels(item.name).inc()
         log.exception("Scheduled task %s failed; it runs again when it is next due.", item.name)
     release_lease(ScheduleRun, ScheduleRun.name == item.name, held_until=ScheduleRun.locked_until, **finished)
     db.session.commit()

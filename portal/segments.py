@@ -15,6 +15,7 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import ColumnElement, Select, and_, false, literal, or_, select
+from sqlalchemy.orm import QueryableAttribute
 
 from portal.accounts.models import User
 from portal.bidi import isolated_text
@@ -121,7 +122,7 @@ def in_segment(key: str, user_id: int) -> bool:
 
 
 def audience_condition(
-    user: User, audience: ColumnElement[Any], *, among: ColumnElement[bool]
+    user: User, audience: QueryableAttribute[Any], *, among: ColumnElement[bool]
 ) -> ColumnElement[bool]:
     """Whether ``user`` is in the audience each row names in its ``audience`` column, as one SQL condition.
 

@@ -66,6 +66,30 @@ def test_json_logs_carry_the_requests_id_and_the_traceback(app_config, root_logg
     assert "Traceback" in warning["exception"]
 
 
+def test_text_logs_carry_the_requests_id_and_a_dash_outside_a_request(app_config, root_logging):
+    root_logging.handlers = []  # as in a fresh server process, where nothing has set logging up
+    app = create_app(dict(app_config, PORTAL_REDIS_URL=f"redis://127.0.0.1:{free_port()}/0"))
+    [handler] = root_logging.handlers
+    captured = io.StringIO()
+    handler.setStream(captured)
+    assert app.test_client().get("/readyz", headers={"X-Request-ID": "probe-2"}).status_code == 503
+    logging.getLogger("portal.jobs").warning("outside any request")
+    lines = captured.getvalue().splitlines()
+    stamp = r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}"
+    assert re.fullmatch(
+        stamp + r" WARNING \[probe-2\] portal\.health: readiness check redis failed", lines[0]
+    )
+    assert "Traceback" in captured.getvalue()
+    assert re.fullmatch(stamp + r" WARNING \[-\] portal\.jobs: outside any request", lines[-1])
+
+
+def test_text_logs_leave_a_logging_setup_of_the_deployments_own_alone(app_config, root_logging):
+    own = logging.StreamHandler(io.StringIO())
+    root_logging.handlers = [own]
+    create_app(dict(app_config))
+    assert root_logging.handlers == [own]
+
+
 def test_a_job_queued_by_a_request_runs_under_that_requests_id(app):
     with app.test_request_context("/", headers={"X-Request-ID": "order-77"}):
         app.preprocess_request()

@@ -11,6 +11,7 @@ from sqlalchemy import inspect, select
 from portal import audit
 from portal.access import ROLES
 from portal.accounts.models import User, find_user_by_email, normalise_email
+from portal.backup.commands import backup, restore
 from portal.database import db, utcnow
 from portal.demo import DEMO_PASSWORD, load_demo_data
 from portal.passwords import MIN_PASSWORD_LENGTH, hash_password
@@ -139,4 +140,4 @@ def demo() -> None:
         click.echo(f"  {person.role:<9} {person.email:<22} password: {DEMO_PASSWORD}")
 
 
-CORE_COMMANDS = (create_admin, users, plugins, migrate, demo, seed_command)
+CORE_COMMANDS = (create_admin, users, plugins, migrate, demo, seed_command, backup, restore)

@@ -52,16 +52,11 @@ def storage_from_config(config: Any, instance_path: Path) -> Storage:
     if scheme == "file":
         return LocalStorage(_folder_from_url(url), accel_prefix=accel_prefix)
     if scheme == "s3":
-        if accel_prefix:
-            raise ConfigError(
-                "PORTAL_STORAGE_ACCEL_REDIRECT works with a local storage folder only; "
-                "unset it when PORTAL_STORAGE_URL is s3://…"
-            )
         require_extra(S3, "PORTAL_STORAGE_URL")
         # Imported here: boto3 comes with the s3 extra, which only object-storage deployments install.
         from portal.storage.s3 import s3_storage_from_url
 
-        return s3_storage_from_url(url)
+        return s3_storage_from_url(url, accel_prefix=accel_prefix)
     raise ConfigError(
         "PORTAL_STORAGE_URL must be empty (a folder in instance/), file:///absolute/path "
         "or s3://bucket/prefix?endpoint_url=…"
@@ -79,8 +74,8 @@ def _folder_from_url(url: str) -> Path:
 def _accel_prefix(prefix: str) -> str:
     if prefix and not prefix.startswith("/"):
         raise ConfigError(
-            "PORTAL_STORAGE_ACCEL_REDIRECT must be a URL path that nginx maps to the storage folder, "
-            "such as /protected-files/"
+            "PORTAL_STORAGE_ACCEL_REDIRECT must be the URL path of nginx's internal download location, "
+            "such as /protected-files/ (a storage folder) or /_s3/ (object storage)"
         )
     return prefix.rstrip("/") + "/" if prefix else ""
 

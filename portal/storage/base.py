@@ -15,7 +15,7 @@ from werkzeug.exceptions import NotFound
 
 from portal.storage.downloads import CHUNK_SIZE, FileInfo, FileSpan, streamed_download
 from portal.storage.errors import FileTooLargeError, MissingFileError
-from portal.storage.keys import new_key
+from portal.storage.keys import check_key, new_key
 
 # Never written: asking for it shows whether the storage answers.
 READINESS_KEY = "readiness/probe"
@@ -109,6 +109,24 @@ class Storage(ABC):
             inline=inline,
             conditional=conditional,
         )
+
+    def save_as(self, key: str, stream: IO[bytes]) -> StoredFile:
+        """Store ``stream`` under a key chosen earlier by ``save()``, replacing what is there.
+
+        Only for bringing files back (``portal restore``): the rows in a restored database name their
+        files by key, so each file must return under its own key. Everyday uploads use ``save()``.
+        """
+        meter = MeteredStream(stream, None)
+        self._write(check_key(key), meter.chunks())
+        return StoredFile(key=key, size=meter.size, sha256=meter.sha256)
+
+    @abstractmethod
+    def keys(self) -> Iterator[str]:
+        """Every stored file's key, in no promised order.
+
+        What ``portal backup`` copies: files are stored under generated keys that only rows know, and a
+        backup must hold every file, also one whose row a plugin keeps in a table the core cannot read.
+        """
 
     @abstractmethod
     def _write(self, key: str, chunks: Iterator[bytes]) -> None:

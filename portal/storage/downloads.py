@@ -174,8 +174,9 @@ def _range_not_satisfiable(size: int) -> Response:
 def accel_redirect(location: str, *, download_name: str, mimetype: str, inline: bool) -> Response:
     """An empty answer telling nginx to send the file at ``location`` itself (X-Accel-Redirect).
 
-    nginx then serves ranges and conditional requests from the file; the portal has already done
-    the access check and names and types the download.
+    ``location`` is an internal nginx location: a storage folder it serves, or object storage it
+    proxies a presigned request to. nginx then answers ranges and conditional requests; the portal
+    has already done the access check and names and types the download.
     """
     response = Response(status=200)
     _set_file_headers(response, download_name, mimetype, inline)

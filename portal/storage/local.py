@@ -17,7 +17,7 @@ from werkzeug.exceptions import NotFound
 from portal.storage.base import Storage
 from portal.storage.downloads import FileInfo, accel_redirect
 from portal.storage.errors import MissingFileError, StorageError
-from portal.storage.keys import check_key
+from portal.storage.keys import KEY_CHARACTERS, check_key
 
 # Owner read/write, group read: nginx reads the files for X-Accel-Redirect when its user is in
 # the portal's group; nobody else can.
@@ -86,6 +86,21 @@ class LocalStorage(Storage):
     def exists(self, key: str) -> bool:
         """Whether a regular file is stored under ``key``."""
         return self.path_of(key).is_file()
+
+    def keys(self) -> Iterator[str]:
+        """The key of every regular file under the folder, walked in sorted order.
+
+        Dotted names and names with characters no key has are left out: they are upload temporaries
+        (``.upload-*``) or files the portal did not store.
+        """
+        for folder, subfolders, files in os.walk(self.root):
+            subfolders[:] = sorted(name for name in subfolders if not name.startswith("."))
+            relative = Path(folder).relative_to(self.root)
+            for name in sorted(files):
+                key = (relative / name).as_posix()
+                readable = KEY_CHARACTERS.fullmatch(key) and (Path(folder) / name).is_file()
+                if readable and not name.startswith("."):
+                    yield key
 
     def check_ready(self) -> None:
         """The folder must still be there and writable: a volume that came unmounted is not ready."""

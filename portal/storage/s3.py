@@ -2,7 +2,8 @@
 
 Uploads go up in parts of PART_SIZE, each staged in one temporary file on disk, so memory stays
 flat whatever the file's size and a stream that turns out too large is aborted before it is
-completed: S3 never shows a partial object. Downloads are ranged GetObject calls read in chunks.
+completed: S3 never shows a partial object. Downloads are ranged GetObject calls read in chunks or,
+with PORTAL_STORAGE_ACCEL_REDIRECT, fetched by nginx itself from a short-lived presigned URL.
 """
 
 from __future__ import annotations
@@ -19,10 +20,12 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
+from flask import Response, request
+from werkzeug.exceptions import NotFound
 
 from portal.config import ConfigError
 from portal.storage.base import Storage
-from portal.storage.downloads import CHUNK_SIZE, FileInfo
+from portal.storage.downloads import CHUNK_SIZE, FileInfo, accel_redirect
 from portal.storage.errors import MissingFileError, StorageError
 from portal.storage.keys import check_key
 
@@ -31,15 +34,19 @@ URL_OPTIONS = {"endpoint_url", "region", "addressing_style"}
 AddressingStyle = Literal["auto", "virtual", "path"]
 ADDRESSING_STYLES: tuple[AddressingStyle, ...] = ("auto", "virtual", "path")
 MISSING_CODES = {"404", "NoSuchKey", "NotFound"}
+# nginx follows the X-Accel-Redirect as soon as it reads it: a minute covers a slow proxy, and a URL
+# copied out of a log is useless soon after.
+PRESIGNED_URL_SECONDS = 60
 
 
 class S3Storage(Storage):
     """Keeps each file as the object ``<prefix>/<key>`` in one bucket."""
 
-    def __init__(self, client: Any, bucket: str, prefix: str = "") -> None:
+    def __init__(self, client: Any, bucket: str, prefix: str = "", *, accel_prefix: str = "") -> None:
         self.client = client
         self.bucket = bucket
         self.prefix = prefix
+        self.accel_prefix = accel_prefix
 
     def object_key(self, key: str) -> str:
         """The object's name in the bucket: the configured prefix and the checked key."""
@@ -120,6 +127,19 @@ class S3Storage(Storage):
             return False
         return True
 
+    def keys(self) -> Iterator[str]:
+        """The key of every object under the configured prefix, a page of ListObjectsV2 at a time.
+
+        Paged because one call answers at most 1000 objects, and lazy so a large bucket is never
+        listed whole into memory.
+        """
+        start = f"{self.prefix}/" if self.prefix else ""
+        pages = self.client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=start)
+        with _s3_errors("list", start or "/"):
+            for page in pages:
+                for item in page.get("Contents", []):
+                    yield item["Key"][len(start) :]
+
     def describe(self, key: str) -> FileInfo:
         """Size, ETag and modification time from a HEAD request."""
         with _s3_errors("read", key):
@@ -127,6 +147,50 @@ class S3Storage(Storage):
         return FileInfo(
             size=int(head["ContentLength"]), etag=head["ETag"].strip('"'), last_modified=head["LastModified"]
         )
+
+    def download_response(
+        self,
+        key: str,
+        *,
+        download_name: str,
+        mimetype: str,
+        inline: bool = False,
+        conditional: bool = True,
+    ) -> Response:
+        """Stream the object, or with PORTAL_STORAGE_ACCEL_REDIRECT set hand the fetching to nginx.
+
+        The object is checked first, so a missing one is the portal's 404 page and not the storage's
+        error; nginx then fetches it from a presigned URL and answers ranges and revalidations with
+        the object storage's own ETag, as the streamed download would.
+        """
+        if not self.accel_prefix:
+            return super().download_response(
+                key, download_name=download_name, mimetype=mimetype, inline=inline, conditional=conditional
+            )
+        if not self.exists(key):
+            raise NotFound()
+        return accel_redirect(
+            self.accel_location(key, head=request.method == "HEAD"),
+            download_name=download_name,
+            mimetype=mimetype,
+            inline=inline,
+        )
+
+    def accel_location(self, key: str, *, head: bool = False) -> str:
+        """The X-Accel-Redirect target: the accel prefix, then a presigned URL's path and query.
+
+        Only the path and query travel: nginx's internal location proxies them to the one S3 endpoint
+        it is configured with, so the header cannot send nginx anywhere else. A presigned URL is
+        signed for one method, hence ``head`` for a HEAD request that nginx passes on as HEAD.
+        """
+        with _s3_errors("sign a download of", key):
+            url = self.client.generate_presigned_url(
+                "head_object" if head else "get_object",
+                Params={"Bucket": self.bucket, "Key": self.object_key(key)},
+                ExpiresIn=PRESIGNED_URL_SECONDS,
+            )
+        parts = urlsplit(url)
+        return f"{self.accel_prefix}{parts.path.lstrip('/')}?{parts.query}"
 
 
 class PartBuffer:
@@ -197,7 +261,7 @@ def _s3_errors(action: str, key: str) -> Iterator[None]:
         raise StorageError(f"Object storage could not {action} {key}: {error}") from error
 
 
-def s3_storage_from_url(url: str) -> S3Storage:
+def s3_storage_from_url(url: str, *, accel_prefix: str = "") -> S3Storage:
     """Build the backend from ``s3://[key:secret@]bucket[/prefix][?endpoint_url=…&region=…]``.
 
     Without credentials in the URL, boto3's usual chain applies (AWS_ACCESS_KEY_ID and
@@ -238,7 +302,7 @@ def s3_storage_from_url(url: str) -> S3Storage:
             retries={"mode": "standard"},
         ),
     )
-    return S3Storage(client, bucket, prefix)
+    return S3Storage(client, bucket, prefix, accel_prefix=accel_prefix)
 
 
 def _addressing_style(value: str, endpoint: str | None) -> AddressingStyle:

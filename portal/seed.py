@@ -19,7 +19,7 @@ from typing import Any
 import click
 from flask import current_app
 from flask.cli import with_appcontext
-from sqlalchemy import Table, func, insert, inspect, select
+from sqlalchemy import Table, func, insert, inspect, select, text
 from sqlalchemy.orm import QueryableAttribute
 
 from portal.accounts.models import User
@@ -194,7 +194,19 @@ def seed(counts: SeedCounts, *, first_number: int = 1) -> SeedRun:
     _seed_events(run)
     plugin_host().hook.portal_seed(run=run)
     db.session.commit()
+    _refresh_planner_statistics()
     return run
+
+
+def _refresh_planner_statistics() -> None:
+    """Tell the database's planner how big the tables now are, as its autovacuum would later.
+
+    Right after a bulk load PostgreSQL still believes the tables hold a few hundred rows and picks
+    plans for that size: the staff queue measured seven times slower at 100,000 tickets until ANALYZE,
+    a figure about the seeding, not about the portal.
+    """
+    db.session.execute(text("ANALYZE"))
+    db.session.commit()
 
 
 def _staff_account(email: str, name: str, role: str, password_hash: str) -> int:

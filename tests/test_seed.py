@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from plugins.documents.models import Document
 from plugins.loyalty import ledger, totals
@@ -26,6 +26,17 @@ TINY = [
     "--survey-responses=20",
     "--events=30",
 ]
+
+
+def _planner_knows_the_tickets() -> bool:
+    if db.engine.dialect.name == "sqlite":
+        stats = text("SELECT count(*) FROM sqlite_master WHERE name = 'sqlite_stat1'")
+        return (
+            db.session.scalar(stats) == 1
+            and db.session.scalar(text("SELECT count(*) FROM sqlite_stat1 WHERE tbl = 'tickets_tickets'")) > 0
+        )
+    analysed = text("SELECT last_analyze FROM pg_stat_user_tables WHERE relname = 'tickets_tickets'")
+    return db.session.scalar(analysed) is not None
 
 
 def _count(statement):
@@ -51,6 +62,7 @@ def test_seed_makes_the_promised_rows_and_refuses_to_run_twice(app):
         assert _count(select(Document.id).where(Document.audience_customer_id.in_(seeded))) == 6
         assert _count(select(Response.id).where(Response.customer_id.in_(seeded))) == 20
         assert _count(select(StoredEvent.id).where(StoredEvent.customer_id.in_(seeded))) == 30
+        assert _planner_knows_the_tickets(), "benchmarks right after a seed plan for the real table sizes"
     reconciled = runner.invoke(args=["loyalty", "reconcile"])
     assert reconciled.exit_code == 0, reconciled.output
     assert "All daily totals agree with the ledger." in reconciled.output

@@ -12,6 +12,7 @@ TEST_STAMP := $(VENV)/.test-installed
 HTMX := static/vendor/htmx.min.js
 FONT := static/vendor/fonts/Vazirmatn-Regular.ttf
 ICONS := static/vendor/icons.svg
+SWAGGER_UI := static/vendor/swagger-ui/swagger-ui-bundle.js
 CHROMIUM ?= /usr/bin/chromium
 DOVECOT ?= /usr/sbin/dovecot
 NGINX ?= /usr/sbin/nginx
@@ -37,7 +38,7 @@ test: setup $(TEST_STAMP) test-services
 screenshots: setup $(TEST_STAMP) browser
 	$(BIN)/pytest -p no:cacheprovider tests/e2e/screenshots.py
 
-setup: $(RUN_STAMP) $(HTMX) $(FONT) $(ICONS) translations
+setup: $(RUN_STAMP) $(HTMX) $(FONT) $(ICONS) $(SWAGGER_UI) translations
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -74,6 +75,12 @@ $(FONT): $(HTMX)
 $(ICONS): $(HTMX) portal/icons.py
 	$(PYTHON) portal/icons.py node_modules/lucide-static/icons $@
 	cp node_modules/lucide-static/LICENSE static/vendor/lucide-LICENSE
+
+# The API reference page (/api/v1/docs) draws the OpenAPI document with Swagger UI, served from here.
+$(SWAGGER_UI): $(HTMX)
+	mkdir -p static/vendor/swagger-ui
+	cp node_modules/swagger-ui-dist/swagger-ui-bundle.js node_modules/swagger-ui-dist/swagger-ui.css \
+		node_modules/swagger-ui-dist/LICENSE static/vendor/swagger-ui/
 
 translations: $(RUN_STAMP)
 	$(BIN)/pybabel -q compile --use-fuzzy -d portal/translations

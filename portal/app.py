@@ -22,6 +22,8 @@ from portal import (
 )
 from portal.accounts import account_views, auth_views, language_views
 from portal.accounts.models import User
+from portal.api import token_views as api_token_views
+from portal.api.shell import install_api
 from portal.bidi import install_isolate_filter
 from portal.clean_input import PortalRequest
 from portal.commands import CORE_COMMANDS
@@ -105,6 +107,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         dashboard.bp,
         auth_views.bp,
         account_views.bp,
+        api_token_views.bp,
         language_views.bp,
         staff_views.bp,
         notification_views.bp,
@@ -120,6 +123,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     auth_views.install_rate_limits(app, limiter)
     install_health_checks(app, limiter)
     install_metrics(app)
+    install_api(app, limiter)
     organization_views.install(app, limiter)
     app.before_request(host.guard_plugin_routes)
     host.refuse_undeclared_views()  # after the last route is added

@@ -50,6 +50,7 @@ DEFAULTS: dict[str, Any] = {
     "PORTAL_STORAGE_ACCEL_REDIRECT": "",
     "PORTAL_LOG_FORMAT": "text",
     "PORTAL_METRICS_TOKEN": "",
+    "PORTAL_API_RATE_LIMIT": "600 per minute",
 }
 
 

@@ -11,6 +11,7 @@ from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 
+from portal.api.problems import is_api_request, problem, problem_for
 from portal.database import db
 from portal.extensions import login_manager
 from portal.htmx import is_htmx_request
@@ -79,6 +80,10 @@ def install_error_pages(app: Flask) -> None:
             db.session.rollback()
         except SQLAlchemyError:
             log.warning("Rolling back after the database went away failed too.", exc_info=True)
+        if is_api_request():
+            answer = problem(503)
+            answer.headers["Retry-After"] = str(UNAVAILABLE_RETRY_AFTER_SECONDS)
+            return answer
         return Response(
             unavailable_page,
             503,
@@ -104,9 +109,14 @@ def install_error_pages(app: Flask) -> None:
             return database_unreachable(error.original_exception)  # type: ignore[attr-defined]
         if (error.code or 500) >= 500:
             db.session.rollback()
+        retry_after = getattr(error, "retry_after", None)
+        if is_api_request():
+            answer = problem_for(error)
+            if error.code == 429 and retry_after:
+                answer.headers["Retry-After"] = str(retry_after)
+            return answer
         body, status, *headers = render(error.code or 500)
         extra = dict(headers[0]) if headers else {}
-        retry_after = getattr(error, "retry_after", None)
         if error.code == 429 and retry_after:
             extra["Retry-After"] = str(retry_after)
         return body, status, extra

@@ -48,6 +48,19 @@ def portal_blueprints() -> list[Blueprint]:
 
 
 @hookspec
+def portal_api_blueprints() -> list[Any]:
+    """Return the plugin's API routes: ``ApiBlueprint`` objects (flask-smorest blueprints).
+
+    Called once at start for every installed plugin, like ``portal_blueprints``; each is mounted under
+    ``/api/v1`` (plus its own ``url_prefix``) and its routes join the OpenAPI document while the
+    plugin is enabled. Names follow the page rule (the plugin's name, or starting with it and
+    ``_``). Every view declares ``api_access(level, scope)`` with a scope in the plugin's own area
+    (``tickets:read``, ``tickets:write``), and takes and returns marshmallow schemas through the
+    blueprint's ``arguments`` and ``response`` decorators, which are what the document is made of.
+    """
+
+
+@hookspec
 def portal_migrations_folder() -> str | Path | None:
     """Return the folder holding the plugin's Alembic revisions, or ``None`` if it has no tables.
 

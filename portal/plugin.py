@@ -11,6 +11,19 @@ from markupsafe import Markup
 
 from portal.access import admin, agent, customer, public
 from portal.accounts.models import User
+from portal.api.access import api_access, current_api_user
+from portal.api.blueprint import ApiBlueprint
+from portal.api.problems import api_abort
+from portal.api.schemas import (
+    IDEMPOTENCY_PARAMETER,
+    PageArguments,
+    SyncArguments,
+    Text,
+    UtcDateTime,
+    api_page,
+    idempotency_key,
+    page_of,
+)
 from portal.audit import record_audit_event
 from portal.bidi import isolated_text
 from portal.buttons import ButtonForm
@@ -123,8 +136,10 @@ def render_widget(template: str, title: str, **context: object) -> str:
 __all__ = [
     "CUSTOMER_360_PAGE",
     "DASHBOARD_PAGE",
+    "IDEMPOTENCY_PARAMETER",
     "ID_MAX",
     "STAFF_HOME_PAGE",
+    "ApiBlueprint",
     "ButtonForm",
     "CalendarDateField",
     "CalendarDateTimeField",
@@ -148,6 +163,7 @@ __all__ = [
     "NotificationError",
     "NotificationType",
     "Page",
+    "PageArguments",
     "PageAssets",
     "Panel",
     "PeriodTotals",
@@ -160,15 +176,22 @@ __all__ = [
     "SettingValueError",
     "StorageError",
     "StoredFile",
+    "SyncArguments",
+    "Text",
     "User",
+    "UtcDateTime",
     "Widget",
     "admin",
     "agent",
     "all_segments",
+    "api_abort",
+    "api_access",
+    "api_page",
     "ascii_digits",
     "audience_condition",
     "clean_download_name",
     "csv_lines",
+    "current_api_user",
     "customer",
     "customer_fields",
     "daily_totals",
@@ -197,6 +220,7 @@ __all__ = [
     "get_setting",
     "gettext_or_source",
     "hookimpl",
+    "idempotency_key",
     "in_each_language",
     "in_segment",
     "is_htmx_request",
@@ -213,6 +237,7 @@ __all__ = [
     "month_start",
     "notify",
     "page_link_id",
+    "page_of",
     "parse_calendar_date",
     "parse_integer",
     "period_totals",

@@ -100,15 +100,25 @@ class PluginHost:
 
     def register_blueprints(self) -> None:
         """Register every installed plugin's blueprints; a disabled plugin's routes answer 404."""
-        for plugin_name, result in self.call_each("portal_blueprints", enabled_only=False):
+        for blueprint in self._owned_blueprints("portal_blueprints"):
+            self.app.register_blueprint(blueprint)
+
+    def api_blueprints(self) -> list[Any]:
+        """Every installed plugin's API blueprints, owned like its pages (a disabled plugin's answer 404)."""
+        return self._owned_blueprints("portal_api_blueprints")
+
+    def _owned_blueprints(self, hook_name: str) -> list[Any]:
+        blueprints = []
+        for plugin_name, result in self.call_each(hook_name, enabled_only=False):
             for blueprint in result or []:
                 if blueprint.name != plugin_name and not blueprint.name.startswith(plugin_name + "_"):
                     raise PluginError(
                         f"Plugin {plugin_name!r} registers a blueprint named {blueprint.name!r}; "
                         f"blueprint names must be {plugin_name!r} or start with '{plugin_name}_'."
                     )
-                self.app.register_blueprint(blueprint)
                 self.blueprint_owner[blueprint.name] = plugin_name
+                blueprints.append(blueprint)
+        return blueprints
 
     def refuse_undeclared_views(self) -> None:
         """Stop the start if any view, a plugin's or the core's, does not declare who may open it.

@@ -20,7 +20,7 @@ from portal.plugin import (
     plugin_stylesheet,
 )
 
-from . import contributions, events, mail_replies, reactions, seed, staff_figures
+from . import api, contributions, events, mail_replies, reactions, seed, staff_figures
 from .models import MIGRATIONS_FOLDER
 from .settings import plugin_settings
 from .views import bp, staff_bp
@@ -45,6 +45,12 @@ if TYPE_CHECKING:
         User,
         Widget,
     )
+
+
+@hookimpl
+def portal_api_blueprints() -> list[Any]:
+    """Tickets and their messages under /api/v1/tickets."""
+    return [api.api]
 
 
 @hookimpl

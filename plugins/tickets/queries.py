@@ -101,10 +101,10 @@ def customer_tickets(user: User, *, status: str, category: str, term: str, befor
 def visible_ticket(user: User, ticket_id: int) -> Ticket | None:
     """The ticket, if ``user`` may see it (their own, for a manager a member's, or one they are in copy
     on with a confirmed address); None otherwise."""
-    return db.session.scalar(select(Ticket).where(Ticket.id == ticket_id, _readable_by(user)))
+    return db.session.scalar(select(Ticket).where(Ticket.id == ticket_id, readable_by(user)))
 
 
-def _readable_by(user: User) -> ColumnElement[bool]:
+def readable_by(user: User) -> ColumnElement[bool]:
     """The tickets of ``user``'s side (own, or members' for a manager) and those in copy to them."""
     return or_(Ticket.customer_id.in_(scope_for(user).customer_ids()), watching(user))
 
@@ -130,7 +130,7 @@ def visible_attachment(user: User, ticket_id: int, attachment_id: int) -> Attach
             Attachment.id == attachment_id,
             Attachment.ticket_id == ticket_id,
             Message.internal.is_(False),
-            _readable_by(user),
+            readable_by(user),
         )
     )
 

@@ -11,6 +11,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import timedelta
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from pathlib import Path
@@ -21,6 +22,7 @@ from sqlalchemy import event
 from werkzeug.test import TestResponse
 
 from portal.accounts.models import User
+from portal.api.tokens import issue_token
 from portal.database import db, utcnow
 from portal.passwords import hash_password
 from portal.testing.clock import FrozenClock, freeze_clock
@@ -84,6 +86,19 @@ def create_user(app: Flask, role: str = "customer", verified: bool = True, **fie
         db.session.add(user)
         db.session.commit()
         return UserRecord(user.id, user.email, user.name, user.role)
+
+
+def api_token(app: Flask, user_id: int, *scopes: str, days: int = 30) -> str:
+    """A token for ``user_id`` with ``scopes``, made directly, as the Authorization header's value.
+
+    ``client.get(url, headers={"Authorization": api_token(app, user.id, "tickets:read")})``.
+    """
+    with app.test_request_context():
+        user = db.session.get(User, user_id)
+        assert user is not None, f"no account {user_id}"
+        _token, text = issue_token(user, "test tool", scopes, utcnow() + timedelta(days=days))
+        db.session.commit()
+    return f"Bearer {text}"
 
 
 def csrf_token(client: FlaskClient) -> str:

@@ -45,6 +45,7 @@ from plugins.tickets import service as ticket_service
 from plugins.tickets.models import Attachment, CannedReply, Ticket
 from plugins.tickets.settings import categories as ticket_categories
 from portal.accounts.models import User
+from portal.api.tokens import issue_token
 from portal.database import db, utcnow
 from portal.jobs import Job
 from portal.mail_in.models import InboundMailRecord
@@ -138,6 +139,7 @@ ARGUMENT_BUILDERS: dict[str, Argument] = {
     "note_id": Argument(OWNED, _from("note")),
     # core: notifications, organizations, accounts, staff console
     "notification_id": Argument(OWNED, _from("notification")),
+    "token_id": Argument(OWNED, _from("api_token")),
     "invitation_id": Argument(OWNED, _from("organization_invitation")),
     "user_id": Argument(OWNED, _from("victim_member")),
     "organization_id": Argument(STAFF, _from("victim_organization")),
@@ -218,6 +220,8 @@ def build_world(app: Flask) -> World:
         db.session.add(notification)
         db.session.flush()
         world.values["notification"] = notification.id
+        token, _text = issue_token(victim, f"Tool {MARKER}", ["account:read"], utcnow() + timedelta(days=30))
+        world.values["api_token"] = token.id
         _build_tickets(world, victim, member, agent)
         _build_watchers(world, victim, watcher, removed_watcher)
         _build_documents(world, victim, organization.id, admin)
@@ -445,6 +449,7 @@ def _watched(world: World) -> list[tuple[str, str, list[int]]]:
         ("portal_memberships", "organization_id", organization),
         ("portal_organization_invitations", "organization_id", organization),
         ("portal_notifications", "user_id", victims),
+        ("portal_api_tokens", "user_id", victims),
         ("tickets_tickets", "customer_id", victims),
         ("tickets_messages", "ticket_id", tickets),
         ("tickets_attachments", "ticket_id", tickets),

@@ -15,6 +15,7 @@ customer, agent, admin) and from who owns the object in the URL:
   everything else of the victim's, closing, rating and the copy list included; someone taken out of
   copy is refused like any stranger;
 - staff reach every staff page and the objects on it;
+- every API route answers 401 to a browser's cookie, signed in or not: only tokens reach it;
 - never a 5xx, for anyone.
 """
 
@@ -45,6 +46,7 @@ from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
 from portal.access import ADMIN, AGENT, PUBLIC, declared_access
+from portal.api.shell import API_PREFIX
 from portal.testing import TEST_PASSWORD, csrf_token, log_in
 
 pytestmark = pytest.mark.plugins(
@@ -143,6 +145,10 @@ def judge(role: str, route: Route, method: str, response: TestResponse, objects:
         return "no server error"
     if route.level is None:
         return "an access declaration on the view (portal.access: public, customer, agent or admin)"
+    if route.rule.startswith(API_PREFIX) and route.level != PUBLIC:
+        # A browser sends its cookie wherever a page tells it to: the API must take tokens only
+        # (tests/test_api.py walks it with each kind of token).
+        return None if status == 401 else "401: the API takes a bearer token, never the session cookie"
     if route.level != PUBLIC and role == ANONYMOUS:
         return None if is_sign_in_redirect(response) else "302 to /login"
     if route.level != PUBLIC and role == ANONYMOUS_HTMX:

@@ -13,6 +13,7 @@ from flask_babel import lazy_gettext as _l
 from portal.plugin import NavItem, PluginInfo, Widget, hookimpl
 
 from . import (
+    api,
     assets,
     customer_data,
     event_log,
@@ -69,6 +70,12 @@ def portal_plugin_info() -> PluginInfo:
 def portal_blueprints() -> list[Blueprint]:
     """The notes pages; registered even while the plugin is off, when they answer 404."""
     return [bp, shared_notes.bp]
+
+
+@hookimpl
+def portal_api_blueprints() -> list[Any]:
+    """The notes under /api/v1/example/notes, for a customer's own tools."""
+    return [api.api]
 
 
 @hookimpl

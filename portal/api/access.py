@@ -1,0 +1,145 @@
+"""Who may call an API route: a bearer token, its account's role and the token's scopes.
+
+The API never reads the session cookie. A browser sends that cookie with any request a page on
+another site makes it send, so a cookie-authenticated API would need CSRF tokens on every call;
+a bearer token is sent only by a tool that was given it. Each route declares, like a page, the
+least role that may reach it, and the scope the token needs: ``tickets:read`` to read tickets,
+``tickets:write`` to change them (which includes reading).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from flask import Flask, current_app, g, request
+from flask_login import AnonymousUserMixin
+
+from portal.access import ACCESS_ATTRIBUTE, ADMIN, AGENT, CUSTOMER, PUBLIC, STAFF_ROLES
+from portal.accounts.models import User
+from portal.api.problems import api_abort, is_api_request
+from portal.api.tokens import ApiToken, find_active_token
+from portal.database import db
+from portal.plugin_manager import plugin_host
+
+View = TypeVar("View", bound=Callable[..., Any])
+
+SCOPE_ATTRIBUTE = "portal_api_scope"
+# The core's own areas of scopes; each plugin that adds API routes has one more, named after it.
+CORE_SCOPE_AREAS = ("account", "notifications")
+BEARER = "bearer "
+
+
+def api_access(level: str, scope: str | None) -> Callable[[View], View]:
+    """Declare who may call an API view: ``level`` (customer, agent or admin) and the token's ``scope``.
+
+    Put it under the blueprint's ``route``, ``arguments`` and ``response`` decorators, next to the
+    function. The check runs before the request's arguments are read (``authenticate_api_request``),
+    so a caller without the right learns nothing about what the route takes. A customer-level view
+    must still scope its data to ``current_api_user()``, exactly as a page scopes to the signed-in
+    person. ``public`` with no scope is for the API's own description.
+    """
+    if level not in (PUBLIC, CUSTOMER, AGENT, ADMIN):
+        raise ValueError(f"Unknown access level {level!r}")
+    if (level == PUBLIC) != (scope is None):
+        raise ValueError("A public API view takes no scope, and every other view needs one.")
+
+    def decorate(view: View) -> View:
+        setattr(view, ACCESS_ATTRIBUTE, level)
+        setattr(view, SCOPE_ATTRIBUTE, scope)
+        doc = dict(getattr(view, "_apidoc", {}))
+        if scope is None:
+            doc["manual_doc"] = {**doc.get("manual_doc", {}), "security": []}
+        else:
+            doc["manual_doc"] = {
+                **doc.get("manual_doc", {}),
+                "security": [{"bearerAuth": [scope]}],
+                "x-portal-access": {"role": level, "scope": scope},
+            }
+        setattr(view, "_apidoc", doc)  # noqa: B010  (where flask-smorest keeps a view's documentation)
+        return view
+
+    return decorate
+
+
+def _check(level: str, scope: str) -> None:
+    token: ApiToken | None = g.get("api_token")
+    if token is None:
+        detail = (
+            "This token is unknown, expired or revoked; make a new one." if request_token_text() else None
+        )
+        api_abort(401, detail)
+    user = current_api_user()
+    if (level == AGENT and user.role not in STAFF_ROLES) or (level == ADMIN and user.role != "admin"):
+        api_abort(403, f"Only {'staff' if level == AGENT else 'administrators'} may do this.")
+    if not token.allows(scope):
+        api_abort(403, f"This token lacks the scope '{scope}'; make a token with it.")
+
+
+def current_api_user() -> User:
+    """The account whose token made this request; only inside a view that declared a level."""
+    token: ApiToken = g.api_token
+    user = db.session.get(User, token.user_id)
+    assert user is not None  # the token's row goes with its account
+    return user
+
+
+def current_api_token() -> ApiToken | None:
+    """The token of this API request, if it carried a valid one."""
+    return g.get("api_token")
+
+
+def request_token_text() -> str:
+    """The token the request carries in its Authorization header, or an empty string."""
+    header = request.headers.get("Authorization", "")
+    return header[len(BEARER) :].strip() if header.lower().startswith(BEARER) else ""
+
+
+def authenticate_api_request() -> None:
+    """Before every API request: the token names the account, and the session cookie is ignored.
+
+    Then the route's declared level and scope are checked, before anything else of the route runs.
+
+    Flask-Login's ``current_user`` is set to the token's account for this request only (or to an
+    anonymous visitor), so the core's services and templates see who acts, and no session is written.
+    """
+    view = current_app.view_functions.get(request.endpoint or "")
+    if not is_api_request() and not hasattr(view, SCOPE_ATTRIBUTE):
+        return
+    token = find_active_token(request_token_text()) if request_token_text() else None
+    g.api_token = token
+    user = db.session.get(User, token.user_id) if token is not None else None
+    g._login_user = user if user is not None else AnonymousUserMixin()  # Flask-Login's per-request user
+    level = getattr(view, ACCESS_ATTRIBUTE, None)
+    if level is not None and level != PUBLIC and hasattr(view, SCOPE_ATTRIBUTE):
+        _check(level, getattr(view, SCOPE_ATTRIBUTE))
+
+
+def rate_limit_key() -> str:
+    """Each token has its own allowance; requests without one share their address's."""
+    text = request_token_text()
+    if text.startswith("ptk_"):
+        return f"api-token:{text[4:16]}"
+    return f"api-address:{request.remote_addr}"
+
+
+def rate_limit() -> str:
+    return current_app.config["PORTAL_API_RATE_LIMIT"]
+
+
+def install_api_access(app: Flask) -> None:
+    """Authenticate API requests before any other view code runs."""
+    app.before_request_funcs.setdefault(None, []).insert(0, authenticate_api_request)
+
+
+def scope_areas() -> list[str]:
+    """The areas a token can be given scopes in: the core's, then each enabled plugin with API routes."""
+    host = plugin_host()
+    plugins = sorted(
+        {owner for name, owner in host.blueprint_owner.items() if name in _api_blueprint_names()}
+    )
+    return [*CORE_SCOPE_AREAS, *(name for name in plugins if host.is_enabled(name))]
+
+
+def _api_blueprint_names() -> set[str]:
+    return set(current_app.extensions["flask-smorest"]["blp_name_to_api"])

@@ -1,0 +1,135 @@
+"""What every API route shares: times in UTC with their offset, and cursor-paged lists."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+import marshmallow as ma
+from flask import request
+from sqlalchemy import Select
+
+from portal.api.problems import api_abort
+from portal.paging import MAX_CURSOR_LENGTH, Key, keyset_page, read_cursor
+
+PAGE_SIZE = 25
+PAGE_SIZE_MAX = 100
+# Long enough for a UUID or an order number with a prefix; the tickets store it in 64 characters.
+IDEMPOTENCY_KEY_MAX = 64
+# The header as a route documents it: ``@blueprint.doc(parameters=[IDEMPOTENCY_PARAMETER])``.
+IDEMPOTENCY_PARAMETER = {
+    "in": "header",
+    "name": "Idempotency-Key",
+    "schema": {"type": "string", "maxLength": IDEMPOTENCY_KEY_MAX},
+    "description": "Any unique text per request, such as a UUID: a retry with it answers the first result.",
+}
+
+
+class UtcDateTime(ma.fields.DateTime):
+    """A moment as ISO 8601 with its offset (always UTC out); one without an offset is read as UTC.
+
+    The database keeps naive UTC (portal.database.utcnow), which would otherwise go out without an
+    offset and be read as local time by half the clients.
+    """
+
+    def _serialize(self, value: Any, attr: Any, obj: Any, **kwargs: Any) -> Any:
+        if value is not None and value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        return super()._serialize(value, attr, obj, **kwargs)
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> datetime:
+        moment = super()._deserialize(value, attr, data, **kwargs)
+        if moment.tzinfo is not None:
+            moment = moment.astimezone(UTC).replace(tzinfo=None)
+        if not datetime(1900, 1, 1) <= moment <= datetime(9000, 1, 1):
+            raise ma.ValidationError("Give a moment between the years 1900 and 9000.")
+        return moment
+
+
+class PageArguments(ma.Schema):
+    """The query of any list: where to go on from, and how many at once."""
+
+    cursor = ma.fields.String(
+        load_default=None,
+        validate=ma.validate.Length(max=MAX_CURSOR_LENGTH),
+        metadata={"description": "The next_cursor of the page before; leave out for the first page."},
+    )
+    limit = ma.fields.Integer(
+        load_default=PAGE_SIZE,
+        validate=ma.validate.Range(1, PAGE_SIZE_MAX),
+        metadata={"description": f"How many items at once, 1 to {PAGE_SIZE_MAX}."},
+    )
+
+
+class SyncArguments(PageArguments):
+    """A list an integration keeps in step with: only what changed since its last sync."""
+
+    updated_since = UtcDateTime(
+        load_default=None,
+        metadata={"description": "Only items changed at or after this moment (ISO 8601)."},
+    )
+
+
+def page_of(item: type[ma.Schema], name: str) -> type[ma.Schema]:
+    """The schema of one page of ``item``: the items, and the cursor of the next page or null."""
+    return type(
+        name,
+        (ma.Schema,),
+        {
+            "items": ma.fields.List(ma.fields.Nested(item), required=True),
+            "next_cursor": ma.fields.String(
+                required=True, allow_none=True, metadata={"description": "Pass as cursor for the next page."}
+            ),
+        },
+    )
+
+
+def api_page(
+    query: Select[Any],
+    keys: Sequence[Key],
+    arguments: dict[str, Any],
+    *,
+    descending: bool = False,
+    values: Callable[[Any], Sequence[Any]] | None = None,
+) -> dict[str, Any]:
+    """One page of ``query`` for the API, keyset-paged like the pages; a cursor it did not write is a 422."""
+    cursor = arguments.get("cursor")
+    if cursor and read_cursor(cursor, keys) is None:
+        api_abort(
+            422, errors={"query": {"cursor": ["This is not a cursor of this list; start again without it."]}}
+        )
+    page = keyset_page(
+        query, keys, cursor=cursor or None, size=arguments["limit"], descending=descending, values=values
+    )
+    return {"items": page.items, "next_cursor": page.next_cursor}
+
+
+class Text(ma.fields.String):
+    """Text a person typed: trimmed, within ``max_length``, and never holding a NUL character.
+
+    PostgreSQL cannot store NUL in text, and no person types one; refusing it here turns what
+    would be a database error into a 422 that names the field.
+    """
+
+    def __init__(self, *, max_length: int, min_length: int = 1, **kwargs: Any) -> None:
+        super().__init__(validate=ma.validate.Length(min_length, max_length), **kwargs)
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> str:
+        text = super()._deserialize(value, attr, data, **kwargs).strip()
+        if "\x00" in text:
+            raise ma.ValidationError("Remove the NUL character from this text.")
+        return text
+
+
+def idempotency_key() -> str | None:
+    """The request's ``Idempotency-Key`` header: the same key again gives the first answer, once."""
+    key = request.headers.get("Idempotency-Key", "").strip()
+    if not key:
+        return None
+    if len(key) > IDEMPOTENCY_KEY_MAX or not key.isprintable() or not key.isascii():
+        api_abort(
+            422,
+            errors={"headers": {"Idempotency-Key": [f"Use up to {IDEMPOTENCY_KEY_MAX} ASCII characters."]}},
+        )
+    return key

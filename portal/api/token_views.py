@@ -1,0 +1,143 @@
+"""The account page where a person makes, reads and revokes their own API tokens.
+
+A token acts as the person who made it, so only they see and manage their tokens; staff have no page
+onto other people's. The token's text is shown once, on the page that answers the form: it is never
+put in a redirect, a flash message or the session, so it lives only in that one response.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from sqlalchemy import select
+from werkzeug.wrappers import Response
+from wtforms import RadioField, SelectChoice, SelectField, StringField
+from wtforms.validators import DataRequired, Length
+
+from portal.access import customer
+from portal.api.access import scope_areas
+from portal.api.tokens import NAME_MAX, ApiToken, issue_token, revoke_token, tokens_of
+from portal.buttons import ButtonForm
+from portal.database import db, utcnow
+from portal.plugin_info import plugin_info
+
+bp = Blueprint("api_tokens", __name__, url_prefix="/account/api-tokens")
+
+LIFETIMES = (
+    SelectChoice(7, _l("7 days")),
+    SelectChoice(30, _l("30 days")),
+    SelectChoice(90, _l("90 days")),
+    SelectChoice(365, _l("One year")),
+)
+CORE_AREA_LABELS = {"account": _l("Your account"), "notifications": _l("Notifications")}
+SCOPE_FIELD = "scope_"
+
+
+class TokenForm(FlaskForm):
+    """A token's name, how long it lasts, and (added per request) the access it has in each area."""
+
+    name = StringField(
+        _l("Name"),
+        validators=[
+            DataRequired(_l("Give the token a name, such as the tool that will use it.")),
+            Length(max=NAME_MAX, message=_l("A token's name has at most %(max)d characters.")),
+        ],
+        filters=[lambda value: value.strip() if isinstance(value, str) else value],
+        render_kw={"maxlength": NAME_MAX, "autocomplete": "off"},
+    )
+    lifetime = SelectField(_l("Expires after"), choices=LIFETIMES, coerce=int, default=30)
+
+    def scope_fields(self) -> list[tuple[str, RadioField]]:
+        """(area, its field) for each area, in the order the areas were given."""
+        return [
+            (field.name[len(SCOPE_FIELD) :], field) for field in self if field.name.startswith(SCOPE_FIELD)
+        ]
+
+    def scopes(self) -> list[str]:
+        """The scopes chosen: ``<area>:read`` or ``<area>:write`` (which includes reading)."""
+        return [f"{area}:{field.data}" for area, field in self.scope_fields() if field.data]
+
+    def validate(self, extra_validators: Any = None) -> bool:
+        """The fields' checks, and at least one scope: a token that may do nothing is a mistake."""
+        valid = super().validate(extra_validators)
+        if not self.scopes():
+            self.form_errors.append(_("Choose read or read and write for at least one area."))
+            return False
+        return valid
+
+
+def token_form(**kwargs: Any) -> TokenForm:
+    """The token form with a choice of access for each area the deployment's API has today.
+
+    The areas depend on the enabled plugins, so the fields are added at request time; ``kwargs``
+    go to the form (``formdata=None`` for an empty one).
+    """
+    fields = {f"{SCOPE_FIELD}{area}": _access_field(area) for area in scope_areas()}
+    return type("AreaTokenForm", (TokenForm,), fields)(**kwargs)
+
+
+def _access_field(area: str) -> RadioField:
+    return RadioField(
+        _area_label(area),
+        choices=[
+            SelectChoice("", _l("No access")),
+            SelectChoice("read", _l("Read")),
+            SelectChoice("write", _l("Read and write")),
+        ],
+        default="",
+    )
+
+
+def _area_label(area: str) -> Any:
+    return CORE_AREA_LABELS.get(area) or plugin_info(area).display_name
+
+
+@bp.route("/", methods=["GET", "POST"])
+@customer
+def index() -> tuple[str, int]:
+    """The person's tokens and the form to make one; a made token's text is shown on this answer only."""
+    form = token_form()
+    if form.validate_on_submit():
+        return _issue(form)
+    return _page(form, status=400 if form.errors else 200)
+
+
+def _issue(form: TokenForm) -> tuple[str, int]:
+    """Make the token and answer with its text, this once, above a fresh form."""
+    expires_at = utcnow() + timedelta(days=form.lifetime.data)
+    token, text = issue_token(current_user, form.name.data, form.scopes(), expires_at)
+    db.session.commit()
+    return _page(token_form(formdata=None), new_token=token, new_text=text, status=201)
+
+
+def _page(form: TokenForm, status: int, **new: Any) -> tuple[str, int]:
+    return render_template(
+        "account/api_tokens.html", form=form, tokens=tokens_of(current_user), button=ButtonForm(), **new
+    ), status
+
+
+@bp.route("/<int:token_id>/revoke", methods=["POST"])
+@customer
+def revoke(token_id: int) -> Response:
+    """Revoke one of the person's own tokens; another person's token is not found, as if absent."""
+    _require_own_token(token_id)
+    if not ButtonForm().validate_on_submit():
+        flash(_("The form expired; please try again."), "error")
+    elif revoke_token(current_user, token_id, current_user):
+        db.session.commit()
+        flash(_("Token revoked."), "success")
+    else:
+        flash(_("That token was already revoked."), "info")
+    return redirect(url_for("api_tokens.index"), 303)
+
+
+def _require_own_token(token_id: int) -> None:
+    owned = select(ApiToken.id).where(ApiToken.id == token_id, ApiToken.user_id == current_user.id)
+    if db.session.scalar(owned) is None:
+        abort(404)

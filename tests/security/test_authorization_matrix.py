@@ -147,7 +147,7 @@ def judge(role: str, route: Route, method: str, response: TestResponse, objects:
         return "an access declaration on the view (portal.access: public, customer, agent or admin)"
     if route.rule.startswith(API_PREFIX) and route.level != PUBLIC:
         # A browser sends its cookie wherever a page tells it to: the API must take tokens only
-        # (tests/test_api.py walks it with each kind of token).
+        # (test_api_authorization_matrix.py walks it with each kind of token).
         return None if status == 401 else "401: the API takes a bearer token, never the session cookie"
     if route.level != PUBLIC and role == ANONYMOUS:
         return None if is_sign_in_redirect(response) else "302 to /login"

@@ -107,6 +107,8 @@ def install_error_pages(app: Flask) -> None:
         if isinstance(getattr(error, "original_exception", None), DATABASE_UNREACHABLE):
             # Raised by another error handler (a 404 page's layout asked for the signed-in person).
             return database_unreachable(error.original_exception)  # type: ignore[attr-defined]
+        if error.code == 304:
+            return Response(status=304)  # an API read's ETag matched If-None-Match: nothing to send
         if (error.code or 500) >= 500:
             db.session.rollback()
         retry_after = getattr(error, "retry_after", None)

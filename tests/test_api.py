@@ -260,3 +260,16 @@ def test_portal_api_blueprints_add_a_plugins_routes_to_the_api_and_its_document(
     assert operation["security"] == [{"bearerAuth": ["example:write"]}]
     with app.test_request_context():
         assert "example" in scope_areas()
+
+
+def test_reads_carry_an_etag_and_answer_304_while_nothing_changed(app: Flask) -> None:
+    headers = bearer(app, create_user(app).id, "tickets:write")
+    ticket = open_ticket(app, headers)["id"]
+    client = app.test_client()
+    first = client.get(f"/api/v1/tickets/{ticket}", headers=headers)
+    etag = first.headers["ETag"]
+    unchanged = client.get(f"/api/v1/tickets/{ticket}", headers={**headers, "If-None-Match": etag})
+    assert unchanged.status_code == 304 and unchanged.get_data() == b""
+    client.post(f"/api/v1/tickets/{ticket}/messages", json={"body": "Still broken"}, headers=headers)
+    changed = client.get(f"/api/v1/tickets/{ticket}", headers={**headers, "If-None-Match": etag})
+    assert changed.status_code == 200 and changed.headers["ETag"] != etag

@@ -120,6 +120,7 @@ def _ticket(user: User, ticket_id: int) -> Ticket:
 
 
 @api.route("/")
+@api.etag
 @api.arguments(TicketListArguments, location="query")
 @api.response(200, TicketPage)
 @api_access("customer", "tickets:read")
@@ -188,6 +189,7 @@ def _customer_for(user: User, customer_id: int | None) -> User:
 
 
 @api.route("/<int:ticket_id>")
+@api.etag
 @api.response(200, TicketSchema)
 @api_access("customer", "tickets:read")
 def get_ticket(ticket_id: int) -> Any:
@@ -196,6 +198,7 @@ def get_ticket(ticket_id: int) -> Any:
 
 
 @api.route("/<int:ticket_id>/messages")
+@api.etag
 @api.arguments(PageArguments, location="query")
 @api.response(200, MessagePage)
 @api_access("customer", "tickets:read")

@@ -46,6 +46,7 @@ NotificationPage = page_of(NotificationSchema, "NotificationPageSchema")
 
 
 @account_api.route("/me")
+@account_api.etag
 @account_api.response(200, AccountSchema)
 @api_access(CUSTOMER, "account:read")
 def me() -> Any:
@@ -54,6 +55,7 @@ def me() -> Any:
 
 
 @notifications_api.route("/")
+@notifications_api.etag
 @notifications_api.arguments(PageArguments, location="query")
 @notifications_api.response(200, NotificationPage)
 @api_access(CUSTOMER, "notifications:read")

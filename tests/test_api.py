@@ -13,6 +13,7 @@ from flask import Flask
 from sqlalchemy import func, select, update
 
 from plugins.tickets.models import Message, Ticket
+from portal.accounts.models import User
 from portal.api.access import scope_areas
 from portal.api.tokens import ApiToken
 from portal.audit import AuditEvent
@@ -273,3 +274,31 @@ def test_reads_carry_an_etag_and_answer_304_while_nothing_changed(app: Flask) ->
     client.post(f"/api/v1/tickets/{ticket}/messages", json={"body": "Still broken"}, headers=headers)
     changed = client.get(f"/api/v1/tickets/{ticket}", headers={**headers, "If-None-Match": etag})
     assert changed.status_code == 200 and changed.headers["ETag"] != etag
+
+
+def test_staff_add_and_find_customers_and_customers_may_not(app: Flask) -> None:
+    agent, customer = create_user(app, "agent"), create_user(app)
+    staff = bearer(app, agent.id, "customers:write")
+    client = app.test_client()
+    added = client.post(
+        "/api/v1/customers/", json={"email": "New.Buyer@Example.com", "name": "New Buyer"}, headers=staff
+    )
+    assert added.status_code == 201
+    assert added.json["email"] == "new.buyer@example.com" and added.json["email_verified"] is False
+    again = client.post(
+        "/api/v1/customers/", json={"email": "new.buyer@example.com", "name": "Twice"}, headers=staff
+    )
+    assert again.status_code == 409 and str(added.json["id"]) in again.json["detail"]
+    found = client.get(
+        "/api/v1/customers/", query_string={"email": "new.buyer@example.com"}, headers=staff
+    ).json
+    assert [each["id"] for each in found["items"]] == [added.json["id"]]
+    assert client.get(f"/api/v1/customers/{agent.id}", headers=staff).status_code == 404, (
+        "staff are not customers"
+    )
+    own = bearer(app, customer.id, "tickets:read")
+    assert client.get("/api/v1/customers/", headers=own).status_code == 403
+    with app.app_context():
+        kinds = db.session.scalars(select(AuditEvent.kind).where(AuditEvent.actor_id == agent.id)).all()
+        assert "registered" in kinds
+        assert db.session.scalar(select(func.count()).select_from(User).where(User.name == "Twice")) == 0

@@ -27,6 +27,8 @@ View = TypeVar("View", bound=Callable[..., Any])
 SCOPE_ATTRIBUTE = "portal_api_scope"
 # The core's own areas of scopes; each plugin that adds API routes has one more, named after it.
 CORE_SCOPE_AREAS = ("account", "notifications")
+# Areas whose every route is for staff: a customer's token is not offered them.
+STAFF_SCOPE_AREAS = ("customers",)
 BEARER = "bearer "
 
 
@@ -132,13 +134,17 @@ def install_api_access(app: Flask) -> None:
     app.before_request_funcs.setdefault(None, []).insert(0, authenticate_api_request)
 
 
-def scope_areas() -> list[str]:
-    """The areas a token can be given scopes in: the core's, then each enabled plugin with API routes."""
+def scope_areas(staff: bool = True) -> list[str]:
+    """The areas a token can be given scopes in: the core's, then each enabled plugin with API routes.
+
+    ``staff=False`` leaves out the areas only staff routes are in, for a customer's tokens page.
+    """
     host = plugin_host()
     plugins = sorted(
         {owner for name, owner in host.blueprint_owner.items() if name in _api_blueprint_names()}
     )
-    return [*CORE_SCOPE_AREAS, *(name for name in plugins if host.is_enabled(name))]
+    core = [*CORE_SCOPE_AREAS, *(STAFF_SCOPE_AREAS if staff else ())]
+    return [*core, *(name for name in plugins if host.is_enabled(name))]
 
 
 def _api_blueprint_names() -> set[str]:

@@ -35,7 +35,11 @@ LIFETIMES = (
     SelectChoice(90, _l("90 days")),
     SelectChoice(365, _l("One year")),
 )
-CORE_AREA_LABELS = {"account": _l("Your account"), "notifications": _l("Notifications")}
+CORE_AREA_LABELS = {
+    "account": _l("Your account"),
+    "notifications": _l("Notifications"),
+    "customers": _l("Customer accounts (staff)"),
+}
 SCOPE_FIELD = "scope_"
 
 
@@ -78,7 +82,8 @@ def token_form(**kwargs: Any) -> TokenForm:
     The areas depend on the enabled plugins, so the fields are added at request time; ``kwargs``
     go to the form (``formdata=None`` for an empty one).
     """
-    fields = {f"{SCOPE_FIELD}{area}": _access_field(area) for area in scope_areas()}
+    areas = scope_areas(staff=current_user.is_staff)
+    fields = {f"{SCOPE_FIELD}{area}": _access_field(area) for area in areas}
     return type("AreaTokenForm", (TokenForm,), fields)(**kwargs)
 
 

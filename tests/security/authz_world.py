@@ -142,6 +142,7 @@ ARGUMENT_BUILDERS: dict[str, Argument] = {
     "token_id": Argument(OWNED, _from("api_token")),
     "invitation_id": Argument(OWNED, _from("organization_invitation")),
     "user_id": Argument(OWNED, _from("victim_member")),
+    "customer_id": Argument(OWNED, _from("victim_member")),
     "organization_id": Argument(STAFF, _from("victim_organization")),
     "organizations.join:token": Argument(NOBODY, _from("join_link")),
     "auth.verify_email:token": Argument(NOBODY, _from("verify_token_of_another_purpose")),

@@ -11,7 +11,7 @@ from markupsafe import Markup
 
 from portal.access import admin, agent, customer, public
 from portal.accounts.models import User
-from portal.api.access import api_access, current_api_user
+from portal.api.access import api_access, current_api_user, withhold_from_audit
 from portal.api.blueprint import ApiBlueprint
 from portal.api.problems import api_abort
 from portal.api.schemas import (
@@ -274,5 +274,6 @@ __all__ = [
     "user_now",
     "utcnow",
     "weekly_totals",
+    "withhold_from_audit",
     "zone_label",
 ]

@@ -302,3 +302,19 @@ def test_staff_add_and_find_customers_and_customers_may_not(app: Flask) -> None:
         kinds = db.session.scalars(select(AuditEvent.kind).where(AuditEvent.actor_id == agent.id)).all()
         assert "registered" in kinds
         assert db.session.scalar(select(func.count()).select_from(User).where(User.name == "Twice")) == 0
+
+
+def test_unknown_fields_are_refused_in_the_query_and_the_body(app: Flask) -> None:
+    """A misspelt filter would otherwise quietly return everything; a stray field would be lost."""
+    headers = bearer(app, create_user(app).id, "tickets:write")
+    client = app.test_client()
+    misspelt = client.get("/api/v1/tickets/", query_string={"updated_sinse": "2026-01-01"}, headers=headers)
+    assert misspelt.status_code == 422 and "updated_sinse" in misspelt.json["errors"]["query"]
+    extra = client.post("/api/v1/tickets/", json={**NEW_TICKET, "urgent": True}, headers=headers)
+    assert extra.status_code == 422 and "urgent" in extra.json["errors"]["json"]
+    padded = client.post(
+        "/api/v1/tickets/", json={**NEW_TICKET, "subject": "a" + "\x1e" * 300}, headers=headers
+    )
+    assert padded.status_code == 422 and "subject" in padded.json["errors"]["json"]
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Ticket)) == 0

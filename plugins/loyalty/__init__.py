@@ -18,7 +18,7 @@ from portal.plugin import (
     plugin_stylesheet,
 )
 
-from . import awards, contributions, events, seed, staff_figures
+from . import api, awards, contributions, events, seed, staff_figures
 from .cli import loyalty_group
 from .models import MIGRATIONS_FOLDER
 from .rule_views import rules_bp
@@ -57,6 +57,12 @@ def portal_plugin_info() -> PluginInfo:
             "Customers earn points, climb tiers and redeem rewards; every point is kept in a ledger."
         ),
     )
+
+
+@hookimpl
+def portal_api_blueprints() -> list[Any]:
+    """Balances, history, rewards, redemptions and purchases under /api/v1/loyalty."""
+    return [api.api]
 
 
 @hookimpl

@@ -18,7 +18,7 @@ from portal.plugin import (
     plugin_stylesheet,
 )
 
-from . import contributions, events, seed, staff_figures
+from . import api, contributions, events, seed, staff_figures
 from .models import MIGRATIONS_FOLDER
 from .settings import plugin_settings
 from .views import bp, staff_bp
@@ -51,6 +51,12 @@ def portal_plugin_info() -> PluginInfo:
         display_name=_l("Surveys"),
         description=_l("Short questionnaires sent at the right moment, with the results at a glance."),
     )
+
+
+@hookimpl
+def portal_api_blueprints() -> list[Any]:
+    """Surveys, answering them, and their results and responses under /api/v1/surveys."""
+    return [api.api]
 
 
 @hookimpl

@@ -86,6 +86,15 @@ def current_api_user() -> User:
     return user
 
 
+def withhold_from_audit() -> None:
+    """Keep this request out of the audit log: it would tell staff what the portal promised not to.
+
+    An answer to an anonymous survey is the example: an audit line "this customer's token posted to
+    that survey at 10:42" would name the respondent. The token's last-used time still moves.
+    """
+    g.api_audit_withheld = True
+
+
 def current_api_token() -> ApiToken | None:
     """The token of this API request, if it carried a valid one."""
     return g.get("api_token")
@@ -106,14 +115,14 @@ def authenticate_api_request() -> None:
     anonymous visitor), so the core's services and templates see who acts, and no session is written.
     """
     view = current_app.view_functions.get(request.endpoint or "")
-    if not is_api_request() and not hasattr(view, SCOPE_ATTRIBUTE):
-        return
+    level = getattr(view, ACCESS_ATTRIBUTE, None)
+    if level == PUBLIC or (not is_api_request() and not hasattr(view, SCOPE_ATTRIBUTE)):
+        return  # the API's description is everyone's: the page around it may still greet a signed-in person
     token = find_active_token(request_token_text()) if request_token_text() else None
     g.api_token = token
     user = db.session.get(User, token.user_id) if token is not None else None
     g._login_user = user if user is not None else AnonymousUserMixin()  # Flask-Login's per-request user
-    level = getattr(view, ACCESS_ATTRIBUTE, None)
-    if level is not None and level != PUBLIC and hasattr(view, SCOPE_ATTRIBUTE):
+    if level is not None and hasattr(view, SCOPE_ATTRIBUTE):
         _check(level, getattr(view, SCOPE_ATTRIBUTE))
 
 

@@ -113,12 +113,18 @@ class Text(ma.fields.String):
     """
 
     def __init__(self, *, max_length: int, min_length: int = 1, **kwargs: Any) -> None:
-        super().__init__(validate=ma.validate.Length(min_length, max_length), **kwargs)
+        super().__init__(validate=ma.validate.Length(max=max_length), **kwargs)
+        self.min_length = min_length
 
     def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> str:
-        text = super()._deserialize(value, attr, data, **kwargs).strip()
-        if "\x00" in text:
+        typed = super()._deserialize(value, attr, data, **kwargs)
+        if "\x00" in typed:
             raise ma.ValidationError("Remove the NUL character from this text.")
+        # The limit is on what was sent, as the document says; the minimum is on what is left to read.
+        self._validate(typed)
+        text = typed.strip()
+        if len(text) < self.min_length:
+            raise ma.ValidationError(f"Write at least {self.min_length} character(s) besides spaces.")
         return text
 
 

@@ -144,14 +144,15 @@ def _audit_use(response: Response) -> Response:
     if token is None or not is_api_request():
         return response
     db.session.rollback()
-    record(
-        "api_request",
-        token.user_id,
-        token=token.prefix,
-        method=request.method,
-        path=request.path[:200],
-        status=response.status_code,
-    )
+    if not g.get("api_audit_withheld"):
+        record(
+            "api_request",
+            token.user_id,
+            token=token.prefix,
+            method=request.method,
+            path=request.path[:200],
+            status=response.status_code,
+        )
     note_use(token, request.remote_addr)
     db.session.commit()
     return response

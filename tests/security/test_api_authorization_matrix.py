@@ -41,6 +41,7 @@ BODIES = {
     "tickets_api.reply": {"body": "Written by someone else"},
     "tickets_api.set_status": {"status": "closed"},
     "example_api.add_note": {"body": "A note"},
+    "surveys_api.answer_survey": {"answers": {}},
 }
 
 

@@ -84,6 +84,8 @@ PLAIN_BY_FIELD = {
     "POST /staff/documents/new segment": FIRST_REAL_CHOICE,
     # One rule per event, and the built-in events have theirs: an event nobody earns from yet.
     "POST /staff/loyalty/earning-rules/new event_name": "tickets.created",
+    # A token needs some access; "No access" everywhere is refused with the reason beside the choices.
+    "POST /account/api-tokens/ scope_account": "read",
 }
 # Optional fields a plain sentence would make invalid; they stay empty unless fuzzed.
 LEFT_EMPTY = frozenset({"customer_email", "setting_category_owners"})

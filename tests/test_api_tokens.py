@@ -178,11 +178,20 @@ def test_form_without_a_name_is_refused(app, client):
 
 def test_form_without_a_scope_is_refused_and_keeps_the_name(app, client):
     _signed_in(app, client)
-    response = _make(client, name="Nightly export", account="", notifications="")
+    response = _make(client, name="Nightly export", account="none", notifications="none")
     page = response.get_data(as_text=True)
     assert response.status_code == 400
     assert "Choose read or read and write for at least one area." in page
     assert 'value="Nightly export"' in page
+    assert _tokens(app) == []
+
+
+def test_an_access_that_is_not_offered_is_marked_beside_its_area(app, client):
+    _signed_in(app, client)
+    response = _make(client, name="Nightly export", account="read", notifications="everything")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert 'id="scope_notifications-error"' in page and 'aria-invalid="true"' in page
     assert _tokens(app) == []
 
 

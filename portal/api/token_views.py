@@ -41,6 +41,7 @@ CORE_AREA_LABELS = {
     "customers": _l("Customer accounts (staff)"),
 }
 SCOPE_FIELD = "scope_"
+NO_ACCESS = "none"
 
 
 class TokenForm(FlaskForm):
@@ -65,7 +66,7 @@ class TokenForm(FlaskForm):
 
     def scopes(self) -> list[str]:
         """The scopes chosen: ``<area>:read`` or ``<area>:write`` (which includes reading)."""
-        return [f"{area}:{field.data}" for area, field in self.scope_fields() if field.data]
+        return [f"{area}:{field.data}" for area, field in self.scope_fields() if field.data != NO_ACCESS]
 
     def validate(self, extra_validators: Any = None) -> bool:
         """The fields' checks, and at least one scope: a token that may do nothing is a mistake."""
@@ -91,11 +92,11 @@ def _access_field(area: str) -> RadioField:
     return RadioField(
         _area_label(area),
         choices=[
-            SelectChoice("", _l("No access")),
+            SelectChoice(NO_ACCESS, _l("No access")),
             SelectChoice("read", _l("Read")),
             SelectChoice("write", _l("Read and write")),
         ],
-        default="",
+        default=NO_ACCESS,
     )
 
 

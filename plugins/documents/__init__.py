@@ -18,7 +18,7 @@ from portal.plugin import (
     plugin_stylesheet,
 )
 
-from . import contributions, customer_data, events, publishing, seed, staff_figures  # noqa: F401  (publishing declares the notify task)
+from . import api, contributions, customer_data, events, publishing, seed, staff_figures  # noqa: F401  (publishing declares the notify task)
 from .models import MIGRATIONS_FOLDER
 from .settings import plugin_settings
 from .views import bp, staff_bp
@@ -50,6 +50,12 @@ def portal_plugin_info() -> PluginInfo:
             "Invoices, contracts and statements to download, and personalised PDFs made from templates."
         ),
     )
+
+
+@hookimpl
+def portal_api_blueprints() -> list[Any]:
+    """Documents, their versions and downloads under /api/v1/documents."""
+    return [api.api]
 
 
 @hookimpl

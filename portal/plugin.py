@@ -16,6 +16,7 @@ from portal.api.blueprint import ApiBlueprint
 from portal.api.problems import api_abort
 from portal.api.schemas import (
     IDEMPOTENCY_PARAMETER,
+    LocalizedText,
     PageArguments,
     SyncArguments,
     Text,
@@ -154,6 +155,7 @@ __all__ = [
     "InboundMail",
     "InvalidTokenError",
     "LocalizedIntegerField",
+    "LocalizedText",
     "MailAttachment",
     "MailHandler",
     "MailRefused",

@@ -18,6 +18,7 @@ from portal.plugin import (
     ID_MAX,
     IDEMPOTENCY_PARAMETER,
     ApiBlueprint,
+    LocalizedText,
     PageArguments,
     Text,
     User,
@@ -28,7 +29,6 @@ from portal.plugin import (
     current_api_user,
     db,
     idempotency_key,
-    localized,
     page_of,
 )
 
@@ -48,13 +48,6 @@ api = ApiBlueprint(
     url_prefix="/loyalty",
     description="Loyalty points: balances, history, rewards, redemptions and purchases.",
 )
-
-
-class LocalizedText(ma.fields.String):
-    """Staff-written text in the reader's language, the default language's when it is not translated."""
-
-    def _serialize(self, value: Any, attr: Any, obj: Any, **kwargs: Any) -> str:
-        return localized(obj, attr)
 
 
 class Amount(ma.fields.Number[Decimal]):

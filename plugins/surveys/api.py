@@ -19,6 +19,7 @@ from sqlalchemy import Select, or_, select
 from portal.plugin import (
     IDEMPOTENCY_PARAMETER,
     ApiBlueprint,
+    LocalizedText,
     PageArguments,
     SyncArguments,
     User,
@@ -66,13 +67,6 @@ api = ApiBlueprint(
     url_prefix="/surveys",
     description="Surveys: answer the ones you are asked; staff read the results and the responses.",
 )
-
-
-class LocalizedText(ma.fields.String):
-    """Staff-written text in the reader's language (Accept-Language), the default language's otherwise."""
-
-    def _serialize(self, value: Any, attr: Any, obj: Any, **kwargs: Any) -> str:
-        return localized(obj, str(attr))
 
 
 class SurveySchema(ma.Schema):

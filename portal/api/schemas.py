@@ -11,6 +11,7 @@ from flask import request
 from sqlalchemy import Select
 
 from portal.api.problems import api_abort
+from portal.content_languages import localized
 from portal.paging import MAX_CURSOR_LENGTH, Key, keyset_page, read_cursor
 
 PAGE_SIZE = 25
@@ -45,6 +46,16 @@ class UtcDateTime(ma.fields.DateTime):
         if not datetime(1900, 1, 1) <= moment <= datetime(9000, 1, 1):
             raise ma.ValidationError("Give a moment between the years 1900 and 9000.")
         return moment
+
+
+class LocalizedText(ma.fields.String):
+    """Staff-written text (a title, a question) in the reader's language, the default language's otherwise.
+
+    The reader's language is the token's account's, or the request's Accept-Language.
+    """
+
+    def _serialize(self, value: Any, attr: Any, obj: Any, **kwargs: Any) -> str:
+        return localized(obj, str(attr))
 
 
 class PageArguments(ma.Schema):

@@ -63,6 +63,7 @@ from portal.staff import settings_views as staff_settings
 from portal.staff import views as staff_views
 from portal.storage import init_storage
 from portal.template_slots import render_slot
+from portal.webhooks import views as webhook_views
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 CORE_MIGRATIONS = PROJECT_ROOT / "migrations"
@@ -114,6 +115,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         staff_customers.bp,
         staff_settings.bp,
         staff_operations.bp,
+        webhook_views.bp,
         mail_in_views.bp,
     ):
         app.register_blueprint(blueprint)

@@ -37,6 +37,12 @@ SECURITY_EVENTS = (
     "api_token_revoked",
     "api_token_refused",
     "api_request",
+    "webhook_created",
+    "webhook_changed",
+    "webhook_secret_rotated",
+    "webhook_disabled",
+    "webhook_enabled",
+    "webhook_deleted",
 )
 
 

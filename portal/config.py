@@ -51,6 +51,9 @@ DEFAULTS: dict[str, Any] = {
     "PORTAL_LOG_FORMAT": "text",
     "PORTAL_METRICS_TOKEN": "",
     "PORTAL_API_RATE_LIMIT": "600 per minute",
+    "PORTAL_WEBHOOK_ALLOWED_NETWORKS": [],
+    "PORTAL_WEBHOOK_DISABLE_AFTER": 20,
+    "PORTAL_WEBHOOK_TIMEOUT": 10,
 }
 
 
@@ -139,6 +142,7 @@ def load_config(app: Flask, overrides: dict[str, Any] | None = None) -> None:
     cfg = app.config
     production = cfg["PORTAL_ENV"] == "production"
     check_mail_url(cfg["PORTAL_MAIL_URL"])
+    check_webhook_networks(cfg["PORTAL_WEBHOOK_ALLOWED_NETWORKS"])
     if production:
         check_production_safety(cfg)
     cfg["SECRET_KEY"] = cfg["PORTAL_SECRET_KEY"] or _embedded_secret_key(Path(app.instance_path))
@@ -222,6 +226,16 @@ def production_problems(cfg: dict[str, Any]) -> list[tuple[str, str]]:
             )
         )
     return problems
+
+
+def check_webhook_networks(setting: object) -> None:
+    """Stop the start on a mistyped network, rather than refusing a receiver the operator meant to allow."""
+    from portal.webhooks.destinations import allowed_networks
+
+    try:
+        allowed_networks(setting)
+    except ValueError as error:
+        raise ConfigError(str(error)) from error
 
 
 def check_mail_url(url: str) -> None:

@@ -35,6 +35,7 @@ from portal.database import db
 from portal.plugin_manager import ENTRY_POINT_GROUP, PluginError
 from portal.request_ids import LOG_FORMATS
 from portal.service_checks import ServiceUnreachableError, check_database, check_redis
+from portal.webhooks.destinations import allowed_networks
 from portal.zone_choices import is_zone
 
 TRANSLATIONS = Path(__file__).parent / "translations"
@@ -151,10 +152,16 @@ def _number_problems(cfg: dict[str, Any]) -> list[Problem]:
         ("PORTAL_VERIFY_TOKEN_MAX_AGE", 60),
         ("PORTAL_RESET_TOKEN_MAX_AGE", 60),
         ("PORTAL_MAIL_IN_MAX_BYTES", 1024),
+        ("PORTAL_WEBHOOK_DISABLE_AFTER", 1),
+        ("PORTAL_WEBHOOK_TIMEOUT", 1),
     ):
         value = cfg[setting]
         if isinstance(value, bool) or not isinstance(value, int) or value < least:
             problems.append(Problem(setting, f"must be a whole number of at least {least}, not {value!r}."))
+    try:
+        allowed_networks(cfg["PORTAL_WEBHOOK_ALLOWED_NETWORKS"])
+    except ValueError as error:
+        problems.append(Problem("PORTAL_WEBHOOK_ALLOWED_NETWORKS", str(error)))
     return problems
 
 

@@ -6,7 +6,8 @@ caller's transaction, each with its ``core.deliver_event`` job. After the commit
 to its plugin's ``portal_handle_event``. A delivery is claimed, handled and marked delivered in one
 transaction, so the handler's own writes and the mark commit together: an event delivered twice, or
 after a crash, has one effect. A handler that raises fails its job, which is retried as every job is
-(``RETRY_POLICY``); administrators see it with the other failed jobs at /staff/operations.
+(``RETRY_POLICY``); administrators see it with the other failed jobs at /staff/operations. The same
+transaction queues the event's webhook deliveries (portal/webhooks).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from portal.event_types import EVENT_NAME_MAX, DomainEvent, check_emitter, decla
 from portal.jobs import PLUGIN_NAME_MAX, PluginSwitchedOffError, enqueue, json_copy, run_job_now, task
 from portal.metrics import EVENT_HANDLER_FAILURES
 from portal.plugin_manager import plugin_host
+from portal.webhooks.delivery import queue_for_event
 
 log = logging.getLogger(__name__)
 
@@ -140,6 +142,7 @@ def record_event(event: DomainEvent, customer_id: int | None = None, actor_id: i
     for plugin in sorted(handling_plugins() & plugin_host().enabled()):
         job_id = enqueue(DELIVER_TASK, event_id=stored.id, plugin=plugin)
         db.session.add(EventDelivery(event_id=stored.id, plugin=plugin, job_id=job_id))
+    queue_for_event(stored.id, stored.name, now, data, customer_id, actor_id)
     return stored.as_event()
 
 

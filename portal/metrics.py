@@ -71,6 +71,11 @@ SCHEDULED_FAILURES = counter(
 EVENT_HANDLER_FAILURES = counter(
     "event_handler_failures", "Times a plugin's event handler raised (the delivery is retried).", "plugin"
 )
+WEBHOOK_ATTEMPTS = counter(
+    "webhook_attempts",
+    "Requests to webhook receivers, by outcome: delivered (2xx), refused (another status), unreachable.",
+    "outcome",
+)
 
 
 def count_job(task: str, status: str | None, seconds: float) -> None:

@@ -48,6 +48,12 @@ CORE_NOTIFICATION_TYPES = [
         label=_l("Account notices"),
         description=_l("Important news about your account, such as a change our staff made to it."),
     ),
+    NotificationType(
+        kind="core.webhooks",
+        label=_l("Webhook notices"),
+        description=_l("A webhook switched off because its receiver kept failing."),
+        audience="staff",
+    ),
 ]
 KIND_PATTERN = re.compile(r"[a-z0-9_]+(?:\.[a-z0-9_]+)+")
 PAGE_SIZE = 20
@@ -108,9 +114,10 @@ def _check_declaration(owner: str, declared: object, found: dict[str, Notificati
 
 
 def is_offered_to(user: User, declared: NotificationType) -> bool:
-    """Whether ``user`` may be sent, and choose, this kind: the core's kinds concern every account,
-    a plugin's staff kinds only agents and administrators, its customer kinds only customers."""
-    if declared.kind.startswith(CORE_OWNER + "."):
+    """Whether ``user`` may be sent, and choose, this kind: the core's customer kinds concern every
+    account; staff kinds (the core's or a plugin's) only agents and administrators; a plugin's customer
+    kinds only customers."""
+    if declared.kind.startswith(CORE_OWNER + ".") and declared.audience == "customer":
         return True
     return declared.audience == ("staff" if user.is_staff else "customer")
 

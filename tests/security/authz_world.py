@@ -56,6 +56,8 @@ from portal.passwords import hash_password
 from portal.storage import storage
 from portal.testing import TEST_PASSWORD
 from portal.tokens import make_token
+from portal.webhooks.models import Webhook, WebhookDelivery
+from portal.webhooks.signing import new_secret
 
 MARKER = "Zq7victimsecret"
 
@@ -150,6 +152,9 @@ ARGUMENT_BUILDERS: dict[str, Argument] = {
     "account.confirm_email_change:token": Argument(NOBODY, _from("email_change_token_of_another_purpose")),
     "job_id": Argument(STAFF, _from("failed_job")),
     "record_id": Argument(STAFF, _from("refused_mail")),
+    "webhook_id": Argument(STAFF, _from("webhook")),
+    "webhooks.delete:webhook_id": Argument(STAFF, _from("doomed_webhook")),
+    "delivery_id": Argument(STAFF, _from("webhook_delivery")),
     "plugin": Argument(VALUE, _constant("example")),
     "key": Argument(VALUE, _constant("panel_notes")),
     "name": Argument(VALUE, _constant("example")),
@@ -401,7 +406,7 @@ def _build_helpcenter(world: World, organization_id: int, agent: User) -> None:
 
 
 def _build_operations(world: World) -> None:
-    """A failed job (event deliveries are jobs too, retried by the same route), and a refused mail."""
+    """A failed job (event deliveries are jobs too, retried by the same route), a refused mail, webhooks."""
 
     job = Job(task=NOTIFY_TASK, arguments={"document_id": world.values["document"]}, status="failed")
     job.attempts = job.max_attempts = 3
@@ -416,6 +421,19 @@ def _build_operations(world: World) -> None:
     db.session.add(refused)
     db.session.flush()
     world.values.update(refused_mail=refused.id)
+    # A receiver on a documentation-only address: refused at send time, so the walk sends nothing.
+    hooks = [
+        Webhook(url="https://192.0.2.10/hook", events=["core.email_verified"], secret=new_secret())
+        for _ in "ab"
+    ]
+    db.session.add_all(hooks)
+    db.session.flush()
+    sent = WebhookDelivery(
+        webhook_id=hooks[0].id, event_name="core.email_verified", body="{}", status="delivered"
+    )
+    db.session.add(sent)
+    db.session.flush()
+    world.values.update(webhook=hooks[0].id, doomed_webhook=hooks[1].id, webhook_delivery=sent.id)
 
 
 def _watched(world: World) -> list[tuple[str, str, list[int]]]:

@@ -14,6 +14,7 @@ from portal.database import db
 from portal.events import StoredEvent
 from portal.settings import set_setting
 from portal.testing import api_token, create_user
+from portal.testing.races import race
 
 pytestmark = pytest.mark.plugins("documents")
 
@@ -253,3 +254,51 @@ def test_invalid_input_is_a_422_naming_each_field_and_creates_nothing(
         assert named in refused.json["errors"]["json"], (fields, refused.json)
     assert client.get("/api/v1/documents/?cursor=%7E%7E", headers=staff).status_code == 422
     assert count(app, Document) == 0
+
+
+def test_the_same_idempotency_key_twice_makes_one_document(app: Flask, staff: dict[str, str]) -> None:
+    keyed = {**staff, "Idempotency-Key": "invoice-7-run-1"}
+    body = {"title": "Invoice 7", "category": "invoice", "audience": "segment", "segment": "all-customers"}
+    first = app.test_client().post("/api/v1/documents/", json=body, headers=keyed)
+    again = app.test_client().post("/api/v1/documents/", json=body, headers=keyed)
+    assert (first.status_code, again.status_code) == (201, 201)
+    assert first.json == again.json
+    other = app.test_client().post(
+        "/api/v1/documents/", json=body, headers={**staff, "Idempotency-Key": "run-2"}
+    )
+    assert other.json["id"] != first.json["id"]
+    colleague = bearer(app, create_user(app, "agent").id, "documents:write")
+    theirs = app.test_client().post("/api/v1/documents/", json=body, headers={**keyed, **colleague})
+    assert theirs.json["id"] not in (first.json["id"], other.json["id"]), "keys belong to whoever sent them"
+    assert count(app, Document) == 3
+
+
+def test_the_same_key_sent_at_once_publishes_one_document_once(app: Flask, staff: dict[str, str]) -> None:
+    sara = create_user(app)
+    with app.app_context():
+        template = DocumentTemplate(name="Welcome", body="<p>Hello {{ customer.name }}</p>")
+        db.session.add(template)
+        db.session.commit()
+        template_id = template.id
+    keyed = {**staff, "Idempotency-Key": "welcome-sara"}
+    body = {
+        "title": "Welcome",
+        "category": "invoice",
+        "audience": "customer",
+        "customer_email": sara.email,
+        "template_id": template_id,
+        "publish_now": True,
+    }
+
+    def attempt(_number: int) -> tuple[int, int]:
+        response = app.test_client().post("/api/v1/documents/", json=body, headers=keyed)
+        return response.status_code, response.json.get("id")
+
+    outcomes = race(8, attempt)
+    assert not [each for each in outcomes if isinstance(each, BaseException)], outcomes
+    assert {status for status, _id in outcomes} == {201}
+    assert len({document_id for _status, document_id in outcomes}) == 1
+    assert count(app, Document) == 1
+    with app.app_context():
+        published_events = select(func.count()).where(StoredEvent.name == "documents.published")
+        assert db.session.scalar(published_events) == 1

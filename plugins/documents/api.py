@@ -20,6 +20,7 @@ from typing import Any
 import marshmallow as ma
 from flask_smorest.fields import Upload
 from sqlalchemy import ColumnElement, DateTime, Select, case, func, or_, select, type_coerce
+from sqlalchemy.exc import IntegrityError
 from werkzeug.wrappers import Response
 
 from portal.plugin import (
@@ -369,20 +370,18 @@ def _staff_download(document: Document) -> Response:
 @api.route("/", methods=["POST"])
 @api.arguments(NewDocumentSchema)
 @api.response(201, DocumentDetailSchema)
-@api.doc(
-    parameters=[
-        IDEMPOTENCY_PARAMETER
-        | {
-            "description": "Checked, but documents have no one-time key: a retry may create a second "
-            "draft. Publishing (publish_now, POST /documents/{id}/publish) happens once."
-        }
-    ]
-)
+@api.doc(parameters=[IDEMPOTENCY_PARAMETER])
 @api_access("agent", "documents:write")
 def create_document(fields: dict[str, Any]) -> Any:
-    """Create a document as the staff form does: a draft, or published at once from a template."""
+    """Create a document as the staff form does: a draft, or published at once from a template.
+
+    With an Idempotency-Key, a repeat by the same staff member answers the document the first request
+    made: the key is a unique column, so two at the same moment make one document and publish it once.
+    """
     user = current_api_user()
-    idempotency_key()
+    key = idempotency_key()
+    if key is not None and (earlier := _created_with(user.id, key)) is not None:
+        return _detail(user, earlier)
     document = Document(
         title=fields["title"],
         description=fields["description"],
@@ -390,14 +389,28 @@ def create_document(fields: dict[str, Any]) -> Any:
         template_id=_template_id(fields["template_id"]),
         expires_at=datetime.combine(fields["expires_on"], time.max) if fields["expires_on"] else None,
         created_by=user.id,
+        request_key=key,
         **_audience(fields),
     )
     db.session.add(document)
-    db.session.flush()
+    try:
+        db.session.flush()
+    except IntegrityError:
+        db.session.rollback()
+        twin = _created_with(user.id, key) if key is not None else None
+        if twin is None:
+            raise
+        return _detail(user, twin)
     if fields["publish_now"]:
         publishing.publish(document, user)
     db.session.commit()
     return _detail(user, document)
+
+
+def _created_with(user_id: int, key: str) -> Document | None:
+    return db.session.scalar(
+        select(Document).where(Document.created_by == user_id, Document.request_key == key)
+    )
 
 
 def _audience(fields: dict[str, Any]) -> dict[str, Any]:

@@ -18,6 +18,8 @@ from portal.plugin import Model, translations_column, utcnow
 MIGRATIONS_FOLDER = Path(__file__).parent / "migrations"
 
 TITLE_MAX = 200
+# The longest Idempotency-Key the API takes (portal.api.schemas.IDEMPOTENCY_KEY_MAX).
+REQUEST_KEY_MAX = 64
 DESCRIPTION_MAX = 2000
 CATEGORY_MAX = 40
 AUDIENCE_MAX = 120
@@ -55,7 +57,11 @@ class Document(Model):
     """Something published to customers: a file with versions, or a template made for each reader."""
 
     __tablename__ = "documents_documents"
-    __table_args__ = (Index("ix_documents_documents_published_id", "published", "id"),)
+    __table_args__ = (
+        Index("ix_documents_documents_published_id", "published", "id"),
+        # An API client's Idempotency-Key, unique per staff member who sent it (documents_0006).
+        Index("ix_documents_documents_created_by_request_key", "created_by", "request_key", unique=True),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     title: Mapped[str] = mapped_column(String(TITLE_MAX))
@@ -73,6 +79,7 @@ class Document(Model):
     created_by: Mapped[int | None] = mapped_column(ForeignKey("portal_users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     translations: Mapped[dict[str, dict[str, str]] | None] = translations_column()
+    request_key: Mapped[str | None] = mapped_column(String(REQUEST_KEY_MAX))
 
 
 class Version(Model):

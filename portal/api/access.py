@@ -29,6 +29,8 @@ SCOPE_ATTRIBUTE = "portal_api_scope"
 CORE_SCOPE_AREAS = ("account", "notifications")
 # Areas whose every route is for staff: a customer's token is not offered them.
 STAFF_SCOPE_AREAS = ("customers",)
+# Areas whose every route is for administrators: only their tokens are offered them.
+ADMIN_SCOPE_AREAS = ("webhooks",)
 BEARER = "bearer "
 
 
@@ -143,16 +145,21 @@ def install_api_access(app: Flask) -> None:
     app.before_request_funcs.setdefault(None, []).insert(0, authenticate_api_request)
 
 
-def scope_areas(staff: bool = True) -> list[str]:
+def scope_areas(staff: bool = True, admin: bool = True) -> list[str]:
     """The areas a token can be given scopes in: the core's, then each enabled plugin with API routes.
 
-    ``staff=False`` leaves out the areas only staff routes are in, for a customer's tokens page.
+    ``staff=False`` leaves out the areas only staff routes are in, for a customer's tokens page, and
+    ``admin=False`` those only administrators' routes are in, for an agent's.
     """
     host = plugin_host()
     plugins = sorted(
         {owner for name, owner in host.blueprint_owner.items() if name in _api_blueprint_names()}
     )
-    core = [*CORE_SCOPE_AREAS, *(STAFF_SCOPE_AREAS if staff else ())]
+    core = [
+        *CORE_SCOPE_AREAS,
+        *(STAFF_SCOPE_AREAS if staff else ()),
+        *(ADMIN_SCOPE_AREAS if staff and admin else ()),
+    ]
     return [*core, *(name for name in plugins if host.is_enabled(name))]
 
 

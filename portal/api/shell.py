@@ -22,6 +22,7 @@ from portal.api.core_routes import account_api, notifications_api
 from portal.api.customer_routes import customers_api
 from portal.api.problems import PROBLEM_MEDIA_TYPE, ProblemSchema, is_api_request
 from portal.api.tokens import note_use
+from portal.api.webhook_routes import webhooks_api
 from portal.audit import record
 from portal.converters import ID_MAX, IdConverter
 from portal.database import db
@@ -121,7 +122,7 @@ def install_api(app: Flask, limiter: Limiter) -> None:
     install_api_access(app)
     limited = limiter.limit(rate_limit, key_func=rate_limit_key)
     app.register_blueprint(core_api)
-    blueprints: list[ApiBlueprint] = [account_api, notifications_api, customers_api]
+    blueprints: list[ApiBlueprint] = [account_api, notifications_api, customers_api, webhooks_api]
     blueprints.extend(plugin_host(app).api_blueprints())
     for blueprint in blueprints:
         csrf.exempt(blueprint)  # bearer tokens, never cookies: see portal.api.access

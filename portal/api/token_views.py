@@ -39,6 +39,7 @@ CORE_AREA_LABELS = {
     "account": _l("Your account"),
     "notifications": _l("Notifications"),
     "customers": _l("Customer accounts (staff)"),
+    "webhooks": _l("Webhooks (administrators)"),
 }
 SCOPE_FIELD = "scope_"
 NO_ACCESS = "none"
@@ -83,7 +84,7 @@ def token_form(**kwargs: Any) -> TokenForm:
     The areas depend on the enabled plugins, so the fields are added at request time; ``kwargs``
     go to the form (``formdata=None`` for an empty one).
     """
-    areas = scope_areas(staff=current_user.is_staff)
+    areas = scope_areas(staff=current_user.is_staff, admin=current_user.is_admin)
     fields = {f"{SCOPE_FIELD}{area}": _access_field(area) for area in areas}
     return type("AreaTokenForm", (TokenForm,), fields)(**kwargs)
 

@@ -58,6 +58,8 @@ def judge(role: str, route: Route, method: str, status: int, owned: bool) -> str
     if status == 401:
         return "a valid token is accepted"
     staff_route = route.level in (AGENT, ADMIN)
+    if role in STAFF and route.level == ADMIN and role != "admin":
+        return None if status == 403 else "403: an administrators' route"
     if role in STAFF:
         return "staff reach staff routes" if staff_route and status == 403 else None
     if staff_route or (route.level == ADMIN and role != "admin"):

@@ -296,6 +296,9 @@ def test_switched_off_after_repeated_failure_and_administrators_told(app, client
         assert notice is not None and notice.kind == "core.webhooks"
         assert notice.url == f"/staff/webhooks/{webhook_id}"
     assert any(receiver.url in message.get_body().get_content() for message in read_outbox(app))
+    first = deliveries(app)[0]
+    operations = client.get("/staff/operations/").get_data(as_text=True)
+    assert f"/staff/webhooks/{webhook_id}/deliveries/{first.id}" in operations, "sends waiting to retry are linked"
 
     emit_registered(app, user_id=4)
     assert len(deliveries(app)) == 3, "a switched-off webhook gets no new deliveries"

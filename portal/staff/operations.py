@@ -13,6 +13,7 @@ from portal.events import deliveries_of_jobs
 from portal.jobs import Job, retry_job, troubled_jobs
 from portal.paging import page_link_id
 from portal.schedule import last_runs
+from portal.webhooks.delivery import webhook_deliveries_of_jobs
 
 bp = Blueprint("operations", __name__, url_prefix="/staff/operations")
 
@@ -22,7 +23,7 @@ PAGE_SIZE = 25
 @bp.route("/")
 @admin
 def index():
-    """Failed and retrying jobs (event deliveries named by their event), what is waiting, and the schedule."""
+    """Failed and retrying jobs (deliveries named by their event), what is waiting, and the schedule."""
     jobs_before = page_link_id(request.args.get("jobs_before"))
     jobs = troubled_jobs(jobs_before, PAGE_SIZE + 1)
     waiting = db.session.execute(
@@ -32,6 +33,7 @@ def index():
         "staff/operations/index.html",
         jobs=jobs[:PAGE_SIZE],
         deliveries=deliveries_of_jobs([job.id for job in jobs[:PAGE_SIZE]]),
+        webhook_deliveries=webhook_deliveries_of_jobs([job.id for job in jobs[:PAGE_SIZE]]),
         next_jobs=jobs[PAGE_SIZE - 1].id if len(jobs) > PAGE_SIZE else None,
         waiting_jobs=waiting[0],
         waiting_for_plugins=waiting[1],

@@ -263,3 +263,11 @@ def switch_on(webhook: Webhook, actor_id: int) -> bool:
     if switched:
         audit.record("webhook_enabled", actor_id, webhook_id=webhook.id)
     return bool(switched)
+
+
+def webhook_deliveries_of_jobs(job_ids: list[int]) -> dict[int, WebhookDelivery]:
+    """The webhook delivery each of these jobs sends, so the operations page can name and link it."""
+    if not job_ids:
+        return {}
+    rows = db.session.scalars(select(WebhookDelivery).where(WebhookDelivery.job_id.in_(job_ids)))
+    return {row.job_id: row for row in rows if row.job_id is not None}

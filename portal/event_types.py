@@ -44,10 +44,15 @@ class DomainEvent:
     The class's ``name`` (a ClassVar) is ``<owner>.<verb>``; its fields are the payload, stored as JSON,
     so keep to ids and plain values (str, int, float, bool, None). Its docstring says when it happens;
     its ``label`` (optional, a ``lazy_gettext`` string) names it for staff choosing among events.
+
+    Set ``anonymous_without_customer`` on a kind that leaves the event's customer out to keep a promise
+    of anonymity (an anonymous survey's answer): such an event is then kept out of what the portal
+    hands outside (the API's event feed), since even its moment could name the person.
     """
 
     name: ClassVar[str]
     label: ClassVar[str | LazyString]
+    anonymous_without_customer: ClassVar[bool] = False
     # Declared, not set: every event type is a dataclass, so type checkers may pass one to
     # ``dataclasses.fields`` and ``asdict`` (the dataclass decorator fills it in on each subclass).
     __dataclass_fields__: ClassVar[dict[str, dataclasses.Field[Any]]]
@@ -109,6 +114,12 @@ class EventTypes:
 
     def declaration(self, name: str) -> DeclaredEvent | None:
         return self.by_name.get(name)
+
+    def anonymous_without_customer(self) -> list[str]:
+        """The kinds whose event with no customer is someone's anonymous act: feeds leave those out."""
+        return [
+            name for name, declared in self.by_name.items() if declared.event_type.anonymous_without_customer
+        ]
 
     def owners(self) -> list[str]:
         """The owners in reference order: the core first, then plugins by name."""

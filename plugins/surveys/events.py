@@ -46,6 +46,8 @@ class SurveyCompleted(_SurveyEvent):
 
     name: ClassVar[str] = "surveys.completed"
     label: ClassVar[LazyString] = _l("A customer completed a survey")
+    # An anonymous survey's answer names no customer: the event is left out of feeds (its time would tell).
+    anonymous_without_customer: ClassVar[bool] = True
     survey_id: int
     response_id: int
     customer_id: int | None = None

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NoReturn, TypeVar
 
 import marshmallow as ma
 from flask import request
-from sqlalchemy import Select
+from sqlalchemy import Select, String, column
 
 from portal.api.problems import api_abort
 from portal.content_languages import localized
-from portal.paging import MAX_CURSOR_LENGTH, Key, keyset_page, read_cursor
+from portal.paging import MAX_CURSOR_LENGTH, Key, encode_cursor, keyset_page, read_cursor
 
 PAGE_SIZE = 25
 PAGE_SIZE_MAX = 100
@@ -25,6 +25,10 @@ IDEMPOTENCY_PARAMETER = {
     "schema": {"type": "string", "maxLength": IDEMPOTENCY_KEY_MAX},
     "description": "Any unique text per request, such as a UUID: a retry with it answers the first result.",
 }
+# The key of a list paged in Python (``api_list_page``), as cursors read it back: text.
+TEXT_KEY = column("key", String())
+
+Item = TypeVar("Item")
 
 
 class UtcDateTime(ma.fields.DateTime):
@@ -107,13 +111,37 @@ def api_page(
     """One page of ``query`` for the API, keyset-paged like the pages; a cursor it did not write is a 422."""
     cursor = arguments.get("cursor")
     if cursor and read_cursor(cursor, keys) is None:
-        api_abort(
-            422, errors={"query": {"cursor": ["This is not a cursor of this list; start again without it."]}}
-        )
+        _refuse_cursor()
     page = keyset_page(
         query, keys, cursor=cursor or None, size=arguments["limit"], descending=descending, values=values
     )
     return {"items": page.items, "next_cursor": page.next_cursor}
+
+
+def api_list_page(
+    items: Iterable[Item], key: Callable[[Item], str], arguments: dict[str, Any]
+) -> dict[str, Any]:
+    """One page of a list made in Python rather than by one query (segments come from every plugin).
+
+    Paged like ``api_page``, by a unique text ``key`` in its order: the cursor is the key of the last
+    item, so items added meanwhile shift nothing, and a cursor this did not write is a 422.
+    """
+    after = None
+    if cursor := arguments.get("cursor"):
+        position = read_cursor(cursor, [TEXT_KEY])
+        if position is None or position.backwards:
+            _refuse_cursor()
+        after = position.values[0]
+    ordered = sorted((item for item in items if after is None or key(item) > after), key=key)
+    page = ordered[: arguments["limit"]]
+    more = len(ordered) > len(page)
+    return {"items": page, "next_cursor": encode_cursor([key(page[-1])]) if more else None}
+
+
+def _refuse_cursor() -> NoReturn:
+    api_abort(
+        422, errors={"query": {"cursor": ["This is not a cursor of this list; start again without it."]}}
+    )
 
 
 class Text(ma.fields.String):

@@ -23,6 +23,7 @@ from sqlalchemy import select, update
 from portal import audit
 from portal.accounts.models import User
 from portal.database import db, rows_matched, utcnow
+from portal.event_types import declared_events
 from portal.jobs import Job, enqueue, task
 from portal.metrics import WEBHOOK_ATTEMPTS
 from portal.notifications.service import notify
@@ -77,8 +78,11 @@ def queue_for_event(
     """Add a delivery and its job for every active webhook subscribed to ``name``; count them.
 
     Runs inside ``record_event``, in the transaction that stores the event: the deliveries exist
-    exactly when the event does.
+    exactly when the event does. An event that keeps someone anonymous (an anonymous survey's answer)
+    is not sent: its moment alone could name the person to whoever reads the receiver's log.
     """
+    if customer_id is None and name in declared_events().anonymous_without_customer():
+        return 0
     subscribed = [
         webhook_id
         for webhook_id, events in db.session.execute(

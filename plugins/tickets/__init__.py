@@ -49,7 +49,7 @@ if TYPE_CHECKING:
 
 @hookimpl
 def portal_api_blueprints() -> list[Any]:
-    """Tickets and their messages under /api/v1/tickets."""
+    """Tickets, their messages and their files under /api/v1/tickets."""
     return [api.api]
 
 

@@ -1,111 +1,58 @@
-"""The tickets API: list and sync tickets, open them, read and add messages, change status.
+"""The tickets API: list and sync tickets, open them, read and add messages with files, change status.
 
-The same rules as the pages: a customer's token sees what the customer sees (their side's tickets
-and those they are in copy on), staff tokens see every ticket, internal notes are staff-only, and
-opening a ticket counts against the customer's hourly allowance. An ``Idempotency-Key`` is the
-form's one-time key: sending the same request again answers with what the first one made.
+The same rules as the pages, through the same functions: a customer's token sees what the customer
+sees (their side's tickets and those they are in copy on), staff tokens see every ticket, internal
+notes and their files are staff-only. Opening a ticket and replying go through ``sending``, as the
+forms do: an ``Idempotency-Key`` is the form's one-time key (sending the same request again answers
+with what the first one made), and the hourly allowance and attachment space are the same. Files
+are held to the form's checks (``attachments``) and downloaded as the page sends them.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NoReturn
 
-import marshmallow as ma
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from werkzeug.datastructures import FileStorage
+from werkzeug.wrappers import Response
 
 from portal.plugin import (
+    IDEMPOTENCY_PARAMETER,
     ApiBlueprint,
     PageArguments,
-    SyncArguments,
-    Text,
     User,
-    UtcDateTime,
     api_abort,
     api_access,
     api_page,
     current_api_user,
     db,
     idempotency_key,
-    page_of,
 )
 
-from . import limits, queries, service
-from .models import BODY_MAX, PRIORITIES, STATUSES, SUBJECT_MAX, Message, Ticket
-from .settings import categories
+from . import attachments, queries, sending, service
+from .api_schemas import (
+    AttachmentPage,
+    MessagePage,
+    MessageSchema,
+    NewMessageSchema,
+    NewMessageWithFilesSchema,
+    NewTicketSchema,
+    NewTicketWithFilesSchema,
+    StatusSchema,
+    TicketListArguments,
+    TicketPage,
+    TicketSchema,
+)
+from .models import Attachment, Message, Ticket
 
 api = ApiBlueprint(
-    "tickets_api", __name__, url_prefix="/tickets", description="Support tickets and their messages."
+    "tickets_api", __name__, url_prefix="/tickets", description="Support tickets, their messages and files."
 )
 
-
-class TicketSchema(ma.Schema):
-    id = ma.fields.Integer(required=True)
-    subject = ma.fields.String(required=True)
-    category = ma.fields.String(required=True)
-    priority = ma.fields.String(required=True, metadata={"enum": list(PRIORITIES)})
-    status = ma.fields.String(required=True, metadata={"enum": list(STATUSES)})
-    customer_id = ma.fields.Integer(required=True)
-    assignee_id = ma.fields.Integer(required=True, allow_none=True)
-    channel = ma.fields.String(required=True)
-    created_at = UtcDateTime(required=True)
-    updated_at = UtcDateTime(required=True)
-    first_response_due = UtcDateTime(required=True)
-    resolution_due = UtcDateTime(required=True)
-    resolved_at = UtcDateTime(required=True, allow_none=True)
-    closed_at = UtcDateTime(required=True, allow_none=True)
-
-
-class MessageSchema(ma.Schema):
-    id = ma.fields.Integer(required=True)
-    ticket_id = ma.fields.Integer(required=True)
-    author_id = ma.fields.Integer(required=True, allow_none=True)
-    from_staff = ma.fields.Boolean(required=True)
-    internal = ma.fields.Boolean(
-        required=True, metadata={"description": "A staff note the customer never sees."}
-    )
-    body = ma.fields.String(required=True)
-    created_at = UtcDateTime(required=True)
-
-
-class TicketListArguments(SyncArguments):
-    status = ma.fields.String(load_default=None, validate=ma.validate.OneOf(STATUSES))
-
-
-class NewTicketSchema(ma.Schema):
-    subject = Text(required=True, max_length=SUBJECT_MAX)
-    body = Text(required=True, max_length=BODY_MAX)
-    category = ma.fields.String(required=True, validate=ma.validate.Length(1, 40))
-    priority = ma.fields.String(load_default="normal", validate=ma.validate.OneOf(PRIORITIES))
-    customer_id = ma.fields.Integer(
-        load_default=None,
-        validate=ma.validate.Range(1, 2**31 - 1),
-        metadata={"description": "Staff only: the customer the ticket is opened for."},
-    )
-
-    @ma.validates("category")
-    def _offered(self, value: str, **_kwargs: Any) -> None:
-        if value not in categories():
-            raise ma.ValidationError(f"Choose one of: {', '.join(categories())}.")
-
-
-class NewMessageSchema(ma.Schema):
-    body = Text(required=True, max_length=BODY_MAX)
-    internal = ma.fields.Boolean(
-        load_default=False, metadata={"description": "Staff only: a note for staff."}
-    )
-
-
-class StatusSchema(ma.Schema):
-    status = ma.fields.String(
-        required=True,
-        validate=ma.validate.OneOf(STATUSES),
-        metadata={"description": "Customers may close or reopen their side's tickets; staff may set any."},
-    )
-
-
-TicketPage = page_of(TicketSchema, "TicketPageSchema")
-MessagePage = page_of(MessageSchema, "MessagePageSchema")
+# What each refusal of ``sending`` is over HTTP: the space for files, the hourly limit, the file store.
+REFUSAL_STATUS = {sending.QUOTA: 413, sending.HOURLY: 429, sending.FILES: 503}
+FILE_RESPONSE = {"schema": {"type": "string", "format": "binary"}}
+FILE_TYPES = [*attachments.TYPES_BY_NAME.values(), "application/octet-stream"]
 
 
 def _readable(user: User) -> Any:
@@ -117,6 +64,42 @@ def _ticket(user: User, ticket_id: int) -> Ticket:
     if ticket is None:
         api_abort(404)
     return ticket
+
+
+def _with_files(user: User, ticket_id: int, messages: list[Message]) -> list[dict[str, Any]]:
+    """The messages as the API shows them, each with the files this token's account may see."""
+    files = queries.attachments_by_message(ticket_id, staff=user.is_staff)
+    return [
+        {
+            "id": message.id,
+            "ticket_id": message.ticket_id,
+            "author_id": message.author_id,
+            "from_staff": message.from_staff,
+            "internal": message.internal,
+            "body": message.body,
+            "created_at": message.created_at,
+            "attachments": files.get(message.id, []),
+        }
+        for message in messages
+    ]
+
+
+def _checked_files(sent: list[FileStorage]) -> list[FileStorage]:
+    """The files sent, once they pass the ticket form's own checks: how many, what type, how large.
+
+    Each problem names the file and the limit; nothing is stored before all pass.
+    """
+    files = attachments.uploads_from(sent)
+    if problems := attachments.check(files):
+        api_abort(422, " ".join(problems), errors={"form": {"files": problems}})
+    if too_large := attachments.oversized(files):
+        api_abort(413, " ".join(too_large), errors={"form": {"files": too_large}})
+    return files
+
+
+def _refused(refused: sending.RefusedError) -> NoReturn:
+    errors = {"form": {"files": refused.problems}} if refused.limit == sending.QUOTA else None
+    api_abort(REFUSAL_STATUS[refused.limit], " ".join(refused.problems), errors=errors)
 
 
 @api.route("/")
@@ -138,43 +121,42 @@ def list_tickets(arguments: dict[str, Any]) -> Any:
 
 
 @api.route("/", methods=["POST"])
-@api.arguments(NewTicketSchema)
+@api.json_or_files(NewTicketSchema, NewTicketWithFilesSchema)
 @api.response(201, TicketSchema)
-@api.doc(
-    parameters=[{"in": "header", "name": "Idempotency-Key", "schema": {"type": "string", "maxLength": 64}}]
-)
+@api.doc(parameters=[IDEMPOTENCY_PARAMETER])
 @api_access("customer", "tickets:write")
 def open_ticket(fields: dict[str, Any]) -> Any:
-    """Open a ticket with its first message; with an Idempotency-Key, a retry answers the same ticket."""
+    """Open a ticket with its first message and files; a retry with its Idempotency-Key answers that ticket.
+
+    Files come as multipart/form-data, as on the new-ticket page. Staff opening a ticket for a
+    customer add files with a reply once it is open, as on the staff page.
+    """
     user = current_api_user()
     key = idempotency_key()
     customer = _customer_for(user, fields["customer_id"])
-    limits.hold_allowance(customer.id)
-    opened = service.find_opened_ticket(customer.id, key)
-    if opened is not None:
-        return opened
-    if not user.is_staff and (too_many := limits.creation_limit_problem(customer.id)):
-        db.session.rollback()
-        api_abort(429, message=str(too_many))
+    files = _checked_files(fields["files"])
+    if files and customer is not user:
+        api_abort(
+            422,
+            errors={
+                "form": {"files": ["Add files with a reply once the ticket is open, as on the staff page."]}
+            },
+        )
     try:
-        ticket, _message = service.open_ticket(
+        return sending.send_ticket(
             customer,
             subject=fields["subject"],
             body=fields["body"],
             category=fields["category"],
             priority=fields["priority"],
-            request_token=key,
+            files=files,
+            key=key,
             channel="web" if customer is user else "phone",
             opened_by=None if customer is user else user,
+            hourly_limit=not user.is_staff,
         )
-        db.session.commit()
-    except IntegrityError:
-        db.session.rollback()
-        opened = service.find_opened_ticket(customer.id, key)
-        if opened is None:
-            raise
-        return opened
-    return ticket
+    except sending.RefusedError as refused:
+        _refused(refused)
 
 
 def _customer_for(user: User, customer_id: int | None) -> User:
@@ -203,45 +185,51 @@ def get_ticket(ticket_id: int) -> Any:
 @api.response(200, MessagePage)
 @api_access("customer", "tickets:read")
 def list_messages(arguments: dict[str, Any], ticket_id: int) -> Any:
-    """The ticket's conversation, oldest first; internal notes only for staff."""
+    """The ticket's conversation with each message's files, oldest first; internal notes only for staff."""
     user = current_api_user()
     ticket = _ticket(user, ticket_id)
     query = select(Message).where(Message.ticket_id == ticket.id)
     if not user.is_staff:
         query = query.where(Message.internal.is_(False))
-    return api_page(query, [Message.id], arguments)
+    page = api_page(query, [Message.id], arguments)
+    page["items"] = _with_files(user, ticket.id, page["items"])
+    return page
 
 
 @api.route("/<int:ticket_id>/messages", methods=["POST"])
-@api.arguments(NewMessageSchema)
+@api.json_or_files(NewMessageSchema, NewMessageWithFilesSchema)
 @api.response(201, MessageSchema)
-@api.doc(
-    parameters=[{"in": "header", "name": "Idempotency-Key", "schema": {"type": "string", "maxLength": 64}}]
-)
+@api.doc(parameters=[IDEMPOTENCY_PARAMETER])
 @api_access("customer", "tickets:write")
 def reply(fields: dict[str, Any], ticket_id: int) -> Any:
-    """Add a message; a customer's reply reopens a resolved ticket of theirs, as on the page."""
+    """Add a message, with files as multipart/form-data; a customer's reply reopens their resolved ticket.
+
+    With an Idempotency-Key, a retry answers the message the first request stored (with its files),
+    also once the ticket has been closed since.
+    """
     user = current_api_user()
     ticket = _ticket(user, ticket_id)
     key = idempotency_key() or ""
     if (earlier := service.find_reply(ticket, key)) is not None:
-        return earlier
+        return _with_files(user, ticket.id, [earlier])[0]
     if ticket.status == "closed":
         api_abort(409, message="This ticket is closed; reopen it (POST its status) to reply.")
     if not user.is_staff and not ticket.is_active and not queries.on_customer_side(user, ticket):
         api_abort(409, message="This ticket is resolved; only the customer who opened it can reopen it.")
-    if not user.is_staff:
-        limits.hold_allowance(ticket.customer_id)
+    files = _checked_files(fields["files"])
     try:
-        message = service.add_reply(ticket, user, fields["body"], token=key, internal=fields["internal"])
-        db.session.commit()
-    except IntegrityError:
-        db.session.rollback()
-        stored = service.find_reply(ticket, key)
-        if stored is None:
-            raise
-        return stored
-    return message
+        message = sending.send_reply(
+            ticket,
+            user,
+            fields["body"],
+            files=files,
+            key=key,
+            internal=fields["internal"],
+            quota_of=None if user.is_staff else ticket.customer_id,
+        )
+    except sending.RefusedError as refused:
+        _refused(refused)
+    return _with_files(user, message.ticket_id, [message])[0]
 
 
 @api.route("/<int:ticket_id>/status", methods=["POST"])
@@ -262,3 +250,46 @@ def set_status(fields: dict[str, Any], ticket_id: int) -> Any:
         db.session.commit()
     db.session.refresh(ticket)
     return ticket
+
+
+@api.route("/<int:ticket_id>/attachments")
+@api.etag
+@api.arguments(PageArguments, location="query")
+@api.response(200, AttachmentPage)
+@api_access("customer", "tickets:read")
+def list_attachments(arguments: dict[str, Any], ticket_id: int) -> Any:
+    """The files of the ticket's conversation in the order they came; internal notes' only for staff."""
+    user = current_api_user()
+    ticket = _ticket(user, ticket_id)
+    return api_page(queries.ticket_files(ticket.id, staff=user.is_staff), [Attachment.id], arguments)
+
+
+@api.route("/<int:ticket_id>/attachments/<int:attachment_id>")
+@api.doc(
+    responses={
+        "200": {
+            "description": "The file, always as a download (Content-Disposition: attachment).",
+            "content": {content_type: FILE_RESPONSE for content_type in FILE_TYPES},
+        },
+        "206": {
+            "description": "The part of the file a Range header asked for.",
+            "content": {content_type: FILE_RESPONSE for content_type in FILE_TYPES},
+        },
+        "304": {"description": "Not modified since the ETag sent in If-None-Match."},
+    }
+)
+@api_access("customer", "tickets:read")
+def download_attachment(ticket_id: int, attachment_id: int) -> Response:
+    """One file, as the ticket page sends it: the same access check, name, type and headers.
+
+    A customer's token reaches the files of messages the customer sees on tickets they may see;
+    anything else (another customer's file, an internal note's) is a 404, as on the page.
+    """
+    user = current_api_user()
+    if user.is_staff:
+        attachment = queries.staff_attachment(ticket_id, attachment_id)
+    else:
+        attachment = queries.visible_attachment(user, ticket_id, attachment_id)
+    if attachment is None:
+        api_abort(404)
+    return attachments.download(attachment)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import unicodedata
 from typing import Any
 
 from flask_babel import gettext as _
 from werkzeug.datastructures import FileStorage
+from werkzeug.wrappers import Response
 
 from portal.plugin import (
     FileTooLargeError,
@@ -18,6 +20,7 @@ from portal.plugin import (
     storage,
 )
 
+from .limits import MEGABYTE, upload_size
 from .models import FILENAME_MAX, Attachment, Message
 
 MAX_FILES = 5
@@ -39,12 +42,17 @@ def allowed_types() -> list[str]:
     return [name for name in names if name in TYPES_BY_NAME]
 
 
+def max_bytes() -> int:
+    """The largest file the administrator accepts (the attachment_max_mb setting), in bytes."""
+    return int(get_setting("tickets", "attachment_max_mb")) * MEGABYTE
+
+
 def limits_hint() -> str:
     """What an attachment field accepts, said next to it from the same limits ``check`` and ``save`` use."""
     return _(
         "Up to %(count)d files, each at most %(size)s: %(types)s.",
         count=MAX_FILES,
-        size=format_file_size(int(get_setting("tickets", "attachment_max_mb")) * 1024 * 1024),
+        size=format_file_size(max_bytes()),
         types=", ".join(name.upper() for name in allowed_types()),
     )
 
@@ -58,6 +66,19 @@ def uploads_from(files: list[Any]) -> list[FileStorage]:
     return [f for f in files or [] if isinstance(f, FileStorage) and f.filename]
 
 
+def file_name(upload: FileStorage) -> str:
+    """The name an upload is kept and shown under: as sent, without control characters, within the limit.
+
+    A browser, a mail program and an API client may all send a NUL or another invisible control
+    character in a file's name; PostgreSQL cannot store a NUL, and no person means one. The rest of
+    the name is kept as sent (always shown escaped; a download cleans it again for its header).
+    """
+    name = "".join(
+        character for character in upload.filename or "" if unicodedata.category(character) != "Cc"
+    )
+    return name[:FILENAME_MAX] or "file"
+
+
 def check(files: list[FileStorage]) -> list[str]:
     """Problems with the files, as messages for the form; empty when all may be kept."""
     if len(files) > MAX_FILES:
@@ -69,11 +90,29 @@ def check(files: list[FileStorage]) -> list[str]:
             errors.append(
                 _(
                     "“%(name)s” is not a file type we accept (%(types)s).",
-                    name=(upload.filename or "")[:FILENAME_MAX],
+                    name=file_name(upload),
                     types=", ".join(allowed),
                 )
             )
     return errors
+
+
+def oversized(files: list[FileStorage]) -> list[str]:
+    """Each file over the largest size accepted, named with that size; empty when all fit.
+
+    ``save`` refuses such a file as it streams it; asking first refuses it before anything is stored,
+    where nothing can be kept of the rest (a mail, an API request).
+    """
+    limit = max_bytes()
+    return [
+        _(
+            "“%(name)s” is larger than %(size)s, the largest file we accept.",
+            name=file_name(upload),
+            size=format_file_size(limit),
+        )
+        for upload in files
+        if upload_size(upload) > limit
+    ]
 
 
 def save(message: Message, files: list[FileStorage]) -> list[str]:
@@ -82,13 +121,13 @@ def save(message: Message, files: list[FileStorage]) -> list[str]:
     Each stored file goes when its transaction rolls back (a problem with a later file, the same
     form stored by another request first), so no file is left without its row.
     """
-    max_bytes = int(get_setting("tickets", "attachment_max_mb")) * 1024 * 1024
+    limit = max_bytes()
     allowed = allowed_types()
     for upload in files:
         mimetype = _detect(upload, allowed) or "application/octet-stream"
         try:
             stored = storage().save(
-                upload.stream, prefix="tickets", filename_hint=upload.filename or "", max_bytes=max_bytes
+                upload.stream, prefix="tickets", filename_hint=upload.filename or "", max_bytes=limit
             )
         except FileTooLargeError as error:
             return [str(error)]
@@ -100,9 +139,20 @@ def save(message: Message, files: list[FileStorage]) -> list[str]:
                 ticket_id=message.ticket_id,
                 message_id=message.id,
                 storage_key=stored.key,
-                filename=(upload.filename or "file")[:FILENAME_MAX],
+                filename=file_name(upload),
                 mimetype=mimetype,
                 size=stored.size,
             )
         )
     return []
+
+
+def download(attachment: Attachment) -> Response:
+    """The file as every download of it is sent, by the pages and the API alike, once access is checked.
+
+    Always an attachment (never shown in the portal's origin), typed by what its content was found to
+    be, named safely, resumable, and handed to the web server when storage is set up for it.
+    """
+    return storage().download_response(
+        attachment.storage_key, download_name=attachment.filename, mimetype=attachment.mimetype
+    )

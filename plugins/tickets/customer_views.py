@@ -12,7 +12,6 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from markupsafe import Markup
-from sqlalchemy.exc import IntegrityError
 from werkzeug.wrappers import Response
 
 from portal.plugin import (
@@ -22,11 +21,10 @@ from portal.plugin import (
     render_slot,
     render_widget,
     scope_for,
-    storage,
     utcnow,
 )
 
-from . import attachments, history, limits, queries, service, watchers
+from . import attachments, history, queries, sending, service, watchers
 from .blueprint import bp
 from .forms import (
     SUGGESTIONS_SEEN,
@@ -35,11 +33,11 @@ from .forms import (
     RateForm,
     ReplyForm,
     WatcherForm,
+    file_errors,
     new_form_token,
 )
 from .labels import status_choices
 from .models import Ticket
-from .replying import file_errors, store_reply
 from .settings import categories
 
 
@@ -100,21 +98,23 @@ def new() -> str | Response | tuple[str, int]:
     if not files and form.suggestions_seen.data != SUGGESTIONS_SEEN and (check_first := _check_first(form)):
         form.suggestions_seen.data = SUGGESTIONS_SEEN
         return render_template("tickets/new.html", form=form, check_first=check_first)
-    # From here to the commit no other request counts or spends this customer's allowance.
-    limits.hold_allowance(current_user.id)
-    opened = service.find_opened_ticket(current_user.id, form.token.data)
-    if opened is not None:
-        db.session.rollback()
-        return _ticket_opened(opened.id)
-    if over := limits.quota_problem(current_user.id, files):
-        db.session.rollback()
-        form.files.errors = [over]
+    try:
+        ticket = sending.send_ticket(
+            current_user,
+            subject=form.subject.data.strip(),
+            body=form.body.data,
+            category=form.category.data,
+            priority=form.priority.data,
+            files=files,
+            key=form.token.data or None,
+        )
+    except sending.RefusedError as refused:
+        if refused.limit == sending.HOURLY:
+            form.form_errors.extend(refused.problems)
+            return render_template("tickets/new.html", form=form), 429
+        form.files.errors = refused.problems
         return render_template("tickets/new.html", form=form)
-    if too_many := limits.creation_limit_problem(current_user.id):
-        db.session.rollback()
-        form.form_errors.append(too_many)
-        return render_template("tickets/new.html", form=form), 429
-    return _open_ticket(form, files)
+    return _ticket_opened(ticket.id)
 
 
 def _check_first(form: NewTicketForm) -> Markup | None:
@@ -125,33 +125,6 @@ def _check_first(form: NewTicketForm) -> Markup | None:
     """
     shown = render_slot("tickets.before_open", subject=form.subject.data.strip(), body=form.body.data)
     return shown if shown.strip() else None
-
-
-def _open_ticket(form: NewTicketForm, files: list[Any]) -> str | Response:
-    """Open the ticket once per form key: a copy of the form sent at the same time leads to the same one."""
-    token = form.token.data or None
-    try:
-        ticket, message = service.open_ticket(
-            current_user,
-            subject=form.subject.data.strip(),
-            body=form.body.data,
-            category=form.category.data,
-            priority=form.priority.data,
-            request_token=token,
-        )
-    except IntegrityError:
-        # The same form arrived twice at once: the other request opened the ticket.
-        db.session.rollback()
-        opened = service.find_opened_ticket(current_user.id, token)
-        if opened is None:
-            raise
-        return _ticket_opened(opened.id)
-    if problems := attachments.save(message, files):
-        db.session.rollback()
-        form.files.errors = problems
-        return render_template("tickets/new.html", form=form)
-    db.session.commit()
-    return _ticket_opened(ticket.id)
 
 
 def _ticket_opened(ticket_id: int) -> Response:
@@ -226,8 +199,17 @@ def reply(ticket_id: int) -> str | Response | tuple[str, int]:
     files = attachments.uploads_from(form.files.data)
     if not form.validate() or file_errors(form, files):
         return _reply_failed(ticket, form)
-    if problems := store_reply(ticket, form, files, quota_of=ticket.customer_id):
-        form.files.errors = problems
+    try:
+        sending.send_reply(
+            ticket,
+            current_user,
+            form.body.data,
+            files=files,
+            key=form.token.data or "",
+            quota_of=ticket.customer_id,
+        )
+    except sending.RefusedError as refused:
+        form.files.errors = refused.problems
         return _reply_failed(ticket, form)
     if is_htmx_request():
         return render_template("tickets/_conversation.html", **_customer_page(ticket))
@@ -310,9 +292,7 @@ def download(ticket_id: int, attachment_id: int) -> Response:
     attachment = queries.visible_attachment(current_user, ticket_id, attachment_id)
     if attachment is None:
         abort(404)
-    return storage().download_response(
-        attachment.storage_key, download_name=attachment.filename, mimetype=attachment.mimetype
-    )
+    return attachments.download(attachment)
 
 
 @bp.route("/<int:ticket_id>/watchers", methods=["POST"])

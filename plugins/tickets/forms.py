@@ -24,6 +24,7 @@ from wtforms.validators import DataRequired, Email, InputRequired, Length, Numbe
 
 from portal.plugin import ID_MAX, LocalizedIntegerField, translatable_form
 
+from . import attachments
 from .labels import category_label, priority_choices, status_choices
 from .mentions import handle_of
 from .models import BODY_MAX, CANNED_TITLE_MAX, COMMENT_MAX, SUBJECT_MAX, TOKEN_MAX
@@ -32,6 +33,7 @@ from .watchers import EMAIL_MAX, WATCHERS_MAX
 
 if TYPE_CHECKING:
     from sqlalchemy import Row
+    from werkzeug.datastructures import FileStorage
 
 # Room to write a few sentences without scrolling; the stylesheet gives the same height as a minimum.
 WRITING_ROWS = {"rows": 6}
@@ -40,6 +42,18 @@ WRITING_ROWS = {"rows": 6}
 def new_form_token() -> str:
     """A one-time key for one copy of a form: that copy sent twice (double click, retry) acts once."""
     return uuid.uuid4().hex
+
+
+def file_errors(form: NewTicketForm | ReplyForm, files: list[FileStorage]) -> bool:
+    """Put what is wrong with the files themselves (how many, what type) on the form; True if anything.
+
+    Whether they fit in the customer's attachment space is asked later, while their allowance is held
+    (``sending``).
+    """
+    problems = attachments.check(files)
+    if problems:
+        form.files.errors = problems
+    return bool(problems)
 
 
 def _agent_choices(agents: Sequence[Row[tuple[int, str, str]]]) -> list[SelectChoice]:

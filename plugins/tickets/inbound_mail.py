@@ -10,14 +10,12 @@ from __future__ import annotations
 import hashlib
 import io
 
-from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from werkzeug.datastructures import FileStorage
 
-from portal.plugin import InboundMail, MailRefused, format_file_size, format_number, get_setting
+from portal.plugin import InboundMail, MailRefused, format_number
 
 from . import attachments
-from .limits import MEGABYTE, upload_size
 from .models import BODY_MAX, FILENAME_MAX, SUBJECT_MAX
 
 
@@ -43,19 +41,7 @@ def file_problems(files: list[FileStorage]) -> list[str]:
 
     Checked before anything is stored, so a mail with one bad file keeps none of them.
     """
-    problems = attachments.check(files)
-    if problems:
-        return problems
-    max_bytes = int(get_setting("tickets", "attachment_max_mb")) * MEGABYTE
-    return [
-        _(
-            "“%(name)s” is larger than %(size)s, the largest file we accept.",
-            name=upload.filename or "",
-            size=format_file_size(max_bytes),
-        )
-        for upload in files
-        if upload_size(upload) > max_bytes
-    ]
+    return attachments.check(files) or attachments.oversized(files)
 
 
 # What a sender is told when the files of their reply could not be kept; staff read the exact reasons.

@@ -13,11 +13,10 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import Row, select
-from sqlalchemy.exc import IntegrityError
 
 from portal.plugin import User, db, find_customers
 
-from . import service
+from . import sending
 from .forms import StaffNewTicketForm
 from .models import Ticket
 
@@ -39,30 +38,20 @@ def chosen_customer(customer_id: int | None) -> User | None:
 
 
 def open_for_customer(form: StaffNewTicketForm, customer: User, agent: User) -> Ticket:
-    """Open the ticket for ``customer`` once per copy of the form; the caller commits.
+    """Open the ticket for ``customer`` once per copy of the form, and commit.
 
     A copy of the form sent twice (double click, retry) leads to the ticket the first one opened.
+    The hourly limit on new tickets is the customer's, not the agent's, so it does not apply.
     """
-    token = form.token.data or None
-    opened = service.find_opened_ticket(customer.id, token)
-    if opened is not None:
-        return opened
-    try:
-        with db.session.begin_nested():
-            ticket, _message = service.open_ticket(
-                customer,
-                subject=form.subject.data.strip(),
-                body=form.body.data,
-                category=form.category.data,
-                priority=form.priority.data,
-                request_token=token,
-                channel=form.channel.data,
-                opened_by=agent,
-            )
-    except IntegrityError:
-        # The same form arrived twice at once: the other request opened the ticket.
-        opened = service.find_opened_ticket(customer.id, token)
-        if opened is None:
-            raise
-        return opened
-    return ticket
+    return sending.send_ticket(
+        customer,
+        subject=form.subject.data.strip(),
+        body=form.body.data,
+        category=form.category.data,
+        priority=form.priority.data,
+        files=[],
+        key=form.token.data or None,
+        channel=form.channel.data,
+        opened_by=agent,
+        hourly_limit=False,
+    )

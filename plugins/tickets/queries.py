@@ -142,13 +142,18 @@ def staff_attachment(ticket_id: int, attachment_id: int) -> Attachment | None:
     )
 
 
-def attachments_by_message(ticket_id: int, *, staff: bool) -> dict[int, list[Attachment]]:
-    """The ticket's files keyed by message, in upload order; the customer's leave out internal notes'."""
-    query = select(Attachment).where(Attachment.ticket_id == ticket_id).order_by(Attachment.id)
+def ticket_files(ticket_id: int, *, staff: bool) -> Select[tuple[Attachment]]:
+    """The query of the ticket's files; the customer's leaves out internal notes' files."""
+    query = select(Attachment).where(Attachment.ticket_id == ticket_id)
     if not staff:
         query = query.join(Message, Message.id == Attachment.message_id).where(Message.internal.is_(False))
+    return query
+
+
+def attachments_by_message(ticket_id: int, *, staff: bool) -> dict[int, list[Attachment]]:
+    """The ticket's files keyed by message, in upload order; the customer's leave out internal notes'."""
     found: dict[int, list[Attachment]] = {}
-    for attachment in db.session.scalars(query):
+    for attachment in db.session.scalars(ticket_files(ticket_id, staff=staff).order_by(Attachment.id)):
         found.setdefault(attachment.message_id, []).append(attachment)
     return found
 

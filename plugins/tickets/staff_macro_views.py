@@ -14,10 +14,9 @@ from werkzeug.wrappers import Response
 
 from portal.plugin import User, agent, db
 
-from . import attachments, canned
+from . import attachments, canned, sending
 from .blueprint import staff_bp
-from .forms import CannedChoiceForm, StaffReplyForm
-from .replying import file_errors, store_reply
+from .forms import CannedChoiceForm, StaffReplyForm, file_errors
 from .staff_views import _staff_page, _staff_ticket
 
 
@@ -40,15 +39,18 @@ def staff_send_macro(ticket_id: int) -> Response | tuple[str, int]:
     files = attachments.uploads_from(form.files.data)
     if not form.validate() or file_errors(form, files):
         return render_template("tickets/staff_show.html", **_staff_page(ticket, form)), 422
-    problems = store_reply(
-        ticket,
-        form,
-        files,
-        internal=form.internal.data,
-        then=lambda: canned.apply_macro(ticket, reply, current_user),
-    )
-    if problems:
-        form.files.errors = problems
+    try:
+        sending.send_reply(
+            ticket,
+            current_user,
+            form.body.data,
+            files=files,
+            key=form.token.data or "",
+            internal=form.internal.data,
+            then=lambda: canned.apply_macro(ticket, reply, current_user),
+        )
+    except sending.RefusedError as refused:
+        form.files.errors = refused.problems
         return render_template("tickets/staff_show.html", **_staff_page(ticket, form)), 422
     flash(_("Reply sent with the macro “%(title)s”.", title=reply.title), "success")
     return redirect(url_for("tickets_staff.staff_show", ticket_id=ticket.id, _anchor="conversation"))

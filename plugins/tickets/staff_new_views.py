@@ -12,7 +12,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from portal.plugin import User, agent, db, is_htmx_request
+from portal.plugin import User, agent, is_htmx_request
 
 from . import on_behalf
 from .blueprint import staff_bp
@@ -42,7 +42,6 @@ def staff_new() -> str | Response | tuple[str, int]:
     if not valid or customer is None:
         return _page(form, term, customer), 422
     ticket = on_behalf.open_for_customer(form, customer, current_user)
-    db.session.commit()
     flash(_("The ticket is open for %(name)s. They see it in their list.", name=customer.name), "success")
     return redirect(url_for("tickets_staff.staff_show", ticket_id=ticket.id))
 

@@ -21,12 +21,11 @@ from portal.plugin import (
     edit_translations,
     get_setting,
     is_htmx_request,
-    storage,
     store_translations,
     utcnow,
 )
 
-from . import attachments, canned, history, queries, service, watchers
+from . import attachments, canned, history, queries, sending, service, watchers
 from .blueprint import staff_bp
 from .forms import (
     CANNED_TEXTS,
@@ -40,11 +39,11 @@ from .forms import (
     StatusForm,
     WatcherForm,
     canned_reply_form,
+    file_errors,
     new_form_token,
 )
 from .labels import priority_choices, status_choices, status_label
 from .models import Ticket
-from .replying import file_errors, store_reply
 from .settings import categories
 
 BULK_MAX = 100
@@ -238,8 +237,17 @@ def staff_reply(ticket_id: int) -> str | Response | tuple[str, int]:
     files = attachments.uploads_from(form.files.data)
     if not form.validate() or file_errors(form, files):
         return render_template("tickets/staff_show.html", **_staff_page(ticket, form)), 422
-    if problems := store_reply(ticket, form, files, internal=form.internal.data):
-        form.files.errors = problems
+    try:
+        sending.send_reply(
+            ticket,
+            current_user,
+            form.body.data,
+            files=files,
+            key=form.token.data or "",
+            internal=form.internal.data,
+        )
+    except sending.RefusedError as refused:
+        form.files.errors = refused.problems
         return render_template("tickets/staff_show.html", **_staff_page(ticket, form)), 422
     flash(_("Internal note added.") if form.internal.data else _("Reply sent to the customer."), "success")
     return redirect(url_for("tickets_staff.staff_show", ticket_id=ticket.id, _anchor="conversation"))
@@ -252,9 +260,7 @@ def staff_download(ticket_id: int, attachment_id: int) -> Response:
     attachment = queries.staff_attachment(ticket_id, attachment_id)
     if attachment is None:
         abort(404)
-    return storage().download_response(
-        attachment.storage_key, download_name=attachment.filename, mimetype=attachment.mimetype
-    )
+    return attachments.download(attachment)
 
 
 def _status_changed_message(status: str) -> str:

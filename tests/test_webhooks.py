@@ -298,7 +298,9 @@ def test_switched_off_after_repeated_failure_and_administrators_told(app, client
     assert any(receiver.url in message.get_body().get_content() for message in read_outbox(app))
     first = deliveries(app)[0]
     operations = client.get("/staff/operations/").get_data(as_text=True)
-    assert f"/staff/webhooks/{webhook_id}/deliveries/{first.id}" in operations, "sends waiting to retry are linked"
+    assert f"/staff/webhooks/{webhook_id}/deliveries/{first.id}" in operations, (
+        "sends waiting to retry are linked"
+    )
 
     emit_registered(app, user_id=4)
     assert len(deliveries(app)) == 3, "a switched-off webhook gets no new deliveries"
@@ -525,3 +527,39 @@ def test_webhooks_are_for_administrators_tokens_only(app, client, login_as):
     admin = create_user(app, "admin")
     log_in(admin_client, admin.email, TEST_PASSWORD)
     assert 'name="scope_webhooks"' in admin_client.get("/account/api-tokens/").get_data(as_text=True)
+
+
+@pytest.mark.plugins("surveys")
+def test_an_anonymous_survey_answer_is_never_sent(app, receiver):
+    """Its moment alone, in a receiver's log, would line up with what else that customer did."""
+    from plugins.surveys.models import Invitation, Question, Survey
+    from portal.testing import api_token, create_user
+
+    headers = admin_headers(app, "webhooks:write")
+    made = app.test_client().post(
+        "/api/v1/webhooks/", json={"url": receiver.url, "events": ["surveys.completed"]}, headers=headers
+    )
+    assert made.status_code == 201, made.get_data(as_text=True)
+    for anonymous in (True, False):
+        customer = create_user(app)
+        with app.app_context():
+            survey = Survey(title="How are we doing?", status="published", anonymous=anonymous)
+            db.session.add(survey)
+            db.session.flush()
+            question = Question(survey_id=survey.id, position=0, kind="nps", text="Recommend us?")
+            db.session.add_all(
+                [
+                    question,
+                    Invitation(survey_id=survey.id, customer_id=customer.id, status="sent", sent_at=utcnow()),
+                ]
+            )
+            db.session.commit()
+            survey_id, question_id = survey.id, question.id
+        answered = app.test_client().post(
+            f"/api/v1/surveys/{survey_id}/responses",
+            json={"answers": {str(question_id): 9}},
+            headers={"Authorization": api_token(app, customer.id, "surveys:write")},
+        )
+        assert answered.status_code == 201, answered.get_data(as_text=True)
+    [sent] = receiver.bodies()
+    assert sent["type"] == "surveys.completed" and sent["customer_id"] == customer.id, "only the named one"

@@ -43,6 +43,8 @@ SECURITY_EVENTS = (
     "webhook_disabled",
     "webhook_enabled",
     "webhook_deleted",
+    "data_imported",
+    "data_exported",
 )
 
 

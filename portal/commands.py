@@ -18,6 +18,7 @@ from portal.passwords import MIN_PASSWORD_LENGTH, hash_password
 from portal.plugin_manager import PluginError, plugin_host
 from portal.seed import seed_command
 from portal.staff.plugin_switch import switch_plugin
+from portal.transfers.commands import export_command, import_command
 
 
 @click.command("create-admin")
@@ -140,4 +141,15 @@ def demo() -> None:
         click.echo(f"  {person.role:<9} {person.email:<22} password: {DEMO_PASSWORD}")
 
 
-CORE_COMMANDS = (create_admin, users, plugins, migrate, demo, seed_command, backup, restore)
+CORE_COMMANDS = (
+    create_admin,
+    users,
+    plugins,
+    migrate,
+    demo,
+    seed_command,
+    backup,
+    restore,
+    import_command,
+    export_command,
+)

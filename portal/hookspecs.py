@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from portal.seed import SeedRun
     from portal.segments import Segment
     from portal.settings import Setting
+    from portal.transfers.kinds import ExportKind, ImportKind
 
 hookspec = pluggy.HookspecMarker("portal")
 
@@ -283,6 +284,33 @@ def portal_segments() -> list[Segment]:
     plugin's segments are neither offered nor resolved. Each key starts with ``<plugin name>.``
     (``loyalty.tier:gold``) and stays stable, since others store it; ``member_ids`` returns a select
     of account ids and must not load the members.
+    """
+
+
+# --- Import and export: other systems' data in and out as CSV -----------------------------------
+
+
+@hookspec
+def portal_import_kinds() -> list[ImportKind]:
+    """Return the kinds of rows the plugin imports from CSV, each an ``ImportKind``.
+
+    So a shop or an ERP syncs the plugin's data through the one mechanism the core's customers use
+    (``portal import``, ``POST /api/v1/imports/<kind>``): every row checked first, all applied in one
+    transaction or none, a file imported twice changing nothing. Called for enabled plugins only,
+    whenever kinds are listed or one is run, so a switched-off plugin's kinds are not offered. Each
+    name is ``<plugin name>.<what>`` and its ``area`` the plugin's name; anything else, or a name
+    declared twice, raises a ``PluginError`` naming the plugin.
+    """
+
+
+@hookspec
+def portal_export_kinds() -> list[ExportKind]:
+    """Return the kinds of rows the plugin exports as CSV, each an ``ExportKind``.
+
+    The other direction of ``portal_import_kinds`` (``portal export``, ``GET
+    /api/v1/exports/<kind>``): the core writes every cell so no spreadsheet runs it as a formula, and
+    ``since`` lets a sync read only what is new. Called for enabled plugins only; names and areas
+    follow the rules of ``portal_import_kinds``.
     """
 
 

@@ -12,7 +12,7 @@ from markupsafe import Markup
 from portal.access import admin, agent, customer, public
 from portal.accounts.models import User
 from portal.api.access import api_access, current_api_user, withhold_from_audit
-from portal.api.blueprint import ApiBlueprint
+from portal.api.blueprint import ApiBlueprint, UploadedFile
 from portal.api.problems import api_abort
 from portal.api.schemas import (
     IDEMPOTENCY_PARAMETER,
@@ -121,6 +121,7 @@ from portal.storage import (
 )
 from portal.template_slots import render_slot
 from portal.tokens import ExpiredTokenError, InvalidTokenError, make_token, read_token
+from portal.transfers.kinds import ExportKind, ImportContext, ImportKind, ImportRowError
 from portal.urls import external_url, local_path
 
 hookimpl = pluggy.HookimplMarker("portal")
@@ -149,8 +150,12 @@ __all__ = [
     "Event",
     "EventContractError",
     "ExpiredTokenError",
+    "ExportKind",
     "Figure",
     "FileTooLargeError",
+    "ImportContext",
+    "ImportKind",
+    "ImportRowError",
     "InboundAttachment",
     "InboundMail",
     "InvalidTokenError",
@@ -180,6 +185,7 @@ __all__ = [
     "StoredFile",
     "SyncArguments",
     "Text",
+    "UploadedFile",
     "User",
     "UtcDateTime",
     "Widget",

@@ -38,3 +38,14 @@ def csv_lines(rows: Iterable[Iterable[object]]) -> Iterator[str]:
         yield buffer.getvalue()
         buffer.seek(0)
         buffer.truncate()
+
+
+def spreadsheet_value(cell: str) -> str:
+    """A cell read back from CSV as it was before ``spreadsheet_safe`` guarded it: no apostrophe.
+
+    Only an apostrophe before what ``spreadsheet_safe`` guards goes, so an exported file imports as
+    it is and text that starts with an apostrophe of its own ("'tis") keeps it.
+    """
+    if cell.startswith("'") and cell[1:].startswith(FORMULA_STARTS):
+        return cell[1:]
+    return cell

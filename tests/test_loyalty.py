@@ -420,14 +420,14 @@ def test_csv_import_dry_run_lists_bad_rows_and_changes_nothing(app, make_user, t
         f"email,amount,reference\n{person.email},20,B1\nnobody@example.com,1,B2\n{person.email},-4,B3\n"
     )
     runner = app.test_cli_runner()
-    result = runner.invoke(args=["loyalty", "import-purchases", str(bad)])
+    result = runner.invoke(args=["import", "loyalty.purchases", str(bad)])
     assert result.exit_code != 0 and "Line 3" in result.output and "Line 4" in result.output
     assert balance_of(app, person.id) == 0
-    dry = runner.invoke(args=["loyalty", "import-purchases", "--dry-run", str(good)])
+    dry = runner.invoke(args=["import", "loyalty.purchases", "--dry-run", str(good)])
     assert "2 rows are fine" in dry.output and balance_of(app, person.id) == 0
-    runner.invoke(args=["loyalty", "import-purchases", str(good)])
-    again = runner.invoke(args=["loyalty", "import-purchases", str(good)])
-    assert "2 were already imported" in again.output
+    runner.invoke(args=["import", "loyalty.purchases", str(good)])
+    again = runner.invoke(args=["import", "loyalty.purchases", str(good)])
+    assert "2 unchanged (imported before)" in again.output
     assert balance_of(app, person.id) == 25
 
 

@@ -18,7 +18,7 @@ from portal.plugin import (
     plugin_stylesheet,
 )
 
-from . import api, awards, contributions, events, seed, staff_figures
+from . import api, awards, contributions, events, seed, staff_figures, transfers
 from .cli import loyalty_group
 from .models import MIGRATIONS_FOLDER
 from .rule_views import rules_bp
@@ -35,7 +35,9 @@ if TYPE_CHECKING:
     from portal.plugin import (
         DomainEvent,
         Event,
+        ExportKind,
         Figure,
+        ImportKind,
         NavItem,
         NotificationType,
         Panel,
@@ -79,7 +81,7 @@ def portal_migrations_folder() -> Path:
 
 @hookimpl
 def portal_cli_commands() -> list[click.Command]:
-    """``portal loyalty reconcile | import-purchases | expire``."""
+    """``portal loyalty reconcile | expire``."""
     return [loyalty_group]
 
 
@@ -188,6 +190,18 @@ def portal_event_types() -> list[type[DomainEvent]]:
 def portal_handle_event(event: Event) -> None:
     """Points for any declared event an earning rule pays for, once per fact and within the rule's cap."""
     awards.handle_event(event)
+
+
+@hookimpl
+def portal_import_kinds() -> list[ImportKind]:
+    """``loyalty.purchases``: purchases from a CSV, credited as the staff form credits them."""
+    return [transfers.PURCHASES_IMPORT]
+
+
+@hookimpl
+def portal_export_kinds() -> list[ExportKind]:
+    """``loyalty.purchases``: every purchase with its amount, points and receipt."""
+    return [transfers.PURCHASES_EXPORT]
 
 
 @hookimpl

@@ -10,7 +10,7 @@ from portal.plugin import gettext_or_source as _
 from . import earning_rules, grants, ledger, tiers
 from .grants import Granter
 from .ledger import LedgerError
-from .models import Entry
+from .models import Entry, Purchase
 
 
 def award_source(event: Event) -> str:
@@ -72,13 +72,16 @@ def record_purchase(
     """Credit a purchase within the granter's cap; ``None`` when the source was already credited.
 
     ``source`` is the reference when there is one, else the form's request key, so a retried request
-    credits once either way.
+    credits once either way. The amount and the reference are kept beside the entry (``Purchase``).
     """
     points = purchase_points(user_id, amount)
     if points <= 0:
         raise LedgerError(_("This purchase earns no points."))
     reason = f"Purchase {reference}".strip() if reference else "Purchase"
-    return grants.staff_credit(user_id, points, "earned", reason[:300], granter, source)
+    entry = grants.staff_credit(user_id, points, "earned", reason[:300], granter, source)
+    if entry is not None:
+        db.session.add(Purchase(entry_id=entry.id, amount_cents=int(amount * 100), reference=reference))
+    return entry
 
 
 def grant_goodwill(user_id: int, points: object, reason: str, granter: Granter, source: str) -> Entry | None:

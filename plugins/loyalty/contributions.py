@@ -177,10 +177,13 @@ def export_data(user: User) -> dict[str, Any] | None:
 def erase_data(user: User) -> None:
     from sqlalchemy import delete, update
 
-    from .models import DailyTotal, Entry
+    from .models import DailyTotal, Entry, Purchase
 
     db.session.execute(update(Entry).where(Entry.actor_id == user.id).values(actor_id=None))
     db.session.execute(delete(Redemption).where(Redemption.user_id == user.id))
+    db.session.execute(
+        delete(Purchase).where(Purchase.entry_id.in_(select(Entry.id).where(Entry.user_id == user.id)))
+    )
     db.session.execute(delete(Entry).where(Entry.user_id == user.id))
     # The triggers leave zeroed days behind, which would still tell on which days the customer was active.
     db.session.execute(delete(DailyTotal).where(DailyTotal.user_id == user.id))

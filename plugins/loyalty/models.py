@@ -16,6 +16,7 @@ KINDS = ("earned", "redeemed", "expired", "adjusted", "goodwill", "reversed")
 REASON_MAX = 300
 SOURCE_MAX = 120
 EVENT_NAME_MAX = 100
+REFERENCE_MAX = 60  # a receipt or order number
 PERIODS = ("day", "week", "month", "year")
 
 
@@ -63,6 +64,23 @@ class Entry(Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime | None] = mapped_column(index=True)
     reminded: Mapped[bool] = mapped_column(default=False)
+
+
+class Purchase(Model):
+    """What a credited purchase was: its amount and its receipt, beside the entry that holds its points.
+
+    Written with the entry (``awards.record_purchase``), so purchases can be exported as they were
+    recorded. The amount is in cents, exact on every database; purchases credited before
+    loyalty_0007 have none. The receipt's identity stays the entry's unique ``source``.
+    """
+
+    __tablename__ = "loyalty_purchases"
+
+    entry_id: Mapped[int] = mapped_column(
+        ForeignKey("loyalty_entries.id", ondelete="CASCADE"), primary_key=True
+    )
+    amount_cents: Mapped[int | None]
+    reference: Mapped[str] = mapped_column(String(REFERENCE_MAX), default="")
 
 
 class DailyTotal(Model):

@@ -9,7 +9,8 @@ least role that may reach it, and the scope the token needs: ``tickets:read`` to
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from flask import Flask, current_app, g, request
@@ -21,27 +22,42 @@ from portal.api.problems import api_abort, is_api_request
 from portal.api.tokens import ApiToken, find_active_token
 from portal.database import db
 from portal.plugin_manager import plugin_host
+from portal.transfers.registry import plugin_areas
 
 View = TypeVar("View", bound=Callable[..., Any])
 
 SCOPE_ATTRIBUTE = "portal_api_scope"
 # The core's own areas of scopes; each plugin that adds API routes has one more, named after it.
-CORE_SCOPE_AREAS = ("account", "notifications")
+CORE_SCOPE_AREAS = ("account", "notifications", "organizations")
 # Areas whose every route is for staff: a customer's token is not offered them.
-STAFF_SCOPE_AREAS = ("customers",)
+STAFF_SCOPE_AREAS = ("customers", "segments", "events")
 # Areas whose every route is for administrators: only their tokens are offered them.
 ADMIN_SCOPE_AREAS = ("webhooks",)
 BEARER = "bearer "
 
 
-def api_access(level: str, scope: str | None) -> Callable[[View], View]:
+@dataclass(frozen=True)
+class PathScope:
+    """A scope the route's path decides: one route for several areas (``/imports/<kind>``).
+
+    ``scope(view_args)`` gives the scope the request needs, or ``None`` when the path names nothing
+    on offer (the answer is then 404, after the role is checked); ``described`` is how the OpenAPI
+    document states it, such as ``<the kind's area>:write``.
+    """
+
+    scope: Callable[[Mapping[str, Any]], str | None]
+    described: str
+
+
+def api_access(level: str, scope: str | PathScope | None) -> Callable[[View], View]:
     """Declare who may call an API view: ``level`` (customer, agent or admin) and the token's ``scope``.
 
     Put it under the blueprint's ``route``, ``arguments`` and ``response`` decorators, next to the
     function. The check runs before the request's arguments are read (``authenticate_api_request``),
     so a caller without the right learns nothing about what the route takes. A customer-level view
     must still scope its data to ``current_api_user()``, exactly as a page scopes to the signed-in
-    person. ``public`` with no scope is for the API's own description.
+    person. ``public`` with no scope is for the API's own description; a ``PathScope`` is for a
+    route whose path names the area.
     """
     if level not in (PUBLIC, CUSTOMER, AGENT, ADMIN):
         raise ValueError(f"Unknown access level {level!r}")
@@ -55,10 +71,11 @@ def api_access(level: str, scope: str | None) -> Callable[[View], View]:
         if scope is None:
             doc["manual_doc"] = {**doc.get("manual_doc", {}), "security": []}
         else:
+            named = scope if isinstance(scope, str) else scope.described
             doc["manual_doc"] = {
                 **doc.get("manual_doc", {}),
-                "security": [{"bearerAuth": [scope]}],
-                "x-portal-access": {"role": level, "scope": scope},
+                "security": [{"bearerAuth": [scope] if isinstance(scope, str) else []}],
+                "x-portal-access": {"role": level, "scope": named},
             }
         setattr(view, "_apidoc", doc)  # noqa: B010  (where flask-smorest keeps a view's documentation)
         return view
@@ -66,7 +83,7 @@ def api_access(level: str, scope: str | None) -> Callable[[View], View]:
     return decorate
 
 
-def _check(level: str, scope: str) -> None:
+def _check(level: str, scope: str | PathScope) -> None:
     token: ApiToken | None = g.get("api_token")
     if token is None:
         detail = (
@@ -76,6 +93,11 @@ def _check(level: str, scope: str) -> None:
     user = current_api_user()
     if (level == AGENT and user.role not in STAFF_ROLES) or (level == ADMIN and user.role != "admin"):
         api_abort(403, f"Only {'staff' if level == AGENT else 'administrators'} may do this.")
+    if isinstance(scope, PathScope):
+        needed = scope.scope(request.view_args or {})
+        if needed is None:
+            api_abort(404)
+        scope = needed
     if not token.allows(scope):
         api_abort(403, f"This token lacks the scope '{scope}'; make a token with it.")
 
@@ -146,7 +168,8 @@ def install_api_access(app: Flask) -> None:
 
 
 def scope_areas(staff: bool = True, admin: bool = True) -> list[str]:
-    """The areas a token can be given scopes in: the core's, then each enabled plugin with API routes.
+    """The areas a token can be given scopes in: the core's, then each enabled plugin with API routes
+    or with CSV import or export kinds (portal.transfers), which the API's transfer routes need.
 
     ``staff=False`` leaves out the areas only staff routes are in, for a customer's tokens page, and
     ``admin=False`` those only administrators' routes are in, for an agent's.
@@ -154,6 +177,7 @@ def scope_areas(staff: bool = True, admin: bool = True) -> list[str]:
     host = plugin_host()
     plugins = sorted(
         {owner for name, owner in host.blueprint_owner.items() if name in _api_blueprint_names()}
+        | plugin_areas()
     )
     core = [
         *CORE_SCOPE_AREAS,

@@ -6,23 +6,20 @@ tickets, points and documents it sends next have someone to belong to.
 
 from __future__ import annotations
 
-import secrets
 from typing import Any
 
 import marshmallow as ma
 from flask import current_app
 from sqlalchemy import or_, select
-from sqlalchemy.exc import IntegrityError
 
-from portal import audit
 from portal.access import AGENT
-from portal.accounts.models import EMAIL_MAX, NAME_MAX, User, find_user_by_email, normalise_email
+from portal.accounts.models import EMAIL_MAX, NAME_MAX, User, normalise_email
+from portal.accounts.provisioning import AddressTakenError, add_customer_account
 from portal.api.access import api_access, current_api_user
 from portal.api.blueprint import ApiBlueprint
 from portal.api.problems import api_abort
 from portal.api.schemas import PageArguments, Text, UtcDateTime, api_page, page_of
 from portal.database import db
-from portal.passwords import hash_password
 
 customers_api = ApiBlueprint(
     "api_customers", __name__, url_prefix="/customers", description="Customer accounts."
@@ -104,23 +101,15 @@ def add_customer(fields: dict[str, Any]) -> Any:
     The account has no password anyone knows: the customer chooses one with "Forgot your password?",
     which also proves the address is theirs.
     """
-    email = normalise_email(fields["email"])
-    if (existing := find_user_by_email(email)) is not None:
-        api_abort(409, f"An account with this address exists already: id {existing.id}.")
-    staff = current_api_user()
-    account = User(
-        email=email,
-        name=fields["name"],
-        role="customer",
-        password_hash=hash_password(secrets.token_urlsafe(32)),
-        language=fields["language"] or current_app.config["PORTAL_DEFAULT_LANGUAGE"],
-    )
-    db.session.add(account)
     try:
-        db.session.flush()
-    except IntegrityError:
-        db.session.rollback()
-        api_abort(409, "An account with this address was added at the same moment; read it by its address.")
-    audit.record("registered", actor_id=staff.id, customer_id=account.id, via="api")
+        account = add_customer_account(
+            fields["email"], fields["name"], fields["language"], actor_id=current_api_user().id, via="api"
+        )
+    except AddressTakenError as taken:
+        if taken.existing_id is None:
+            api_abort(
+                409, "An account with this address was added at the same moment; read it by its address."
+            )
+        api_abort(409, f"An account with this address exists already: id {taken.existing_id}.")
     db.session.commit()
     return account

@@ -20,8 +20,12 @@ from portal.api.access import api_access, install_api_access, rate_limit, rate_l
 from portal.api.blueprint import ApiBlueprint
 from portal.api.core_routes import account_api, notifications_api
 from portal.api.customer_routes import customers_api
+from portal.api.event_routes import events_api
+from portal.api.organization_routes import organizations_api
 from portal.api.problems import PROBLEM_MEDIA_TYPE, ProblemSchema, is_api_request
+from portal.api.segment_routes import segments_api
 from portal.api.tokens import note_use
+from portal.api.transfer_routes import transfers_api
 from portal.api.webhook_routes import webhooks_api
 from portal.audit import record
 from portal.converters import ID_MAX, IdConverter
@@ -122,7 +126,16 @@ def install_api(app: Flask, limiter: Limiter) -> None:
     install_api_access(app)
     limited = limiter.limit(rate_limit, key_func=rate_limit_key)
     app.register_blueprint(core_api)
-    blueprints: list[ApiBlueprint] = [account_api, notifications_api, customers_api, webhooks_api]
+    blueprints: list[ApiBlueprint] = [
+        account_api,
+        notifications_api,
+        customers_api,
+        organizations_api,
+        segments_api,
+        events_api,
+        webhooks_api,
+        transfers_api,
+    ]
     blueprints.extend(plugin_host(app).api_blueprints())
     for blueprint in blueprints:
         csrf.exempt(blueprint)  # bearer tokens, never cookies: see portal.api.access

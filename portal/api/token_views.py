@@ -38,7 +38,10 @@ LIFETIMES = (
 CORE_AREA_LABELS = {
     "account": _l("Your account"),
     "notifications": _l("Notifications"),
+    "organizations": _l("Organizations"),
     "customers": _l("Customer accounts (staff)"),
+    "segments": _l("Segments (staff)"),
+    "events": _l("Events (staff)"),
     "webhooks": _l("Webhooks (administrators)"),
 }
 SCOPE_FIELD = "scope_"

@@ -157,7 +157,11 @@ ARGUMENT_BUILDERS: dict[str, Argument] = {
     "delivery_id": Argument(STAFF, _from("webhook_delivery")),
     "plugin": Argument(VALUE, _constant("example")),
     "key": Argument(VALUE, _constant("panel_notes")),
+    "api_segments.segment_members:key": Argument(
+        STAFF, lambda world: f"organization:{world.values['victim_organization']}"
+    ),
     "name": Argument(VALUE, _constant("example")),
+    "kind": Argument(VALUE, _constant("customers")),  # an import or export kind (portal/transfers)
 }
 
 # The least a POST needs so that it does not undo the world for the rest of the walk: switching a

@@ -7,7 +7,8 @@ refused by the account's role and by who owns the object, not by a missing scope
 - a customer with no claim on the victim gets 404 (or 403) for any of the victim's objects, on reads
   and writes, never sees the victim's data in any answer (lists included), and changes nothing of
   theirs even with a well-formed request body;
-- someone in copy on the victim's ticket reads that ticket and its messages, and nothing more of theirs;
+- someone in copy on the victim's ticket reads that ticket, its messages and their files, and nothing
+  more of theirs;
 - the owner reads their own objects (so the 404s above mean "not yours", not "no such thing");
 - a customer gets 403 from a staff route; staff reach every route; nobody ever gets a 5xx.
 """
@@ -32,7 +33,14 @@ pytestmark = pytest.mark.plugins(
 
 ATTACKERS = ("stranger", "other_member", "other_manager", "removed_watcher")
 STAFF = ("agent", "admin")
-WATCHER_READS = frozenset({"tickets_api.get_ticket", "tickets_api.list_messages"})
+WATCHER_READS = frozenset(
+    {
+        "tickets_api.get_ticket",
+        "tickets_api.list_messages",
+        "tickets_api.list_attachments",
+        "tickets_api.download_attachment",
+    }
+)
 # Answers that show them the victim's ticket: those, and their own list of tickets.
 WATCHER_SEES = WATCHER_READS | {"tickets_api.list_tickets"}
 # Well-formed bodies, so a refusal is about who asks, not about what they sent.
@@ -42,6 +50,8 @@ BODIES = {
     "tickets_api.set_status": {"status": "closed"},
     "example_api.add_note": {"body": "A note"},
     "surveys_api.answer_survey": {"answers": {}},
+    "api_organizations.add_organization": {"name": "Acquired Ltd", "kind": "company", "manager_id": 1},
+    "api_organizations.add_member": {"user_id": 1, "role": "member"},
 }
 
 

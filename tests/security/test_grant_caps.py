@@ -153,19 +153,19 @@ def test_csv_import_rows_above_the_cap_are_refused_and_nothing_is_imported(app, 
     sheet = tmp_path / "purchases.csv"
     sheet.write_text(f"email,amount,reference\n{person.email},20,A1\n{person.email},400000,A2\n")
     runner = app.test_cli_runner()
-    by_agent = runner.invoke(args=["loyalty", "import-purchases", "--by", agent.email, str(sheet)])
+    by_agent = runner.invoke(args=["import", "loyalty.purchases", "--by", agent.email, str(sheet)])
     assert by_agent.exit_code != 0
     assert f"Line 3: {AGENT_REFUSAL}" in by_agent.output and "Line 2" not in by_agent.output
-    unnamed = runner.invoke(args=["loyalty", "import-purchases", str(sheet)])
+    unnamed = runner.invoke(args=["import", "loyalty.purchases", str(sheet)])
     in_source_text = ADMIN_REFUSAL.replace("5,000", "5000")  # a command has no reader: the source text
     assert unnamed.exit_code != 0 and f"Line 3: {in_source_text}" in unnamed.output
     assert entries_of(app, person.id) == []
     sheet.write_text(f"email,amount,reference\n{person.email},20,A1\n{person.email},4000,A2\n")
-    by_admin = runner.invoke(args=["loyalty", "import-purchases", "--by", admin.email, str(sheet)])
+    by_admin = runner.invoke(args=["import", "loyalty.purchases", "--by", admin.email, str(sheet)])
     assert by_admin.exit_code == 0, by_admin.output
     assert balance_of(app, person.id) == 4020
     with app.app_context():
         actors = set(db.session.scalars(select(Entry.actor_id).where(Entry.user_id == person.id)))
         assert actors == {admin.id}  # the import is recorded for the person named
-    nobody = runner.invoke(args=["loyalty", "import-purchases", "--by", person.email, str(sheet)])
+    nobody = runner.invoke(args=["import", "loyalty.purchases", "--by", person.email, str(sheet)])
     assert nobody.exit_code != 0 and "is not a staff member" in nobody.output

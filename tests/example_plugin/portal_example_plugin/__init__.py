@@ -25,6 +25,7 @@ from . import (
     segments,
     shared_notes,
     slots,
+    transfers,
 )
 from .cli import example_group
 from .i18n import TRANSLATIONS_FOLDER
@@ -44,7 +45,9 @@ if TYPE_CHECKING:
     from portal.plugin import (
         DomainEvent,
         Event,
+        ExportKind,
         Figure,
+        ImportKind,
         MailHandler,
         NotificationType,
         PageAssets,
@@ -202,6 +205,18 @@ def portal_event_types() -> list[type[DomainEvent]]:
 def portal_handle_event(event: Event) -> None:
     """Log every event received, so the tests can see each one arrives exactly once."""
     event_log.record(event)
+
+
+@hookimpl
+def portal_import_kinds() -> list[ImportKind]:
+    """``example.notes``: notes from a CSV of addresses and texts, each note added once."""
+    return [transfers.NOTES_IMPORT]
+
+
+@hookimpl
+def portal_export_kinds() -> list[ExportKind]:
+    """``example.notes``: every note with its customer's address, as CSV."""
+    return [transfers.NOTES_EXPORT]
 
 
 @hookimpl

@@ -32,6 +32,7 @@ from portal.webhooks.models import (
 from portal.webhooks.subscriptions import (
     create_webhook,
     delete_webhook,
+    find_delivery,
     rotate_secret,
     subscribable_events,
     update_webhook,
@@ -259,11 +260,7 @@ def _webhook(webhook_id: int) -> Webhook:
 
 
 def _delivery(webhook_id: int, delivery_id: int) -> WebhookDelivery:
-    found = db.session.scalar(
-        select(WebhookDelivery).where(
-            WebhookDelivery.id == delivery_id, WebhookDelivery.webhook_id == _webhook(webhook_id).id
-        )
-    )
+    found = find_delivery(_webhook(webhook_id).id, delivery_id)
     if found is None:
         api_abort(404)
     return found

@@ -8,11 +8,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
+from sqlalchemy import select
+
 from portal import audit
 from portal.database import db, utcnow
 from portal.event_types import declared_events, event_label
 from portal.plugin_manager import plugin_host
-from portal.webhooks.models import Webhook
+from portal.webhooks.models import Webhook, WebhookDelivery
 from portal.webhooks.signing import new_secret
 
 # How long a rotated-out secret still signs, so receivers can take the new one without a gap.
@@ -96,3 +98,12 @@ def delete_webhook(webhook: Webhook, actor_id: int) -> None:
     """
     audit.record("webhook_deleted", actor_id, webhook_id=webhook.id, url=webhook.url)
     db.session.delete(webhook)
+
+
+def find_delivery(webhook_id: int, delivery_id: int) -> WebhookDelivery | None:
+    """One delivery of one webhook, or ``None``: a delivery is reached only through its own webhook."""
+    return db.session.scalar(
+        select(WebhookDelivery).where(
+            WebhookDelivery.id == delivery_id, WebhookDelivery.webhook_id == webhook_id
+        )
+    )

@@ -24,6 +24,7 @@ from portal.webhooks.models import DELIVERY_STATUSES, Webhook, WebhookAttempt, W
 from portal.webhooks.subscriptions import (
     create_webhook,
     delete_webhook,
+    find_delivery,
     rotate_secret,
     subscribable_events,
     update_webhook,
@@ -209,11 +210,7 @@ def _webhook(webhook_id: int) -> Webhook:
 
 
 def _delivery(webhook: Webhook, delivery_id: int) -> WebhookDelivery:
-    found = db.session.scalar(
-        select(WebhookDelivery).where(
-            WebhookDelivery.id == delivery_id, WebhookDelivery.webhook_id == webhook.id
-        )
-    )
+    found = find_delivery(webhook.id, delivery_id)
     if found is None:
         abort(404)
     return found

@@ -209,3 +209,23 @@ def test_form_with_a_long_name_is_refused_and_keeps_it(app, client):
 def test_signed_out_visitor_is_sent_to_sign_in(client):
     response = client.get(PAGE)
     assert response.status_code == 302 and "/login" in response.location
+
+
+def test_areas_where_nothing_writes_offer_reading_only(app, client):
+    _signed_in(app, client)
+    page = client.get(PAGE).get_data(as_text=True)
+    assert 'name="scope_organizations" type="radio" value="read"' in page
+    assert 'name="scope_organizations" type="radio" value="write"' not in page, (
+        "a customer's routes only read"
+    )
+    assert 'name="scope_notifications" type="radio" value="write"' in page
+    refused = _make(client, organizations="write")
+    assert refused.status_code == 400, "a level the page does not offer is refused"
+
+    staff = app.test_client()
+    _signed_in(app, staff, role="agent")
+    page = staff.get(PAGE).get_data(as_text=True)
+    assert 'name="scope_organizations" type="radio" value="write"' in page, "staff add organizations"
+    for area in ("segments", "events"):
+        assert f'name="scope_{area}" type="radio" value="read"' in page
+        assert f'name="scope_{area}" type="radio" value="write"' not in page

@@ -33,6 +33,10 @@ CORE_SCOPE_AREAS = ("account", "notifications", "organizations")
 STAFF_SCOPE_AREAS = ("customers", "segments", "events")
 # Areas whose every route is for administrators: only their tokens are offered them.
 ADMIN_SCOPE_AREAS = ("webhooks",)
+# Areas where no route changes anything, and where a customer's routes only read: offering "read and
+# write" there would promise what no route does.
+READ_ONLY_AREAS = ("segments", "events")
+READ_ONLY_FOR_CUSTOMERS = ("organizations",)
 BEARER = "bearer "
 
 
@@ -185,6 +189,11 @@ def scope_areas(staff: bool = True, admin: bool = True) -> list[str]:
         *(ADMIN_SCOPE_AREAS if staff and admin else ()),
     ]
     return [*core, *(name for name in plugins if host.is_enabled(name))]
+
+
+def is_read_only(area: str, staff: bool) -> bool:
+    """Whether every route of ``area`` that a token of this kind of account may call only reads."""
+    return area in READ_ONLY_AREAS or (not staff and area in READ_ONLY_FOR_CUSTOMERS)
 
 
 def _api_blueprint_names() -> set[str]:

@@ -21,7 +21,7 @@ from wtforms import RadioField, SelectChoice, SelectField, StringField
 from wtforms.validators import DataRequired, Length
 
 from portal.access import customer
-from portal.api.access import scope_areas
+from portal.api.access import is_read_only, scope_areas
 from portal.api.tokens import NAME_MAX, ApiToken, issue_token, revoke_token, tokens_of
 from portal.buttons import ButtonForm
 from portal.database import db, utcnow
@@ -88,20 +88,19 @@ def token_form(**kwargs: Any) -> TokenForm:
     go to the form (``formdata=None`` for an empty one).
     """
     areas = scope_areas(staff=current_user.is_staff, admin=current_user.is_admin)
-    fields = {f"{SCOPE_FIELD}{area}": _access_field(area) for area in areas}
+    fields = {
+        f"{SCOPE_FIELD}{area}": _access_field(area, writable=not is_read_only(area, current_user.is_staff))
+        for area in areas
+    }
     return type("AreaTokenForm", (TokenForm,), fields)(**kwargs)
 
 
-def _access_field(area: str) -> RadioField:
-    return RadioField(
-        _area_label(area),
-        choices=[
-            SelectChoice(NO_ACCESS, _l("No access")),
-            SelectChoice("read", _l("Read")),
-            SelectChoice("write", _l("Read and write")),
-        ],
-        default=NO_ACCESS,
-    )
+def _access_field(area: str, writable: bool) -> RadioField:
+    """No access, read, and (where some route of the area changes something) read and write."""
+    choices = [SelectChoice(NO_ACCESS, _l("No access")), SelectChoice("read", _l("Read"))]
+    if writable:
+        choices.append(SelectChoice("write", _l("Read and write")))
+    return RadioField(_area_label(area), choices=choices, default=NO_ACCESS)
 
 
 def _area_label(area: str) -> Any:

@@ -39,6 +39,7 @@ from portal.file_size import install_file_size_filter
 from portal.health import install_health_checks
 from portal.htmx import is_htmx_request
 from portal.i18n import product_name, select_locale, select_timezone, text_direction
+from portal.integrations import views as integration_views
 from portal.jobs import init_jobs
 from portal.mail_in import views as mail_in_views
 from portal.mail_in.commands import MAIL_IN_COMMANDS
@@ -116,6 +117,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         staff_settings.bp,
         staff_operations.bp,
         webhook_views.bp,
+        integration_views.bp,
         mail_in_views.bp,
     ):
         app.register_blueprint(blueprint)
@@ -151,7 +153,7 @@ def _load_user(session_id: str) -> User | None:
     if not user_id.isdigit():
         return None
     user = db.session.get(User, int(user_id))
-    if user is None or not hmac.compare_digest(user.session_token, token):
+    if user is None or user.is_integration or not hmac.compare_digest(user.session_token, token):
         return None
     return user
 

@@ -33,6 +33,7 @@ SECURITY_EVENTS = (
     "organization_member_promoted",
     "organization_invitation_sent",
     "organization_invitation_revoked",
+    "integration_created",
     "api_token_created",
     "api_token_revoked",
     "api_token_refused",

@@ -110,7 +110,10 @@ def add_demo(customers: list[User]) -> None:
             shelves[demo.name] = shelf
     db.session.flush()
     author = db.session.scalar(
-        select(User).where(User.role.in_(("admin", "agent"))).order_by(User.role == "agent", User.id).limit(1)
+        select(User)
+        .where(User.role.in_(("admin", "agent")), User.is_integration.is_(False))
+        .order_by(User.role == "agent", User.id)
+        .limit(1)
     )
     if author is None:
         return

@@ -43,7 +43,11 @@ def check_category_owners(text: str, categories: Sequence[str]) -> None:
     lines = list(_lines(text))
     addresses = {address for *_rest, found in lines for address in found}
     roles = dict(
-        db.session.execute(select(User.email, User.role).where(User.email.in_(addresses))).tuples().all()
+        db.session.execute(
+            select(User.email, User.role).where(User.email.in_(addresses), User.is_integration.is_(False))
+        )
+        .tuples()
+        .all()
     )
     seen: set[str] = set()
     for number, line, category, found in lines:
@@ -106,8 +110,9 @@ def owner_addresses(category: str) -> list[str]:
 
 
 def all_staff() -> list[User]:
-    """Every agent and administrator, oldest account first."""
-    return list(db.session.scalars(select(User).where(User.role.in_(STAFF_ROLES)).order_by(User.id)))
+    """Every agent and administrator, oldest account first; integrations have nobody to tell."""
+    staff = select(User).where(User.role.in_(STAFF_ROLES), User.is_integration.is_(False)).order_by(User.id)
+    return list(db.session.scalars(staff))
 
 
 def queue_recipients(category: str) -> list[User]:
@@ -115,7 +120,9 @@ def queue_recipients(category: str) -> list[User]:
     addresses = owner_addresses(category)
     if addresses:
         owners = db.session.scalars(
-            select(User).where(User.email.in_(addresses), User.role.in_(STAFF_ROLES)).order_by(User.id)
+            select(User)
+            .where(User.email.in_(addresses), User.role.in_(STAFF_ROLES), User.is_integration.is_(False))
+            .order_by(User.id)
         ).all()
         if owners:
             return list(owners)
@@ -127,4 +134,4 @@ def staff_member(user_id: int | None) -> User | None:
     if user_id is None:
         return None
     user = db.session.get(User, user_id)
-    return user if user is not None and user.is_staff else None
+    return user if user is not None and user.is_staff and not user.is_integration else None

@@ -47,7 +47,9 @@ def mentioned_staff_ids(text: str) -> list[int]:
     query = (
         select(User.id)
         .where(
-            User.role.in_(STAFF_ROLES), or_(*(func.lower(User.email).like(p, escape="\\") for p in prefixes))
+            User.role.in_(STAFF_ROLES),
+            User.is_integration.is_(False),
+            or_(*(func.lower(User.email).like(p, escape="\\") for p in prefixes)),
         )
         .order_by(User.id)
     )

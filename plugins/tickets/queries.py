@@ -199,7 +199,7 @@ def agents() -> list[Row[tuple[int, str, str]]]:
     return list(
         db.session.execute(
             select(User.id, User.name, User.email)
-            .where(User.role.in_(("agent", "admin")))
+            .where(User.role.in_(("agent", "admin")), User.is_integration.is_(False))
             .order_by(User.name)
             .limit(AGENTS_MAX)
         ).all()

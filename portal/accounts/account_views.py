@@ -195,4 +195,6 @@ def delete_account():
 
 
 def _admin_count() -> int:
-    return db.session.execute(select(func.count()).select_from(User).where(User.role == "admin")).scalar_one()
+    return db.session.execute(
+        select(func.count()).select_from(User).where(User.role == "admin", User.is_integration.is_(False))
+    ).scalar_one()

@@ -174,6 +174,8 @@ def login():
     form = LoginForm()
     if form.validate_on_submit():
         user = find_user_by_email(form.email.data)
+        if user is not None and user.is_integration:
+            user = None  # an integration acts only through its API tokens: as if the address were unknown
         # Checked for an unknown address too, so the answer takes as long whether the account exists.
         password_matches = verify_password(user.password_hash if user else None, form.password.data)
         if user is None or not password_matches:
@@ -244,6 +246,7 @@ def reset_password(token: str):
     user = db.session.get(User, payload.get("uid"))
     if (
         user is None
+        or user.is_integration
         or payload.get("pw") != fingerprint(user.password_hash)
         or payload.get("em") != fingerprint(user.email)
     ):

@@ -120,7 +120,7 @@ def mail_password_reset(email: str) -> None:
     same time whether or not an account exists; only this job, off the request path, knows.
     """
     user = find_user_by_email(email)
-    if user is not None:
+    if user is not None and not user.is_integration:
         send_password_reset(user)
 
 
@@ -131,5 +131,5 @@ def mail_verification(email: str) -> None:
     Queued for every address by "send the link again", for the same reason as ``mail_password_reset``.
     """
     user = find_user_by_email(email)
-    if user is not None and not user.email_verified:
+    if user is not None and not user.email_verified and not user.is_integration:
         send_verification(user)

@@ -6,7 +6,7 @@ import secrets
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import CheckConstraint, String
+from sqlalchemy import CheckConstraint, String, false
 from sqlalchemy.orm import Mapped, mapped_column, validates
 
 from portal.database import Model, db, utcnow
@@ -24,7 +24,7 @@ def new_session_token() -> str:
 
 
 class User(UserMixin, Model):
-    """A person who signs in: a customer, an agent or an administrator."""
+    """A person who signs in (a customer, an agent or an administrator), or an integration acting as staff."""
 
     __tablename__ = "portal_users"
     __table_args__ = (
@@ -54,6 +54,9 @@ class User(UserMixin, Model):
     phone: Mapped[str] = mapped_column(String(PHONE_MAX), default="", server_default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     last_login_at: Mapped[datetime | None] = mapped_column()
+    # An administrator's integration (portal/integrations): an account a business's other systems act
+    # as through API tokens. Nobody signs in as it, it has no mailbox, and it is nobody to assign.
+    is_integration: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     @validates("email")
     def _keep_one_spelling(self, _key: str, email: str) -> str:

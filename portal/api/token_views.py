@@ -21,6 +21,7 @@ from wtforms import RadioField, SelectChoice, SelectField, StringField
 from wtforms.validators import DataRequired, Length
 
 from portal.access import customer
+from portal.accounts.models import User
 from portal.api.access import is_read_only, scope_areas
 from portal.api.tokens import NAME_MAX, ApiToken, issue_token, revoke_token, tokens_of
 from portal.buttons import ButtonForm
@@ -81,15 +82,15 @@ class TokenForm(FlaskForm):
         return valid
 
 
-def token_form(**kwargs: Any) -> TokenForm:
-    """The token form with a choice of access for each area the deployment's API has today.
+def token_form(owner: User, **kwargs: Any) -> TokenForm:
+    """The form for a token of ``owner``, with a choice of access for each area the API has today.
 
-    The areas depend on the enabled plugins, so the fields are added at request time; ``kwargs``
-    go to the form (``formdata=None`` for an empty one).
+    The areas depend on the enabled plugins and on the owner's role, so the fields are added at
+    request time; ``kwargs`` go to the form (``formdata=None`` for an empty one).
     """
-    areas = scope_areas(staff=current_user.is_staff, admin=current_user.is_admin)
+    areas = scope_areas(staff=owner.is_staff, admin=owner.is_admin)
     fields = {
-        f"{SCOPE_FIELD}{area}": _access_field(area, writable=not is_read_only(area, current_user.is_staff))
+        f"{SCOPE_FIELD}{area}": _access_field(area, writable=not is_read_only(area, owner.is_staff))
         for area in areas
     }
     return type("AreaTokenForm", (TokenForm,), fields)(**kwargs)
@@ -111,7 +112,7 @@ def _area_label(area: str) -> Any:
 @customer
 def index() -> tuple[str, int]:
     """The person's tokens and the form to make one; a made token's text is shown on this answer only."""
-    form = token_form()
+    form = token_form(current_user)
     if form.validate_on_submit():
         return _issue(form)
     return _page(form, status=400 if form.errors else 200)
@@ -122,7 +123,7 @@ def _issue(form: TokenForm) -> tuple[str, int]:
     expires_at = utcnow() + timedelta(days=form.lifetime.data)
     token, text = issue_token(current_user, form.name.data, form.scopes(), expires_at)
     db.session.commit()
-    return _page(token_form(formdata=None), new_token=token, new_text=text, status=201)
+    return _page(token_form(current_user, formdata=None), new_token=token, new_text=text, status=201)
 
 
 def _page(form: TokenForm, status: int, **new: Any) -> tuple[str, int]:

@@ -62,10 +62,13 @@ def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def issue_token(user: User, name: str, scopes: Iterable[str], expires_at: datetime) -> tuple[ApiToken, str]:
+def issue_token(
+    user: User, name: str, scopes: Iterable[str], expires_at: datetime, actor: User | None = None
+) -> tuple[ApiToken, str]:
     """Make a token for ``user`` and return it with its text, which the caller shows once and drops.
 
-    Audited as ``api_token_created``; kept only if the caller's transaction commits.
+    Audited as ``api_token_created`` by ``actor`` (an administrator making an integration's token),
+    else by ``user``; kept only if the caller's transaction commits.
     """
     prefix = secrets.token_hex(6)
     text = f"ptk_{prefix}_{secrets.token_urlsafe(32)}"
@@ -79,7 +82,8 @@ def issue_token(user: User, name: str, scopes: Iterable[str], expires_at: dateti
     )
     db.session.add(token)
     db.session.flush()
-    record("api_token_created", user.id, token=prefix, name=name, scopes=token.scopes)
+    details = {"token": prefix, "name": name, "scopes": token.scopes, "owner_id": user.id}
+    record("api_token_created", (actor or user).id, **details)
     return token, text
 
 

@@ -100,6 +100,7 @@ def customer_page(search: str, role: str, cursor: str | None, size: int = PAGE_S
         User.created_at,
         User.last_login_at,
     )
+    query = query.where(User.is_integration.is_(False))  # integrations have their own page
     if role != "all":
         query = query.where(User.role == role)
     if search:

@@ -220,7 +220,9 @@ def _count_failure(webhook: Webhook) -> None:
         log.warning(
             "Webhook %s to %s switched off after %s failed attempts.", webhook.id, webhook.url, streak
         )
-        for admin in db.session.scalars(select(User).where(User.role == "admin")):
+        for admin in db.session.scalars(
+            select(User).where(User.role == "admin", User.is_integration.is_(False))
+        ):
             notify(
                 admin,
                 NOTICE_KIND,

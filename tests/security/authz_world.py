@@ -155,6 +155,8 @@ ARGUMENT_BUILDERS: dict[str, Argument] = {
     "webhook_id": Argument(STAFF, _from("webhook")),
     "webhooks.delete:webhook_id": Argument(STAFF, _from("doomed_webhook")),
     "delivery_id": Argument(STAFF, _from("webhook_delivery")),
+    "integration_id": Argument(STAFF, _from("integration")),
+    "integrations.revoke:token_id": Argument(STAFF, _from("integration_token")),
     "plugin": Argument(VALUE, _constant("example")),
     "key": Argument(VALUE, _constant("panel_notes")),
     "api_segments.segment_members:key": Argument(
@@ -438,6 +440,12 @@ def _build_operations(world: World) -> None:
     db.session.add(sent)
     db.session.flush()
     world.values.update(webhook=hooks[0].id, doomed_webhook=hooks[1].id, webhook_delivery=sent.id)
+    integration = User(email="shop@integrations.invalid", name="Web shop", password_hash="!", role="agent")
+    integration.is_integration = True
+    db.session.add(integration)
+    db.session.flush()
+    token, _text = issue_token(integration, "Shop server", ["tickets:read"], utcnow() + timedelta(days=30))
+    world.values.update(integration=integration.id, integration_token=token.id)
 
 
 def _watched(world: World) -> list[tuple[str, str, list[int]]]:

@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import UTC, date, datetime, tzinfo
 from functools import lru_cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import jdatetime
@@ -72,9 +72,44 @@ def _default_zone() -> str:
 
 
 def _signed_in_user() -> User | None:
+    """The signed-in person itself, not the proxy: every later attribute read skips the lookup."""
     if has_request_context() and current_user and current_user.is_authenticated:
-        return current_user
+        user: User = current_user._get_current_object()
+        return user
     return None
+
+
+class _Reader(NamedTuple):
+    """Everything a date is written with for one reader: their CLDR locale, calendar and zone."""
+
+    locale: Locale
+    calendar: str
+    zone: tzinfo
+
+
+def _reader(user: User | None = None) -> _Reader:
+    """The locale, calendar and zone of ``user``, or of whoever is reading now (see ``reader_zone``).
+
+    Found with one look at who is signed in and one at the page's language: a list page writes
+    dozens of dates, and asking for the language, calendar and zone apart looked the signed-in person
+    up three times for each.
+    """
+    language = reader_language(user)
+    if user is None:
+        user = _signed_in_user()
+        zone_name = _forced_zone.get() or (user.timezone if user is not None else _default_zone())
+        choice = _forced_calendar.get() or (user.calendar if user is not None else None)
+    else:
+        zone_name, choice = user.timezone, user.calendar
+    locale = _locale(language)
+    calendar = _calendar_of(choice, locale)
+    return _Reader(locale, calendar, _zone(zone_name) or _zone(_default_zone()) or UTC)
+
+
+def _calendar_of(choice: str | None, locale: Locale) -> str:
+    if choice in ("gregorian", "persian"):
+        return choice
+    return CALENDARS.get(locale.language, "gregorian")
 
 
 def reader_language(user: User | None = None) -> str:
@@ -98,12 +133,7 @@ def reader_zone(user: User | None = None) -> tzinfo:
     Without a user: the zone a mail is being written in (``force_zone``), else the signed-in
     person's, else the site default.
     """
-    if user is not None:
-        name = user.timezone
-    else:
-        signed_in = _signed_in_user()
-        name = _forced_zone.get() or (signed_in.timezone if signed_in is not None else _default_zone())
-    return _zone(name) or _zone(_default_zone()) or UTC
+    return _reader(user).zone
 
 
 def _zone(name: str | None) -> ZoneInfo | None:
@@ -137,15 +167,7 @@ def reader_calendar(user: User | None = None) -> str:
     otherwise. Without a user: the calendar a mail is being written in (``force_calendar``), else
     the signed-in person's.
     """
-    choice: str | None
-    if user is not None:
-        choice = user.calendar
-    else:
-        signed_in = _signed_in_user()
-        choice = _forced_calendar.get() or (signed_in.calendar if signed_in is not None else None)
-    if choice in ("gregorian", "persian"):
-        return choice
-    return CALENDARS.get(_locale(reader_language(user)).language, "gregorian")
+    return _reader(user).calendar
 
 
 @contextmanager
@@ -222,12 +244,10 @@ def format_datetime(value: datetime, *, user: User | None = None, style: str = "
     4, 2026, 3:00:00 PM, to the second). ``user=None`` means whoever is reading now.
     """
     _check_style(style, DATETIME_STYLES)
-    locale = _locale(reader_language(user))
-    calendar = reader_calendar(user)
-    moment = as_utc(value).astimezone(reader_zone(user))
-    day = _apply(locale.date_formats[style].pattern, moment, locale, calendar)
-    clock = _apply(locale.time_formats[TIME_OF_DATETIME[style]].pattern, moment, locale, calendar)
-    glue = str(locale.datetime_formats[style]).replace("'", "")
+    locale, calendar, zone = _reader(user)
+    fields = _fields(as_utc(value).astimezone(zone), locale, calendar)
+    day_pattern, clock_pattern, glue = _datetime_patterns(locale, style)
+    day, clock = day_pattern % fields, clock_pattern % fields
     return _digits(glue.replace("{0}", clock).replace("{1}", day), locale)
 
 
@@ -238,9 +258,8 @@ def format_date(value: date | datetime, *, user: User | None = None, style: str 
     (December 2026). ``user=None`` means whoever is reading now.
     """
     _check_style(style, DATE_STYLES)
-    locale = _locale(reader_language(user))
-    calendar = reader_calendar(user)
-    day = as_utc(value).astimezone(reader_zone(user)).date() if isinstance(value, datetime) else value
+    locale, calendar, zone = _reader(user)
+    day = as_utc(value).astimezone(zone).date() if isinstance(value, datetime) else value
     if style == "month":
         return _digits(_apply(_month_pattern(locale), day, locale, calendar), locale)
     return _digits(_apply(locale.date_formats[style].pattern, day, locale, calendar), locale)
@@ -250,8 +269,8 @@ def format_time(value: datetime, *, user: User | None = None, style: str = "shor
     """The time of day of ``value`` in ``user``'s zone: "short" (3:00 PM), "medium" (with seconds)
     or "long" (with the zone's offset)."""
     _check_style(style, TIME_STYLES)
-    locale = _locale(reader_language(user))
-    moment = as_utc(value).astimezone(reader_zone(user))
+    locale, _calendar, zone = _reader(user)
+    moment = as_utc(value).astimezone(zone)
     return _digits(_apply(locale.time_formats[style].pattern, moment, locale, "gregorian"), locale)
 
 
@@ -303,9 +322,20 @@ def _month_pattern(locale: Locale) -> str:
     return str(locale.datetime_skeletons[match_skeleton(MONTH_SKELETON, locale.datetime_skeletons)])
 
 
+@lru_cache(maxsize=64)
+def _datetime_patterns(locale: Locale, style: str) -> tuple[DateTimePattern, DateTimePattern, str]:
+    """The parsed day and clock patterns of a date-and-time style, and the text that joins them."""
+    day = _parsed_pattern(locale.date_formats[style].pattern)
+    clock = _parsed_pattern(locale.time_formats[TIME_OF_DATETIME[style]].pattern)
+    return day, clock, str(locale.datetime_formats[style]).replace("'", "")
+
+
+def _fields(value: date | datetime, locale: Locale, calendar: str) -> DateTimeFormat:
+    return SolarHijriFields(value, locale) if calendar == "persian" else DateTimeFormat(value, locale)
+
+
 def _apply(pattern: str, value: date | datetime, locale: Locale, calendar: str) -> str:
-    fields = SolarHijriFields(value, locale) if calendar == "persian" else DateTimeFormat(value, locale)
-    return _parsed_pattern(pattern) % fields
+    return _parsed_pattern(pattern) % _fields(value, locale, calendar)
 
 
 def locale_digits(text: str, language: str | None = None) -> str:

@@ -19,6 +19,7 @@ from __future__ import annotations
 import unicodedata
 from copy import copy
 from decimal import Decimal
+from functools import lru_cache
 
 from babel import Locale
 from babel.numbers import format_decimal, format_percent
@@ -65,18 +66,32 @@ def format_number(
     if style is not None:
         fraction_digits = NUMBER_STYLES[style]
     babel_locale = reader_locale(locale)
-    system = _numbering_system(babel_locale)
+    if type(value) is int:
+        return _written_whole_number(value, babel_locale, grouping, signed, fraction_digits)
+    return _written_number(value, babel_locale, grouping, signed, fraction_digits)
+
+
+def _written_number(
+    value: Number, locale: Locale, grouping: bool, signed: bool, fraction_digits: int | None
+) -> str:
+    system = _numbering_system(locale)
     pattern = None
     if fraction_digits is not None:
         pattern = "#,##0" + ("." + "0" * fraction_digits if fraction_digits > 0 else "")
     text = format_decimal(
         _magnitude(value),
         format=pattern,
-        locale=babel_locale,
+        locale=locale,
         group_separator=grouping,
         numbering_system=system,
     )
-    return _signed(native_digits(text, babel_locale), value, babel_locale, always=signed)
+    return _signed(native_digits(text, locale), value, locale, always=signed)
+
+
+# Whole numbers (references, counts, points) come back on every page, and Babel's formatting is most
+# of what writing one costs; the text depends only on these arguments, so each is written once per
+# process. Only ``int``: as a key -0.0 equals 0, yet Babel writes it "-0".
+_written_whole_number = lru_cache(maxsize=4096)(_written_number)
 
 
 def format_percent_value(

@@ -44,8 +44,14 @@ def all_tiers() -> list[Tier]:
     return tiers
 
 
-def tier_by_code(code: str) -> Tier:
-    return next((tier for tier in all_tiers() if tier.code == code), all_tiers()[0])
+def tier_by_code(code: str, among: list[Tier] | None = None) -> Tier:
+    """The tier of ``code`` (the lowest for a code no longer known), from ``among`` if given.
+
+    A page that shows several tiers reads them once (``all_tiers``) and passes them here: each read
+    looks up a dozen settings.
+    """
+    tiers = among if among is not None else all_tiers()
+    return next((tier for tier in tiers if tier.code == code), tiers[0])
 
 
 def tier_rank(code: str) -> int:
@@ -63,11 +69,15 @@ def earned_last_year(user_id: int) -> int:
     return totals.points_last_year(user_id, QUALIFYING_KINDS)
 
 
-def progress(tier_code: str, earned: int) -> dict[str, object]:
-    """The next tier, the points still needed and the percentage for the progress bar."""
-    current = tier_by_code(tier_code)
+def progress(tier_code: str, earned: int, among: list[Tier] | None = None) -> dict[str, object]:
+    """The next tier, the points still needed and the percentage for the progress bar.
+
+    ``among`` is the tiers already read for the page, as for ``tier_by_code``.
+    """
+    tiers = among if among is not None else all_tiers()
+    current = tier_by_code(tier_code, tiers)
     higher = sorted(
-        (tier for tier in all_tiers() if tier_rank(tier.code) > tier_rank(current.code)),
+        (tier for tier in tiers if tier_rank(tier.code) > tier_rank(current.code)),
         key=lambda tier: tier.threshold,
     )
     if not higher:

@@ -81,7 +81,9 @@ def monthly_chart(user_id: int) -> list[dict[str, object]]:
     ]
 
 
-def status_of(user_id: int) -> dict[str, object]:
+def status_of(user_id: int, among: list[tiers.Tier] | None = None) -> dict[str, object]:
+    """The balance, tier, progress and points expiring soon; ``among`` is the tiers the page already read."""
+    every_tier = among if among is not None else tiers.all_tiers()
     acct = db.session.get(ledger.Account, user_id) or ledger.Account(
         user_id=user_id, balance=0, tier="bronze"
     )
@@ -89,9 +91,9 @@ def status_of(user_id: int) -> dict[str, object]:
     expiring, expiring_on = ledger.expiring_soon(user_id)
     return {
         "balance": acct.balance,
-        "tier": tiers.tier_by_code(acct.tier),
+        "tier": tiers.tier_by_code(acct.tier, every_tier),
         "earned": earned,
-        "progress": tiers.progress(acct.tier, earned),
+        "progress": tiers.progress(acct.tier, earned, every_tier),
         "expiring": expiring,
         "expiring_on": expiring_on,
     }
@@ -105,13 +107,14 @@ def status_of(user_id: int) -> dict[str, object]:
 def overview() -> str:
     """Balance, tier with progress to the next, points expiring soon, and the history a page at a time."""
     history = history_page(current_user.id, request.args.get("before"))
-    status = status_of(current_user.id)
+    every_tier = tiers.all_tiers()
+    status = status_of(current_user.id, every_tier)
     return render_template(
         "loyalty/overview.html",
         entries=history.items,
         next_before=history.next_cursor,
         chart=monthly_chart(current_user.id),
-        tiers=tiers.all_tiers(),
+        tiers=every_tier,
         **status,
     )
 

@@ -3,10 +3,18 @@
 The templates read them through the ``tickets_status_label`` and ``tickets_priority_label`` globals
 (the words) and ``tickets_status_badge`` and ``tickets_priority_badge`` (the words in their coloured
 span) the blueprint registers, so a label changed here changes everywhere.
+
+A queue shows a status, a priority and a category on every row. The words of one language never
+change while the app runs, so each table is translated once per message catalogue (one per app and
+language) and its badges are built once with it, rather than looked up and formatted for every row.
 """
 
 from __future__ import annotations
 
+from weakref import WeakKeyDictionary
+
+from babel.support import NullTranslations
+from flask_babel import LazyString, get_translations
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 
@@ -30,19 +38,70 @@ CATEGORY_LABELS = {
 }
 
 
+class LabelTable:
+    """One table of labels (stored value to lazy words) in the reader's language.
+
+    Kept per message catalogue, which the app keeps for the life of the process; a weak key lets the
+    catalogue of an app that is gone (tests make many) be dropped with its words.
+    """
+
+    def __init__(self, labels: dict[str, LazyString]) -> None:
+        self.labels = labels
+        self._words: WeakKeyDictionary[NullTranslations, dict[str, str]] = WeakKeyDictionary()
+
+    def words(self) -> dict[str, str]:
+        """Each stored value's label in the reader's language, translated once per catalogue."""
+        catalogue = get_translations()
+        words = self._words.get(catalogue)
+        if words is None:
+            words = self._words[catalogue] = {value: str(label) for value, label in self.labels.items()}
+        return words
+
+
+class BadgeTable(LabelTable):
+    """A label table whose values are also shown as badges: the label in a span coloured by its class."""
+
+    def __init__(self, labels: dict[str, LazyString], badge: Markup) -> None:
+        super().__init__(labels)
+        self.badge = badge
+        self._badges: WeakKeyDictionary[NullTranslations, dict[str, Markup]] = WeakKeyDictionary()
+
+    def badges(self) -> dict[str, Markup]:
+        """Each stored value's badge in the reader's language, built once per catalogue."""
+        catalogue = get_translations()
+        badges = self._badges.get(catalogue)
+        if badges is None:
+            badges = self._badges[catalogue] = {
+                value: self.badge.format(value, label) for value, label in self.words().items()
+            }
+        return badges
+
+    def badge_of(self, value: str) -> Markup:
+        """The badge of ``value``; one from an older version shows its stored value."""
+        badge = self.badges().get(value)
+        return badge if badge is not None else self.badge.format(value, value)
+
+
+STATUS_TABLE = BadgeTable(STATUS_LABELS, Markup('<span class="ticket-status ticket-status-{0}">{1}</span>'))
+PRIORITY_TABLE = BadgeTable(
+    PRIORITY_LABELS, Markup('<span class="ticket-priority ticket-priority-{0}">{1}</span>')
+)
+CATEGORY_TABLE = LabelTable(CATEGORY_LABELS)
+
+
 def status_label(status: str) -> str:
     """A status in the reader's language; a value from an older version shows as stored, not as a 500."""
-    return str(STATUS_LABELS.get(status, status))
+    return STATUS_TABLE.words().get(status, status)
 
 
 def priority_label(priority: str) -> str:
     """A priority in the reader's language; an unknown value shows as stored."""
-    return str(PRIORITY_LABELS.get(priority, priority))
+    return PRIORITY_TABLE.words().get(priority, priority)
 
 
 def category_label(category: str) -> str:
     """A category in the reader's language if the portal ships it; else as the administrator wrote it."""
-    return str(CATEGORY_LABELS.get(category.strip().lower(), category))
+    return CATEGORY_TABLE.words().get(category.strip().lower(), category)
 
 
 def status_badge(status: str) -> Markup:
@@ -51,16 +110,12 @@ def status_badge(status: str) -> Markup:
     A function rather than a template macro: a queue shows one per row, and a macro call costs
     several times what this does.
     """
-    return Markup('<span class="ticket-status ticket-status-{0}">{1}</span>').format(
-        status, status_label(status)
-    )
+    return STATUS_TABLE.badge_of(status)
 
 
 def priority_badge(priority: str) -> Markup:
     """``{{ tickets_priority_badge(priority) }}``: the priority as pages show it, coloured by its class."""
-    return Markup('<span class="ticket-priority ticket-priority-{0}">{1}</span>').format(
-        priority, priority_label(priority)
-    )
+    return PRIORITY_TABLE.badge_of(priority)
 
 
 def status_choices() -> list[tuple[str, str]]:

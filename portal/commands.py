@@ -16,6 +16,7 @@ from portal.database import db, utcnow
 from portal.demo import DEMO_PASSWORD, load_demo_data
 from portal.passwords import MIN_PASSWORD_LENGTH, hash_password
 from portal.plugin_manager import PluginError, plugin_host
+from portal.schedule import run_tick
 from portal.seed import seed_command
 from portal.staff.plugin_switch import switch_plugin
 from portal.transfers.commands import export_command, import_command
@@ -129,10 +130,15 @@ def migrate() -> None:
 @click.command("demo")
 @with_appcontext
 def demo() -> None:
-    """Load demo data (safe to run again) and print the demo sign-ins."""
+    """Load demo data (safe to run again), run one tick, and print the demo sign-ins.
+
+    The tick does what a running portal's scheduler would have done by the time anyone looks: the
+    plugins' derived figures (insights' stages and grades, loyalty's tiers) are there from the start.
+    """
     if "portal_users" not in inspect(db.engine).get_table_names():
         raise click.ClickException("The database has no tables yet. Run 'portal migrate' first.")
     people = load_demo_data()
+    run_tick()
     count = db.session.scalar(select(db.func.count()).select_from(User))
     click.echo(
         f"Demo data ready ({count} accounts). Sign in at {current_app.config['PORTAL_BASE_URL']} with:"

@@ -69,7 +69,7 @@ from portal.dates import (
     zone_label,
 )
 from portal.event_types import DomainEvent, EventContractError, declared_events, event_label
-from portal.events import Event, emit
+from portal.events import Event, StoredEvent, emit
 from portal.figures import PeriodTotals, daily_totals, period_totals, weekly_totals
 from portal.file_size import format_file_size
 from portal.htmx import is_htmx_request
@@ -182,6 +182,7 @@ __all__ = [
     "Setting",
     "SettingValueError",
     "StorageError",
+    "StoredEvent",
     "StoredFile",
     "SyncArguments",
     "Text",

@@ -16,7 +16,7 @@ from portal.events import StoredEvent
 from portal.staff.plugin_switch import switch_plugin
 from portal.testing import post_form
 
-BUILT_IN = ("tickets", "loyalty", "documents", "surveys", "appointments", "helpcenter")
+BUILT_IN = ("tickets", "loyalty", "documents", "surveys", "appointments", "helpcenter", "insights")
 pytestmark = pytest.mark.plugins(*BUILT_IN)
 
 # A value of the right kind for each field, close to what the owner stores.

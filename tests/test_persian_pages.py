@@ -28,7 +28,7 @@ from portal.database import db
 from portal.testing import TEST_PASSWORD, log_in
 
 pytestmark = pytest.mark.plugins(
-    "tickets", "loyalty", "documents", "surveys", "appointments", "helpcenter", "example"
+    "tickets", "loyalty", "documents", "surveys", "appointments", "helpcenter", "insights", "example"
 )
 
 READERS = ("owner", "agent", "admin")

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from decimal import ROUND_FLOOR, Decimal
 
-from portal.plugin import Event, User, db, get_setting
+from portal.plugin import Event, User, db, emit, get_setting
 from portal.plugin import gettext_or_source as _
 
 from . import earning_rules, grants, ledger, tiers
+from .events import PurchaseRecorded
 from .grants import Granter
 from .ledger import LedgerError
 from .models import Entry, Purchase
@@ -80,7 +81,19 @@ def record_purchase(
     reason = f"Purchase {reference}".strip() if reference else "Purchase"
     entry = grants.staff_credit(user_id, points, "earned", reason[:300], granter, source)
     if entry is not None:
-        db.session.add(Purchase(entry_id=entry.id, amount_cents=int(amount * 100), reference=reference))
+        amount_cents = int(amount * 100)
+        db.session.add(Purchase(entry_id=entry.id, amount_cents=amount_cents, reference=reference))
+        emit(
+            PurchaseRecorded(
+                user_id=user_id,
+                entry_id=entry.id,
+                points=entry.points,
+                amount_cents=amount_cents,
+                reference=reference,
+            ),
+            customer_id=user_id,
+            actor_id=granter.id,
+        )
     return entry
 
 

@@ -127,6 +127,8 @@ class TierChanged(_PointsEvent):
     user_id: int
     old_tier: str
     new_tier: str
+    # Up (True) or down (False); None on moves stored before the field existed.
+    raised: bool | None = None
 
     def describe(self) -> Markup:
         return sentence(
@@ -136,8 +138,39 @@ class TierChanged(_PointsEvent):
         )
 
 
+@dataclass(frozen=True)
+class PurchaseRecorded(_PointsEvent):
+    """Staff, the API or an import recorded a customer's purchase, which earned ``points``.
+
+    Emitted beside ``loyalty.points_earned`` so others can tell buying from other earning: the
+    insights plugin counts purchases towards a customer's stage.
+    """
+
+    name: ClassVar[str] = "loyalty.purchase_recorded"
+    label: ClassVar[LazyString] = _l("A customer's purchase was recorded")
+    user_id: int
+    entry_id: int
+    points: int
+    amount_cents: int
+    reference: str
+
+    @property
+    def fact(self) -> str:
+        return f"purchase:{self.entry_id}"
+
+    def describe(self) -> Markup:
+        if self.reference:
+            return sentence(
+                _("Bought (receipt %(reference)s), earning %(points)s points."),
+                reference=self.reference,
+                points=self.points,
+            )
+        return sentence(_("Bought, earning %(points)s points."), points=self.points)
+
+
 EVENT_TYPES: list[type[DomainEvent]] = [
     PointsEarned,
+    PurchaseRecorded,
     RewardRedeemed,
     RedemptionCancelled,
     PointsExpired,

@@ -418,7 +418,12 @@ def _move_tier(user_id: int, actor_id: int | None = None) -> tuple[str, bool]:
     db.session.expire(acct, ["tier"])
     if moved != 1:
         return acct.tier, False
-    emit(TierChanged(user_id=user_id, old_tier=old, new_tier=new), customer_id=user_id, actor_id=actor_id)
+    raised = tiers.tier_rank(new) > tiers.tier_rank(old)
+    emit(
+        TierChanged(user_id=user_id, old_tier=old, new_tier=new, raised=raised),
+        customer_id=user_id,
+        actor_id=actor_id,
+    )
     user = db.session.get(User, user_id)
     if user is not None and user.role == "customer":
         _notify(

@@ -28,7 +28,7 @@ from portal.api.shell import API_PREFIX
 from portal.testing import api_token
 
 pytestmark = pytest.mark.plugins(
-    "tickets", "loyalty", "documents", "surveys", "appointments", "helpcenter", "example"
+    "tickets", "loyalty", "documents", "surveys", "appointments", "helpcenter", "insights", "example"
 )
 
 ATTACKERS = ("stranger", "other_member", "other_manager", "removed_watcher")

@@ -50,7 +50,7 @@ from portal.api.shell import API_PREFIX
 from portal.testing import TEST_PASSWORD, csrf_token, log_in
 
 pytestmark = pytest.mark.plugins(
-    "tickets", "loyalty", "documents", "surveys", "appointments", "helpcenter", "example"
+    "tickets", "loyalty", "documents", "surveys", "appointments", "helpcenter", "insights", "example"
 )
 
 ANONYMOUS = "anonymous"

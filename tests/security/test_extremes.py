@@ -24,7 +24,7 @@ from portal.demo import DEMO_PASSWORD, load_demo_data
 from portal.testing import csrf_token, log_in
 
 pytestmark = pytest.mark.plugins(
-    "tickets", "loyalty", "documents", "surveys", "appointments", "helpcenter", "example"
+    "tickets", "loyalty", "documents", "surveys", "appointments", "helpcenter", "insights", "example"
 )
 
 INTEGER_EXTREMES = ("0", "-1", "2147483648", "99999999999999999999999", "123456789012345678")

@@ -45,7 +45,7 @@ from portal.settings import set_setting
 from portal.testing import TEST_PASSWORD, create_user, csrf_token, log_in
 
 pytestmark = pytest.mark.plugins(
-    "tickets", "loyalty", "documents", "surveys", "appointments", "helpcenter", "example"
+    "tickets", "loyalty", "documents", "surveys", "appointments", "helpcenter", "insights", "example"
 )
 
 STRINGS_FILE = Path(__file__).parent / "data" / "naughty_strings.txt"

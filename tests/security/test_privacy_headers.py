@@ -13,7 +13,7 @@ from portal.demo import DEMO_PASSWORD, load_demo_data
 from portal.testing import log_in
 
 pytestmark = pytest.mark.plugins(
-    "tickets", "loyalty", "documents", "surveys", "appointments", "helpcenter", "example"
+    "tickets", "loyalty", "documents", "surveys", "appointments", "helpcenter", "insights", "example"
 )
 
 PRIVATE = "private, no-store"

@@ -45,6 +45,10 @@ document.addEventListener("securitypolicyviolation", (event) => {
 });
 """
 
+# How long a journey's step waits for the page: long enough for a two-core CI machine running the
+# suite's other workers beside the browser, short enough that a page that never answers still fails.
+STEP_TIMEOUT_MS = 15_000
+
 
 def watch_csp(context: BrowserContext, violations: list[str]) -> list[str]:
     """Record into ``violations`` every Content Security Policy violation on any page of ``context``.
@@ -113,7 +117,7 @@ def watched_page(browser: Browser, live_server: LiveServer, problems: BrowserPro
     context = browser.new_context(
         base_url=live_server.url, locale="en-US", viewport={"width": 1280, "height": 800}
     )
-    context.set_default_timeout(5_000)
+    context.set_default_timeout(STEP_TIMEOUT_MS)
 
     def on_console(message: ConsoleMessage) -> None:
         if message.type == "error":

@@ -10,7 +10,7 @@ from flask import Flask
 from playwright.sync_api import Browser, Page, expect
 
 from portal.plugin import utcnow
-from portal.testing.browser import BrowserProblems, LiveServer, sign_in_page
+from portal.testing.browser import STEP_TIMEOUT_MS, BrowserProblems, LiveServer, sign_in_page
 
 pytestmark = [pytest.mark.e2e, pytest.mark.plugins("appointments")]
 
@@ -27,7 +27,7 @@ def test_a_customer_books_sees_it_on_the_dashboard_and_cancels(
     agent = make_user("agent", name="Agent Omid", timezone="Asia/Tehran")
 
     staff_context = browser.new_context(base_url=live_server.url, locale="en-US")
-    staff_context.set_default_timeout(5_000)
+    staff_context.set_default_timeout(STEP_TIMEOUT_MS)
     staff = staff_context.new_page()
     sign_in_page(staff, live_server, agent)
     staff.goto("/staff/appointments/new")

@@ -13,7 +13,7 @@ from flask import Flask
 from playwright.sync_api import Browser, Page, expect
 
 from portal.testing import TEST_PASSWORD, create_user
-from portal.testing.browser import LiveServer
+from portal.testing.browser import STEP_TIMEOUT_MS, LiveServer
 
 pytestmark = [pytest.mark.e2e, pytest.mark.plugins("tickets")]
 
@@ -30,7 +30,7 @@ LUMINANCE = """([element, property]) => {
 def signed_in(browser: Browser, live_server: LiveServer, email: str, **options: object) -> Page:
     """A new page signed in as ``email``; ``options`` go to the browser context (viewport, scheme…)."""
     context = browser.new_context(base_url=live_server.url, **options)  # type: ignore[arg-type]
-    context.set_default_timeout(5_000)
+    context.set_default_timeout(STEP_TIMEOUT_MS)
     page = context.new_page()
     page.goto("/login")
     page.locator("input[name=email]").fill(email)

@@ -15,7 +15,7 @@ from playwright.sync_api import Browser, Page, expect
 from plugins.tickets import service as tickets
 from portal.plugin import User, db
 from portal.testing import TEST_PASSWORD, create_user
-from portal.testing.browser import LiveServer
+from portal.testing.browser import STEP_TIMEOUT_MS, LiveServer
 
 pytestmark = [pytest.mark.e2e, pytest.mark.plugins("tickets")]
 
@@ -59,7 +59,7 @@ def test_sign_in_and_open_a_ticket_with_the_keyboard_alone(
         db.session.commit()
         ticket_id = ticket.id
     context = browser.new_context(base_url=live_server.url, locale=language)
-    context.set_default_timeout(5_000)
+    context.set_default_timeout(STEP_TIMEOUT_MS)
     page = context.new_page()
 
     page.goto("/login")

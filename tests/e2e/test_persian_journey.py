@@ -24,7 +24,7 @@ from plugins.surveys import library
 from portal.accounts.models import User
 from portal.plugin import db, utcnow
 from portal.testing import TEST_PASSWORD, read_outbox, text_of
-from portal.testing.browser import BrowserProblems, LiveServer
+from portal.testing.browser import STEP_TIMEOUT_MS, BrowserProblems, LiveServer
 
 pytestmark = [pytest.mark.e2e, pytest.mark.plugins("tickets", "loyalty", "surveys", "documents")]
 
@@ -93,7 +93,7 @@ def test_a_persian_customer_signs_up_asks_redeems_answers_and_downloads(
         viewport={"width": 1280, "height": 800},
         accept_downloads=True,
     )
-    context.set_default_timeout(5_000)
+    context.set_default_timeout(STEP_TIMEOUT_MS)
     page = context.new_page()
     page.on("pageerror", lambda error: browser_problems.page_errors.append(str(error)))
 

@@ -11,7 +11,7 @@ from playwright.sync_api import Browser, Page, expect
 
 from plugins.surveys import invitations, library
 from portal.plugin import db, utcnow
-from portal.testing.browser import BrowserProblems, LiveServer, sign_in_page
+from portal.testing.browser import STEP_TIMEOUT_MS, BrowserProblems, LiveServer, sign_in_page
 
 pytestmark = [pytest.mark.e2e, pytest.mark.plugins("tickets", "surveys")]
 
@@ -45,7 +45,7 @@ def test_resolved_ticket_csat_answer_shows_on_the_ticket(
     expect(page.get_by_role("heading", name="Invoice is wrong")).to_be_visible()
 
     staff_context = browser.new_context(base_url=live_server.url, locale="en-US")
-    staff_context.set_default_timeout(5_000)
+    staff_context.set_default_timeout(STEP_TIMEOUT_MS)
     staff = staff_context.new_page()
     sign_in_page(staff, live_server, agent)
     staff.goto("/staff/tickets/")

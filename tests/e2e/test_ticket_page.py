@@ -9,7 +9,7 @@ from playwright.sync_api import Browser, Page, expect
 
 from plugins.tickets.models import CannedReply
 from portal.database import db
-from portal.testing.browser import BrowserProblems, LiveServer, sign_in_page
+from portal.testing.browser import STEP_TIMEOUT_MS, BrowserProblems, LiveServer, sign_in_page
 
 pytestmark = [pytest.mark.e2e, pytest.mark.plugins("tickets")]
 
@@ -60,7 +60,7 @@ def test_without_javascript_the_draft_comes_back_with_the_canned_reply(
     ticket_id = ticket_with_a_canned_reply(app, make_user(name="Sara").id)
     agent = make_user("agent", name="Agent Omid")
     context = browser.new_context(base_url=live_server.url, locale="en-US", java_script_enabled=False)
-    context.set_default_timeout(5_000)
+    context.set_default_timeout(STEP_TIMEOUT_MS)
     page = context.new_page()
     sign_in_page(page, live_server, agent)
     page.goto(f"/staff/tickets/{ticket_id}")

@@ -63,9 +63,8 @@ def main() -> int:
         first_id = _seed_customers(args.customers, now)
         _seed_events(first_id, args.customers, args.events, now, start_ticket=1)
         db.session.commit()
-        print(
-            f"seeded {args.customers:,} customers and {args.events:,} events in {time.perf_counter() - started:.1f} s"
-        )
+        seconds = time.perf_counter() - started
+        print(f"seeded {args.customers:,} customers and {args.events:,} events in {seconds:.1f} s")
         slow = False
         slow |= _timed("first refresh (whole history)", lambda: refresh(now), args.budget)
         slow |= _timed("daily grading (everyone)", lambda: regrade(now), args.budget)
@@ -74,9 +73,8 @@ def main() -> int:
         db.session.commit()
         report = refresh(now)  # warm: the timed run below is the next ordinary tick
         db.session.commit()
-        print(
-            f"  (an incremental run after {extra:,} more events assessed {report.customers_assessed:,} customers)"
-        )
+        assessed = report.customers_assessed
+        print(f"  (an incremental run after {extra:,} more events assessed {assessed:,} customers)")
         _seed_events(first_id, args.customers, extra, now, start_ticket=args.events + extra + 1)
         db.session.commit()
         slow |= _timed(f"incremental refresh ({extra:,} new events)", lambda: refresh(now), args.budget)

@@ -24,6 +24,7 @@ from portal.accounts import account_views, auth_views, language_views
 from portal.accounts.models import User
 from portal.api import token_views as api_token_views
 from portal.api.shell import install_api
+from portal.approvals import views as approval_views
 from portal.bidi import install_isolate_filter
 from portal.clean_input import PortalRequest
 from portal.commands import CORE_COMMANDS
@@ -118,6 +119,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         staff_operations.bp,
         webhook_views.bp,
         integration_views.bp,
+        approval_views.bp,
         mail_in_views.bp,
     ):
         app.register_blueprint(blueprint)

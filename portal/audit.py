@@ -46,6 +46,9 @@ SECURITY_EVENTS = (
     "webhook_deleted",
     "data_imported",
     "data_exported",
+    "approval_requested",
+    "approval_approved",
+    "approval_declined",
 )
 
 

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from markupsafe import Markup
 
     from portal.accounts.models import User
+    from portal.approvals.kinds import ApprovalKind
     from portal.contributions import Figure, MailHandler, NavItem, NotificationType, Panel, Widget
     from portal.event_types import DomainEvent
     from portal.events import Event
@@ -311,6 +312,24 @@ def portal_export_kinds() -> list[ExportKind]:
     /api/v1/exports/<kind>``): the core writes every cell so no spreadsheet runs it as a formula, and
     ``since`` lets a sync read only what is new. Called for enabled plugins only; names and areas
     follow the rules of ``portal_import_kinds``.
+    """
+
+
+# --- Approvals: actions that wait for an administrator's decision -------------------------------
+
+
+@hookspec
+def portal_approval_kinds() -> list[ApprovalKind]:
+    """Return the kinds of request the plugin sends for an administrator's approval, each an ``ApprovalKind``.
+
+    Some actions are fine for a supervisor but too much for whoever asks (goodwill above an agent's
+    limit): rather than refusing, the plugin stores the action with ``request_approval`` and an
+    administrator other than the requester approves or declines it at /staff/approvals/, through one
+    mechanism with one page, one audit trail and four eyes for every plugin. Called for enabled plugins
+    only, whenever the core lists or decides requests, so a switched-off plugin's requests wait and
+    cannot be decided. Each name is ``<plugin name>.<what>``; anything else, or a name declared twice,
+    raises a ``PluginError`` naming the plugin. ``apply(payload, approver)`` runs inside the approving
+    transaction: it raises ``ApprovalRefusedError`` to refuse, and then nothing changes.
     """
 
 

@@ -25,6 +25,8 @@ from portal.api.schemas import (
     idempotency_key,
     page_of,
 )
+from portal.approvals.kinds import ApprovalKind, ApprovalRefusedError
+from portal.approvals.requests import request_approval
 from portal.audit import record_audit_event
 from portal.bidi import isolated_text
 from portal.buttons import ButtonForm
@@ -142,6 +144,8 @@ __all__ = [
     "ID_MAX",
     "STAFF_HOME_PAGE",
     "ApiBlueprint",
+    "ApprovalKind",
+    "ApprovalRefusedError",
     "ButtonForm",
     "CalendarDateField",
     "CalendarDateTimeField",
@@ -262,6 +266,7 @@ __all__ = [
     "render_slot",
     "render_widget",
     "reply_address",
+    "request_approval",
     "rows_matched",
     "scope_for",
     "segment_by_key",

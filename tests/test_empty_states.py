@@ -46,6 +46,13 @@ STAFF_LISTS = [
         "/staff/tickets/",
     ),
     ("/staff/customers/", "once they create an account", "Show everyone", "/staff/customers/?role=all"),
+    ("/staff/approvals/", "Nothing waits for a decision.", "Back to the staff console", "/staff/"),
+    (
+        "/staff/approvals/decided",
+        "No request has been decided yet.",
+        "See what waits for a decision",
+        "/staff/approvals/",
+    ),
 ]
 
 

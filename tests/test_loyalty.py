@@ -193,7 +193,7 @@ def test_goodwill_within_the_role_limit(app, client, login_as, make_user):
     over = post_form(
         client, url, {"points": "501", "reason": "sorry", "request_key": "a"}, follow_redirects=True
     )
-    assert "Agents can grant at most 500 points at once" in over.get_data(as_text=True)
+    assert "501 points is above your limit of 500 points" in over.get_data(as_text=True)
     ok = post_form(
         client,
         url,

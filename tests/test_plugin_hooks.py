@@ -197,3 +197,39 @@ def test_portal_customer_fields_offer_plugin_facts_beside_the_core_ones(app, mak
     assert fields["customer"]["organization"] == ""
     assert (fields.get("example") == {"notes": "1"}) is plugin_on
     assert ("example" in fields) is plugin_on
+
+
+def test_portal_approval_kinds_removing_a_note_waits_for_an_administrators_yes(app, make_user, plugin_on):
+    from portal.approvals.models import Approval
+
+    customer, agent, admin = make_user(), make_user("agent"), make_user("admin")
+    add_note(app, customer.id, "Remove me please")
+    with app.app_context():
+        note_id = db.session.scalar(select(Note.id))
+        # Asked while the plugin was on: a switched-off plugin's request is one it made before.
+        db.session.add(
+            Approval(
+                kind="example.remove_note",
+                payload={"note_id": note_id},
+                customer_id=customer.id,
+                requested_by_id=agent.id,
+                reason="The customer asked us on the phone",
+            )
+        )
+        db.session.commit()
+        approval_id = db.session.scalar(select(Approval.id))
+    client = app.test_client()
+    log_in(client, admin.email, TEST_PASSWORD)
+    page = client.get("/staff/approvals/").get_data(as_text=True)
+    decided = post_form(
+        client, f"/staff/approvals/{approval_id}/decide", {"decision": "approve"}, follow_redirects=True
+    ).get_data(as_text=True)
+    switched_off = "The plugin Notes is switched off, so this request cannot be decided"
+    if plugin_on:
+        assert "Remove a customer's note" in page and "Remove me please" in page
+        assert "Approved." in decided
+        assert count_notes(app) == 0
+    else:
+        assert switched_off in page and "Remove me please" not in page
+        assert switched_off in decided
+        assert count_notes(app) == 1

@@ -18,7 +18,7 @@ from portal.plugin import (
     plugin_stylesheet,
 )
 
-from . import api, awards, contributions, events, seed, staff_figures, transfers
+from . import api, awards, contributions, events, goodwill_approvals, seed, staff_figures, transfers
 from .cli import loyalty_group
 from .models import MIGRATIONS_FOLDER
 from .rule_views import rules_bp
@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from markupsafe import Markup
 
     from portal.plugin import (
+        ApprovalKind,
         DomainEvent,
         Event,
         ExportKind,
@@ -190,6 +191,12 @@ def portal_event_types() -> list[type[DomainEvent]]:
 def portal_handle_event(event: Event) -> None:
     """Points for any declared event an earning rule pays for, once per fact and within the rule's cap."""
     awards.handle_event(event)
+
+
+@hookimpl
+def portal_approval_kinds() -> list[ApprovalKind]:
+    """``loyalty.goodwill``: an agent's goodwill above their limit, credited once approved."""
+    return [goodwill_approvals.goodwill_kind()]
 
 
 @hookimpl

@@ -31,7 +31,7 @@ from portal.plugin import (
     translation_data,
 )
 
-from . import awards, grants, images, ledger, rewards, tiers, totals
+from . import awards, goodwill_approvals, grants, images, ledger, rewards, tiers, totals
 from .forms import (
     REWARD_TEXTS,
     AdjustForm,
@@ -369,13 +369,23 @@ def _as_form_data(reward: Reward) -> object:
 @staff_bp.route("/customers/<int:user_id>/goodwill", methods=["POST"])
 @agent
 def goodwill(user_id: int):
-    """Goodwill points with a reason, from the 360° page or a ticket; within the role's per-grant limit."""
+    """Goodwill points with a reason, from the 360° page or a ticket; within the role's per-grant limit.
+
+    An agent's goodwill above their limit is sent to an administrator for approval instead.
+    """
     person = _customer_or_404(user_id)
     form = GoodwillForm()
     if not form.validate_on_submit():
         flash(_("Give the points and a reason (at most 300 characters)."), "error")
         return _back(person.id, form.next.data)
     try:
+        if goodwill_approvals.asks_for_approval(form.points.data, current_user):
+            sent = goodwill_approvals.send_for_approval(
+                person.id, form.points.data, form.reason.data, current_user, form.request_key.data
+            )
+            db.session.commit()
+            flash(sent, "success")
+            return _back(person.id, form.next.data)
         entry = awards.grant_goodwill(
             person.id,
             form.points.data,

@@ -54,6 +54,12 @@ CORE_NOTIFICATION_TYPES = [
         description=_l("A webhook switched off because its receiver kept failing."),
         audience="staff",
     ),
+    NotificationType(
+        kind="core.approvals",
+        label=_l("Approvals"),
+        description=_l("A request waits for an administrator's decision, or a request of yours was decided."),
+        audience="staff",
+    ),
 ]
 KIND_PATTERN = re.compile(r"[a-z0-9_]+(?:\.[a-z0-9_]+)+")
 PAGE_SIZE = 20

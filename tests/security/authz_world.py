@@ -46,6 +46,7 @@ from plugins.tickets.models import Attachment, CannedReply, Ticket
 from plugins.tickets.settings import categories as ticket_categories
 from portal.accounts.models import User
 from portal.api.tokens import issue_token
+from portal.approvals.requests import request_approval
 from portal.database import db, utcnow
 from portal.jobs import Job
 from portal.mail_in.models import InboundMailRecord
@@ -156,6 +157,7 @@ ARGUMENT_BUILDERS: dict[str, Argument] = {
     "webhooks.delete:webhook_id": Argument(STAFF, _from("doomed_webhook")),
     "delivery_id": Argument(STAFF, _from("webhook_delivery")),
     "integration_id": Argument(STAFF, _from("integration")),
+    "approval_id": Argument(STAFF, _from("approval")),
     "integrations.revoke:token_id": Argument(STAFF, _from("integration_token")),
     "plugin": Argument(VALUE, _constant("example")),
     "key": Argument(VALUE, _constant("panel_notes")),
@@ -238,6 +240,7 @@ def build_world(app: Flask) -> World:
         _build_watchers(world, victim, watcher, removed_watcher)
         _build_documents(world, victim, organization.id, admin)
         _build_loyalty(world, victim)
+        _build_approval(world, victim, agent)
         _build_surveys(world, victim)
         _build_notes(world, victim, member)
         _build_appointments(world, victim)
@@ -349,6 +352,21 @@ def _build_loyalty(world: World, victim: User) -> None:
     redemption = rewards.redeem(victim.id, offered.id, "authz-world")
     rule = db.session.scalar(select(EarningRule.id).where(EarningRule.event_name == "tickets.rated"))
     world.values.update(withdrawn_reward=withdrawn.id, redemption=redemption.id, earning_rule=rule)
+
+
+def _build_approval(world: World, victim: User, agent: User) -> None:
+    """Goodwill above the agent's limit for the victim, waiting for an administrator: staff decide it."""
+    payload = {"customer_id": victim.id, "points": 900, "reason": f"Sorry {MARKER}", "source": "authz-world"}
+    approval = request_approval(
+        "loyalty.goodwill",
+        payload,
+        agent,
+        f"Sorry {MARKER}",
+        customer_id=victim.id,
+        request_key="authz-world",
+    )
+    assert approval is not None
+    world.values["approval"] = approval.id
 
 
 def _build_surveys(world: World, victim: User) -> None:

@@ -16,6 +16,7 @@ from plugins.loyalty import awards, ledger
 from plugins.loyalty.ledger import LedgerError
 from plugins.loyalty.models import Account, Entry
 from portal.accounts.models import User
+from portal.approvals.models import Approval
 from portal.plugin import db, set_setting
 from portal.testing import post_form
 
@@ -66,15 +67,21 @@ def test_an_agents_purchase_without_a_reference_above_the_cap_is_refused(app, cl
     assert balance_of(app, person.id) == 500
 
 
-def test_an_agents_goodwill_above_the_cap_is_refused(app, client, login_as, make_user):
+def test_an_agents_goodwill_above_the_cap_grants_nothing_and_waits_for_an_administrator(
+    app, client, login_as, make_user
+):
     person = make_user()
     login_as("agent")
     url = f"/staff/loyalty/customers/{person.id}/goodwill"
     page = post_form(
         client, url, {"points": "501", "reason": "sorry", "request_key": "a"}, follow_redirects=True
     )
-    assert AGENT_REFUSAL in page.get_data(as_text=True)
+    assert "501 points is above your limit of 500 points, so the grant was sent to an administrator" in (
+        page.get_data(as_text=True)
+    )
     assert entries_of(app, person.id) == []
+    with app.app_context():
+        assert db.session.scalars(select(Approval.status)).all() == ["pending"]
     post_form(client, url, {"points": "500", "reason": "sorry", "request_key": "b"})
     assert balance_of(app, person.id) == 500
 
@@ -125,9 +132,7 @@ def test_the_caps_are_administrator_settings(app, client, login_as, make_user):
     login_as("agent")
     url = f"/staff/loyalty/customers/{person.id}/goodwill"
     page = post_form(client, url, {"points": "51", "reason": "x", "request_key": "a"}, follow_redirects=True)
-    assert "Agents can grant at most 50 points at once; ask an administrator for more." in page.get_data(
-        as_text=True
-    )
+    assert "51 points is above your limit of 50 points" in page.get_data(as_text=True)
     panel = client.get(f"/staff/customers/{person.id}").get_data(as_text=True)
     assert "At most 50 points per grant." in panel
     assert entries_of(app, person.id) == []

@@ -14,6 +14,7 @@ from portal.plugin import NavItem, PluginInfo, Widget, hookimpl
 
 from . import (
     api,
+    approvals,
     assets,
     customer_data,
     event_log,
@@ -43,6 +44,7 @@ if TYPE_CHECKING:
     from markupsafe import Markup
 
     from portal.plugin import (
+        ApprovalKind,
         DomainEvent,
         Event,
         ExportKind,
@@ -205,6 +207,12 @@ def portal_event_types() -> list[type[DomainEvent]]:
 def portal_handle_event(event: Event) -> None:
     """Log every event received, so the tests can see each one arrives exactly once."""
     event_log.record(event)
+
+
+@hookimpl
+def portal_approval_kinds() -> list[ApprovalKind]:
+    """``example.remove_note``: an agent asks, an administrator removes the note by approving."""
+    return approvals.approval_kinds()
 
 
 @hookimpl

@@ -1,0 +1,112 @@
+"""Goodwill above an agent's limit: sent to an administrator as a request instead of being refused.
+
+An agent who promised a customer more than their limit allows should not have to find an
+administrator in the corridor: the grant waits as a ``loyalty.goodwill`` request with the reason the
+agent gave. Approving credits the points through the one staff-credit path, as the administrator who
+approved (their own limit applies), keyed on the agent's form so it can never credit twice.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from markupsafe import Markup
+
+from portal.plugin import (
+    ApprovalKind,
+    ApprovalRefusedError,
+    User,
+    db,
+    record_audit_event,
+    request_approval,
+    sentence,
+)
+from portal.plugin import gettext_or_source as _
+
+from . import awards, grants, ledger
+from .ledger import LedgerError
+
+KIND = "loyalty.goodwill"
+
+
+def goodwill_kind() -> ApprovalKind:
+    """The kind the loyalty plugin declares through ``portal_approval_kinds``."""
+    return ApprovalKind(
+        name=KIND,
+        label=_l("Goodwill points above an agent's limit"),
+        describe=describe,
+        apply=apply,
+    )
+
+
+def asks_for_approval(points: object, granter: User) -> bool:
+    """Whether this grant goes to an administrator: an agent's goodwill above the agents' limit.
+
+    An administrator above their own limit is refused as before: another administrator's limit is
+    the same, so nobody could approve it.
+    """
+    return granter.role == "agent" and ledger.parse_points(points) > grants.grant_limit("agent")
+
+
+def send_for_approval(
+    customer_id: int, points: object, reason: str, requester: User, request_key: str
+) -> str:
+    """Ask the administrators to approve this goodwill; the message to show the agent. The caller commits.
+
+    ``request_key`` is the goodwill form's key, so a form sent twice asks once, and the credit, once
+    approved, is keyed on it as a direct grant of that form would be.
+    """
+    points = ledger.parse_points(points)
+    reason = reason.strip()
+    if not reason:
+        raise LedgerError(_("Give a reason for the goodwill points."))
+    source = f"goodwill:{request_key}"
+    payload = {"customer_id": customer_id, "points": points, "reason": reason, "source": source}
+    try:
+        asked = request_approval(
+            KIND, payload, requester, reason, customer_id=customer_id, request_key=source
+        )
+    except ApprovalRefusedError as refused:
+        raise LedgerError(str(refused)) from refused
+    if asked is None:
+        return _("These goodwill points were already sent to an administrator for approval.")
+    return _(
+        "%(points)d points is above your limit of %(limit)d points, so the grant was sent to an "
+        "administrator for approval. You will be told when it is decided.",
+        points=points,
+        limit=grants.grant_limit(requester.role),
+    )
+
+
+def describe(payload: dict[str, Any]) -> Markup:
+    """The request in words: how many points, for whom, and the reason the customer will read."""
+    customer = db.session.get(User, payload.get("customer_id") or 0)
+    return sentence(
+        _("%(points)s goodwill points for %(customer)s, with the reason: %(reason)s"),
+        points=int(payload.get("points", 0)),
+        customer=customer.name if customer is not None else _("a deleted account"),
+        reason=str(payload.get("reason", "")),
+    )
+
+
+def apply(payload: dict[str, Any], approver: User) -> None:
+    """Credit the points as ``approver``, within their limit; refuse with the ledger's message otherwise."""
+    customer = db.session.get(User, payload.get("customer_id") or 0)
+    if customer is None or customer.role != "customer":
+        raise ApprovalRefusedError(_("The customer's account is gone, so there is nobody to grant to."))
+    try:
+        entry = awards.grant_goodwill(
+            customer.id, payload["points"], payload["reason"], approver, source=payload["source"]
+        )
+    except LedgerError as error:
+        raise ApprovalRefusedError(str(error)) from error
+    if entry is not None:
+        record_audit_event(
+            "loyalty.goodwill_granted",
+            approver.id,
+            user_id=customer.id,
+            points=entry.points,
+            reason=entry.reason,
+            approved_request=True,
+        )

@@ -25,6 +25,11 @@ def without_controls(value: Any) -> Any:
     return INVISIBLE_CONTROLS.sub("", value) if isinstance(value, str) else value
 
 
+def stripped(value: Any) -> Any:
+    """A form filter: text without the spaces around it, so "  " counts as empty; anything else as it is."""
+    return value.strip() if isinstance(value, str) else value
+
+
 class CleanedMultiDict(ImmutableMultiDict[str, Any]):
     """Request parameters (query string or form fields) with the controls taken out of keys and values."""
 

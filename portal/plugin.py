@@ -30,6 +30,7 @@ from portal.approvals.requests import request_approval
 from portal.audit import record_audit_event
 from portal.bidi import isolated_text
 from portal.buttons import ButtonForm
+from portal.clean_input import stripped
 from portal.content_languages import (
     edit_translations,
     in_each_language,
@@ -278,6 +279,7 @@ __all__ = [
     "spreadsheet_safe",
     "storage",
     "store_translations",
+    "stripped",
     "task",
     "text_direction",
     "to_user_zone",

@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import SelectChoice, SelectField, StringField
 from wtforms.validators import DataRequired, Length
 
+from portal.plugin import stripped
+
 from .models import REASON_MAX
 from .rules import STAGE_LABELS, STAGES
-
-
-def _strip(value: Any) -> Any:
-    return value.strip() if isinstance(value, str) else value
 
 
 class OverrideForm(FlaskForm):
@@ -27,7 +23,7 @@ class OverrideForm(FlaskForm):
             DataRequired(_l("Say why, so colleagues understand the change.")),
             Length(max=REASON_MAX, message=_l("A reason has at most %(max)d characters.")),
         ],
-        filters=[_strip],
+        filters=[stripped],
         render_kw={"maxlength": REASON_MAX},
     )
 
@@ -38,6 +34,6 @@ class ReleaseForm(FlaskForm):
     reason = StringField(
         _l("Why (optional)"),
         validators=[Length(max=REASON_MAX, message=_l("A reason has at most %(max)d characters."))],
-        filters=[_strip],
+        filters=[stripped],
         render_kw={"maxlength": REASON_MAX},
     )

@@ -137,14 +137,23 @@ def _page(form: TokenForm, status: int, **new: Any) -> tuple[str, int]:
 def revoke(token_id: int) -> Response:
     """Revoke one of the person's own tokens; another person's token is not found, as if absent."""
     _require_own_token(token_id)
+    revoke_with_notice(current_user, token_id)
+    return redirect(url_for("api_tokens.index"), 303)
+
+
+def revoke_with_notice(owner: User, token_id: int) -> None:
+    """Revoke ``owner``'s token from a button press, commit, and tell the person what happened.
+
+    The person's own page and an integration's page share it; the caller has checked the token is
+    ``owner``'s and that the person may act for them.
+    """
     if not ButtonForm().validate_on_submit():
         flash(_("The form expired; please try again."), "error")
-    elif revoke_token(current_user, token_id, current_user):
+    elif revoke_token(owner, token_id, current_user):
         db.session.commit()
         flash(_("Token revoked."), "success")
     else:
         flash(_("That token was already revoked."), "info")
-    return redirect(url_for("api_tokens.index"), 303)
 
 
 def _require_own_token(token_id: int) -> None:

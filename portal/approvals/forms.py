@@ -2,20 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import StringField, TextAreaField
 from wtforms.validators import AnyOf, Length
 
 from portal.approvals.models import NOTE_MAX
+from portal.clean_input import stripped
 
 DECISIONS = ("approve", "decline")
-
-
-def _strip(value: Any) -> Any:
-    return value.strip() if isinstance(value, str) else value
 
 
 class DecisionForm(FlaskForm):
@@ -25,6 +20,6 @@ class DecisionForm(FlaskForm):
     note = TextAreaField(
         _l("Note for the requester (optional)"),
         validators=[Length(max=NOTE_MAX, message=_l("A note has at most %(max)d characters."))],
-        filters=[_strip],
+        filters=[stripped],
         render_kw={"maxlength": NOTE_MAX, "rows": 2},
     )

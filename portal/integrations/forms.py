@@ -2,18 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import RadioField, SelectChoice, StringField
 from wtforms.validators import DataRequired, Length
 
 from portal.accounts.models import NAME_MAX
-
-
-def _strip(value: Any) -> Any:
-    return value.strip() if isinstance(value, str) else value
+from portal.clean_input import stripped
 
 
 class IntegrationForm(FlaskForm):
@@ -25,7 +20,7 @@ class IntegrationForm(FlaskForm):
             DataRequired(_l("Give the integration a name, such as the system that will use it.")),
             Length(max=NAME_MAX, message=_l("A name has at most %(max)d characters.")),
         ],
-        filters=[_strip],
+        filters=[stripped],
         render_kw={"maxlength": NAME_MAX, "autocomplete": "off"},
     )
     access = RadioField(

@@ -16,8 +16,8 @@ from werkzeug.wrappers import Response
 
 from portal.access import admin
 from portal.accounts.models import User
-from portal.api.token_views import TokenForm, token_form
-from portal.api.tokens import ApiToken, issue_token, revoke_token, tokens_of
+from portal.api.token_views import TokenForm, revoke_with_notice, token_form
+from portal.api.tokens import ApiToken, issue_token, tokens_of
 from portal.buttons import ButtonForm
 from portal.database import db, utcnow
 from portal.integrations.accounts import (
@@ -84,13 +84,7 @@ def revoke(integration_id: int, token_id: int) -> Response:
     owned = select(ApiToken.id).where(ApiToken.id == token_id, ApiToken.user_id == integration.id)
     if db.session.scalar(owned) is None:
         abort(404)
-    if not ButtonForm().validate_on_submit():
-        flash(_("The form expired; please try again."), "error")
-    elif revoke_token(integration, token_id, current_user):
-        db.session.commit()
-        flash(_("Token revoked."), "success")
-    else:
-        flash(_("That token was already revoked."), "info")
+    revoke_with_notice(integration, token_id)
     return redirect(url_for("integrations.detail", integration_id=integration.id), 303)
 
 

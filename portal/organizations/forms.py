@@ -10,11 +10,8 @@ from wtforms import EmailField, SearchField, SelectChoice, SelectField, StringFi
 from wtforms.validators import Email, InputRequired, Length, Optional
 
 from portal.accounts.models import EMAIL_MAX, NAME_MAX
+from portal.clean_input import stripped
 from portal.organizations.models import ORGANIZATION_NAME_MAX
-
-
-def _strip(value: Any) -> Any:
-    return value.strip() if isinstance(value, str) else value
 
 
 def _organization_name_field() -> StringField:
@@ -24,7 +21,7 @@ def _organization_name_field() -> StringField:
             InputRequired(_l("Give the organization a name.")),
             Length(max=ORGANIZATION_NAME_MAX, message=_l("A name has at most %(max)d characters.")),
         ],
-        filters=[_strip],
+        filters=[stripped],
         render_kw={"maxlength": ORGANIZATION_NAME_MAX},
     )
 
@@ -45,7 +42,7 @@ def _email_field(label: Any, required_message: Any) -> EmailField:
             Length(max=EMAIL_MAX, message=_l("An email address has at most %(max)d characters.")),
             Email(message=_l("Enter an email address like name@example.com."), check_deliverability=False),
         ],
-        filters=[_strip],
+        filters=[stripped],
         render_kw={"autocomplete": "off", "maxlength": EMAIL_MAX},
     )
 
@@ -64,7 +61,7 @@ class InviteForm(FlaskForm):
     name = StringField(
         _l("Name (optional)"),
         validators=[Optional(), Length(max=NAME_MAX, message=_l("A name has at most %(max)d characters."))],
-        filters=[_strip],
+        filters=[stripped],
         render_kw={"maxlength": NAME_MAX},
     )
 
@@ -95,6 +92,6 @@ class SearchForm(FlaskForm):
             Optional(),
             Length(max=ORGANIZATION_NAME_MAX, message=_l("Search with at most %(max)d characters.")),
         ],
-        filters=[_strip],
+        filters=[stripped],
         render_kw={"maxlength": ORGANIZATION_NAME_MAX},
     )

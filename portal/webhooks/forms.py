@@ -10,13 +10,10 @@ from flask_wtf import FlaskForm
 from wtforms import SelectChoice, SelectMultipleField, StringField
 from wtforms.validators import DataRequired, Length, ValidationError
 
+from portal.clean_input import stripped
 from portal.webhooks.destinations import DestinationRefusedError, resolve
 from portal.webhooks.models import DESCRIPTION_MAX, URL_MAX
 from portal.webhooks.subscriptions import SubscribableEvent
-
-
-def _strip(value: Any) -> Any:
-    return value.strip() if isinstance(value, str) else value
 
 
 class WebhookForm(FlaskForm):
@@ -28,13 +25,13 @@ class WebhookForm(FlaskForm):
             DataRequired(_l("Enter the address that receives the events, starting with https://.")),
             Length(max=URL_MAX, message=_l("An address has at most %(max)d characters.")),
         ],
-        filters=[_strip],
+        filters=[stripped],
         render_kw={"maxlength": URL_MAX, "dir": "ltr", "inputmode": "url", "autocomplete": "off"},
     )
     description = StringField(
         _l("Description"),
         validators=[Length(max=DESCRIPTION_MAX, message=_l("A description has at most %(max)d characters."))],
-        filters=[_strip],
+        filters=[stripped],
         render_kw={"maxlength": DESCRIPTION_MAX},
     )
     events = SelectMultipleField(_l("Events to send"), validate_choice=False)

@@ -7,8 +7,9 @@ override holds until it is released; the risk flags stay visible meanwhile, sinc
 from __future__ import annotations
 
 from flask_babel import gettext as _
+from sqlalchemy import update
 
-from portal.plugin import User, db, utcnow
+from portal.plugin import User, db, rows_matched, utcnow
 
 from . import events
 from .models import Profile, StageChange
@@ -21,10 +22,14 @@ class OverrideError(ValueError):
 
 
 def override_stage(customer_id: int, stage: str, reason: str, actor: User) -> None:
-    """Put the customer in ``stage`` until released, recording who and why; the caller commits."""
+    """Put the customer in ``stage`` until released, recording who and why; the caller commits.
+
+    A stage staff set already is left as it is (a second click changes nothing, records nothing).
+    """
     profile = _profile(customer_id)
-    _move(profile, stage, reason, actor)
-    profile.stage_overridden = True
+    if profile.stage_overridden and profile.stage == stage:
+        raise OverrideError(_("Staff have set this customer at that stage already."))
+    _move(profile, stage, reason, actor, overridden=True)
 
 
 def release_override(customer_id: int, reason: str, actor: User) -> None:
@@ -34,14 +39,35 @@ def release_override(customer_id: int, reason: str, actor: User) -> None:
         return
     now = utcnow()
     stage = rules_stage(customer_id, thresholds(), now)
-    _move(profile, stage or profile.stage, reason, actor)
-    profile.stage_overridden = False
+    _move(profile, stage or profile.stage, reason, actor, overridden=False)
     assess_customers([customer_id], thresholds(), now)
 
 
-def _move(profile: Profile, stage: str, reason: str, actor: User) -> None:
+def _move(profile: Profile, stage: str, reason: str, actor: User, overridden: bool) -> None:
+    """Set the stage and the override flag in one conditional UPDATE from what the form was based on.
+
+    Of two members of staff sending the form at once (or one clicking twice), one changes the row;
+    the other is refused, so the history and ``insights.stage_changed`` record each move once.
+    """
     now = utcnow()
-    old = profile.stage
+    old, was_overridden = profile.stage, profile.stage_overridden
+    moved = rows_matched(
+        update(Profile)
+        .where(
+            Profile.customer_id == profile.customer_id,
+            Profile.stage == old,
+            Profile.stage_overridden.is_(was_overridden),
+        )
+        .values(
+            stage=stage,
+            stage_overridden=overridden,
+            stage_since=now if old != stage else Profile.stage_since,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    db.session.expire(profile)
+    if not moved:
+        raise OverrideError(_("Someone changed this customer's stage a moment ago; look again."))
     db.session.add(
         StageChange(
             customer_id=profile.customer_id,
@@ -53,7 +79,6 @@ def _move(profile: Profile, stage: str, reason: str, actor: User) -> None:
         )
     )
     if old != stage:
-        profile.stage, profile.stage_since = stage, now
         events.stage_changed(profile.customer_id, old, stage, actor_id=actor.id)
 
 

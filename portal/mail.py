@@ -34,6 +34,7 @@ from flask_babel import force_locale
 from portal.dates import force_calendar, force_zone
 from portal.jobs import ARGUMENTS_MAX_BYTES, enqueue, task
 from portal.metrics import counting_mail
+from portal.sent_mail import mark_delivered, record_sent
 from portal.storage import delete_after_commit, discard_unless_committed, storage
 
 log = logging.getLogger(__name__)
@@ -304,8 +305,9 @@ def send_mail(
     the language's usual calendar). ``attachments`` go with the message (``check_attachments`` says what
     fits). ``reply_to`` is the address replies go to (``reply_address`` makes a signed one that
     brings the reply back to a plugin); ``headers`` are extra one-line headers (``check_headers``).
-    Every mail says ``Auto-Submitted: auto-generated`` unless ``headers`` sets its own. Returns the
-    Message-ID.
+    Every mail says ``Auto-Submitted: auto-generated`` unless ``headers`` sets its own. A mail to an
+    account's address is recorded for that person's history (portal/sent_mail.py) in the same
+    transaction. Returns the Message-ID.
     """
     check_attachments(attachments)
     check_headers(headers or {})
@@ -333,6 +335,7 @@ def send_mail(
         reply_to=reply_to,
         headers=headers,
     )
+    record_sent(to_email, message_id, subject_text, template)
     envelope = {"sender": parseaddr(sender)[1], "recipients": [to_email], "message_id": message_id}
     if len(message) <= INLINE_MESSAGE_MAX:
         enqueue("core.deliver_mail", message=message, **envelope)
@@ -355,6 +358,7 @@ def deliver_mail(
 
     The envelope comes from the job, never from the message's headers. A large message comes from
     the storage (``message_key``) and leaves it once it is delivered; until then a retry finds it.
+    The mail's record, if it has one, is marked delivered in the job's transaction.
     """
     if message_key is not None:
         with storage().open(message_key) as stream:
@@ -367,10 +371,11 @@ def deliver_mail(
         with counting_mail("folder"):
             path = _write_to_folder(data, message_id)
         log.info("mail %s to %s saved as %s", message_id, ", ".join(recipients), path)
-        return
-    with counting_mail("smtp"):
-        _send_over_smtp(url, sender, recipients, data)
-    log.info("mail %s sent to %s", message_id, ", ".join(recipients))
+    else:
+        with counting_mail("smtp"):
+            _send_over_smtp(url, sender, recipients, data)
+        log.info("mail %s sent to %s", message_id, ", ".join(recipients))
+    mark_delivered(message_id)
 
 
 def _send_over_smtp(url: str, sender: str, recipients: list[str], data: bytes) -> None:

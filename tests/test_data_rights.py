@@ -11,6 +11,7 @@ from portal.database import db
 from portal.notifications.service import notify
 from portal.organizations.membership import add_member, create_organization
 from portal.organizations.models import Invitation, Membership
+from portal.sent_mail import SentMail
 from portal.testing import TEST_PASSWORD, post_form
 
 
@@ -35,6 +36,22 @@ def test_export_holds_organization_and_notifications(app, client, login_as):
     assert data["organization"]["role"] == "manager"
     [received] = data["notifications"]["received"]
     assert (received["title"], received["url"], received["read_at"]) == ("Welcome aboard", "/dashboard", None)
+    [emailed] = data["emails_sent"]
+    assert emailed["subject"] == "Welcome aboard", "the notification's email is in the copy too"
+    assert emailed["sent_at"].endswith("Z") and emailed["delivered_at"].endswith("Z")
+    assert set(emailed) == {"subject", "sent_at", "delivered_at"}
+
+
+def test_export_holds_only_the_mail_sent_to_that_person(app, client, login_as, make_user):
+    login_as()
+    other = make_user()
+    with app.test_request_context():
+        notify(db.session.get(User, other.id), "core.account", "Not yours")
+        db.session.commit()
+    data = json.loads(client.get("/account/export").get_data(as_text=True))
+    assert data["emails_sent"] == []
+    with app.app_context():
+        assert db.session.scalars(select(SentMail.user_id)).all() == [other.id]
 
 
 def test_deleting_the_only_manager_hands_the_organization_to_the_longest_member(
@@ -43,6 +60,10 @@ def test_deleting_the_only_manager_hands_the_organization_to_the_longest_member(
     manager = login_as()
     first, second = make_user(), make_user()
     organization_id = _organization(app, manager.id, first.id, second.id)
+    with app.test_request_context():
+        for person in (manager, first):
+            notify(db.session.get(User, person.id), "core.account", "Your organization changed")
+        db.session.commit()
     with app.app_context():
         db.session.add(
             Invitation(organization_id=organization_id, email=manager.email, expires_at=db.func.now())
@@ -54,5 +75,7 @@ def test_deleting_the_only_manager_hands_the_organization_to_the_longest_member(
     with app.app_context():
         roles = dict(db.session.execute(select(Membership.user_id, Membership.role)).all())
         invitations = db.session.scalars(select(Invitation).where(Invitation.email == manager.email)).all()
+        mailed = db.session.scalars(select(SentMail.user_id)).all()
     assert roles == {first.id: "manager", second.id: "member"}
     assert invitations == []
+    assert mailed == [first.id], "the deleted person's mail record goes with the account, no one else's"

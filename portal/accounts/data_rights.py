@@ -13,6 +13,7 @@ from portal.notifications.models import Notification, NotificationPreference
 from portal.organizations.membership import hand_over_before_erasure
 from portal.organizations.models import Membership, Organization
 from portal.plugin_manager import plugin_host
+from portal.sent_mail import SentMail
 
 
 def export_customer_data(user: User) -> dict[str, Any]:
@@ -41,6 +42,7 @@ def export_customer_data(user: User) -> dict[str, Any]:
         },
         "organization": _organization_of(user),
         "notifications": _notifications_of(user),
+        "emails_sent": _mail_sent_to(user),
         "plugins": {
             name: data
             for name, data in plugin_host().call_each(
@@ -53,7 +55,8 @@ def export_customer_data(user: User) -> dict[str, Any]:
 def erase_customer(user: User) -> None:
     """Delete the account after every installed plugin, enabled or not, erased its part.
 
-    One transaction: if a plugin raises, nothing is deleted.
+    One transaction: if a plugin raises, nothing is deleted. The core's own rows about the person
+    (notifications, the record of mail sent to them) go with the account, by the database's cascade.
     """
     try:
         hand_over_before_erasure(user.id)
@@ -98,6 +101,15 @@ def _notifications_of(user: User) -> dict[str, Any]:
         ],
         "email_preferences": {p.kind: p.email for p in preferences},
     }
+
+
+def _mail_sent_to(user: User) -> list[dict[str, Any]]:
+    """The mail the portal sent the person: what it was about, when, and whether the server took it."""
+    mails = db.session.scalars(select(SentMail).where(SentMail.user_id == user.id).order_by(SentMail.id))
+    return [
+        {"subject": m.subject, "sent_at": _iso(m.created_at), "delivered_at": _iso(m.delivered_at)}
+        for m in mails
+    ]
 
 
 def _iso(value: Any) -> str | None:

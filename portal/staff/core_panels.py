@@ -9,12 +9,18 @@ from sqlalchemy import select
 from portal.accounts.models import User
 from portal.contributions import Panel
 from portal.database import db
-from portal.events import StoredEvent
 from portal.organizations.models import Membership, Organization
-from portal.paging import keyset_page
-from portal.staff.activity import activities
+from portal.staff.activity import EMAIL, EVENTS, NOTIFICATIONS
+from portal.staff.history import CHANNELS, history_page
 
 TIMELINE_PAGE_SIZE = 20
+# The history's filter, in the order it offers them: everything, then one channel.
+CHANNEL_CHOICES = (
+    ("", _l("Everything")),
+    (EVENTS, _l("Activity")),
+    (NOTIFICATIONS, _l("Portal notices")),
+    (EMAIL, _l("Email")),
+)
 
 
 def organization_panel(customer: User, viewer: User) -> list[Panel]:
@@ -36,20 +42,37 @@ def organization_panel(customer: User, viewer: User) -> list[Panel]:
 
 
 def timeline_panel(customer: User, viewer: User) -> list[Panel]:
-    """Everything the person did or was told, newest first, from the events every plugin emits."""
-    page = keyset_page(
-        select(StoredEvent).where(StoredEvent.customer_id == customer.id),
-        [StoredEvent.id],
-        cursor=request.args.get("timeline_before"),
-        size=TIMELINE_PAGE_SIZE,
-        descending=True,
+    """Everything the person did, was told in the portal and was emailed, newest first, in one list.
+
+    ``timeline_channel`` narrows it to one channel; a value not on the list shows why instead of
+    entries, so a mistyped link explains itself.
+    """
+    channel = request.args.get("timeline_channel", "")
+    known = channel == "" or channel in CHANNELS
+    page = (
+        history_page(
+            customer.id,
+            request.args.get("timeline_before"),
+            channels=[channel] if channel else CHANNELS,
+            size=TIMELINE_PAGE_SIZE,
+        )
+        if known
+        else None
     )
     return [
         Panel(
             name="timeline",
             title=_l("Activity"),
             template="staff/customers/_timeline.html",
-            context={"events": activities(page.items), "older": page.next_cursor, "person": customer},
+            context={
+                "events": page.entries if page else [],
+                "older": page.older if page else None,
+                "paged": bool(request.args.get("timeline_before")),
+                "person": customer,
+                "channel": channel if known else "",
+                "bad_channel": not known,
+                "channels": CHANNEL_CHOICES,
+            },
             order=900,
             wide=True,
         )

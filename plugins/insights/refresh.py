@@ -122,16 +122,16 @@ def assess_customers(
                 new_profiles.append({**figures, "stage": outcome.stage, "stage_since": now, "grade": "C"})
                 history.append(_change(customer_id, None, outcome.stage, now))
             elif not before.stage_overridden and before.stage != outcome.stage:
-                moves.append((figures, before.stage, outcome.stage))
+                moves.append((customer_id, figures, before.stage, outcome.stage))
             else:
                 updates.append(figures)
-        for figures, old, new in moves:
+        for customer_id, figures, old, new in moves:
             if not _move(figures, old, new, now):
                 updates.append(figures)
                 continue
-            history.append(_change(figures["customer_id"], old, new, now))
+            history.append(_change(customer_id, old, new, now))
             if announce:
-                events.stage_changed(figures["customer_id"], old, new, actor_id=None)
+                events.stage_changed(customer_id, old, new, actor_id=None)
             changed += 1
         _write(new_profiles, updates, history)
     return changed
@@ -139,12 +139,11 @@ def assess_customers(
 
 def _move(figures: dict[str, object], old: str, new: str, now: datetime) -> bool:
     """Move the stage from the one read, unless staff set it meanwhile; whether it moved."""
-    customer_id = figures["customer_id"]
     return bool(
         rows_matched(
             update(Profile)
             .where(
-                Profile.customer_id == customer_id,
+                Profile.customer_id == figures["customer_id"],
                 Profile.stage == old,
                 Profile.stage_overridden.is_(False),
             )

@@ -42,6 +42,7 @@ from portal.htmx import is_htmx_request
 from portal.i18n import product_name, select_locale, select_timezone, text_direction
 from portal.integrations import views as integration_views
 from portal.jobs import init_jobs
+from portal.lazy_text import LazyTextJSONProvider, escape_lazy_translations
 from portal.mail_in import views as mail_in_views
 from portal.mail_in.commands import MAIL_IN_COMMANDS
 from portal.mail_in.tasks import mail_in_tasks
@@ -97,6 +98,8 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     init_storage(app)
     app.extensions[CORE_TASKS_KEY] = mail_in_tasks(app)
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
+    escape_lazy_translations()
+    app.json = LazyTextJSONProvider(app)
     _configure_login(app)
 
     host = PluginHost(app)

@@ -315,7 +315,7 @@ def test_anonymous_survey_leaks_no_identity(app, client, make_user, login_as):
         row = db.session.scalars(select(Response)).one()
         assert row.customer_id is None and row.subject is None
         assert [(e.payload, e.customer_id) for e in completed] == [
-            ({"survey_id": survey_id, "response_id": row.id, "customer_id": None}, None)
+            ({"survey_id": survey_id, "response_id": row.id, "customer_id": None, "nps_score": None}, None)
         ]
     admin = make_user("admin")
     client2 = app.test_client()

@@ -14,6 +14,7 @@ from flask_babel import lazy_gettext as _l
 from portal.plugin import PluginInfo, hookimpl
 
 from . import contributions, events
+from .dashboard_views import dashboard_bp
 from .models import MIGRATIONS_FOLDER
 from .settings import plugin_settings
 from .staff_views import staff_bp
@@ -39,8 +40,8 @@ def portal_plugin_info() -> PluginInfo:
 
 @hookimpl
 def portal_blueprints() -> list[Blueprint]:
-    """Staff pages at /staff/insights."""
-    return [staff_bp]
+    """Staff pages at /staff/insights: the dashboard (administrators), the at-risk list and the rules."""
+    return [staff_bp, dashboard_bp]
 
 
 @hookimpl
@@ -50,9 +51,9 @@ def portal_migrations_folder() -> Path:
 
 
 @hookimpl
-def portal_staff_nav_items() -> list[NavItem]:
-    """The customers at risk, most valuable first."""
-    return contributions.staff_links()
+def portal_staff_nav_items(user: User) -> list[NavItem]:
+    """The business dashboard for administrators; the customers at risk, most valuable first."""
+    return contributions.staff_links(user)
 
 
 @hookimpl

@@ -18,9 +18,12 @@ from .rules import GRADES, STAGE_LABELS, STAGES, describe_reason
 HISTORY_ROWS = 5
 
 
-def staff_links() -> list[NavItem]:
-    """The at-risk list, most valuable customers first."""
-    return [NavItem(label=_l("Customers at risk"), endpoint="insights_staff.at_risk", order=15)]
+def staff_links(user: User) -> list[NavItem]:
+    """The business dashboard for administrators; the at-risk list, most valuable first, for all staff."""
+    items = [NavItem(label=_l("Customers at risk"), endpoint="insights_staff.at_risk", order=16)]
+    if user.is_admin:
+        items.insert(0, NavItem(label=_l("Insights"), endpoint="insights_dashboard.index", order=15))
+    return items
 
 
 def customer_panels(customer: User) -> list[Panel]:

@@ -8,7 +8,7 @@ from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
-from portal.plugin import User, agent, db, keyset_page
+from portal.plugin import User, agent, db, keyset_page, local_path
 
 from .forms import OverrideForm, ReleaseForm
 from .grading import grade_cut
@@ -20,6 +20,7 @@ from .settings import thresholds
 staff_bp = Blueprint("insights_staff", __name__, url_prefix="/staff/insights", template_folder="templates")
 
 PAGE_SIZE = 25
+BACK_MAX = 1000
 
 
 @staff_bp.route("/at-risk")
@@ -98,4 +99,8 @@ def _flash_errors(form: OverrideForm | ReleaseForm) -> None:
 
 
 def _back_to(customer_id: int) -> Response:
+    """Back where the form was sent from (the dashboard names itself in ``back``), else the 360° page."""
+    back = local_path(request.form.get("back", "")[:BACK_MAX])
+    if back is not None and back.startswith("/staff/"):
+        return redirect(back, 303)
     return redirect(url_for("staff_customers.show", user_id=customer_id) + "#insights-relationship", 303)

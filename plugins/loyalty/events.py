@@ -119,6 +119,29 @@ class PointsExpired(_PointsEvent):
 
 
 @dataclass(frozen=True)
+class PointsDeducted(_PointsEvent):
+    """An administrator took points off a customer's balance (a correction, ``kind`` "adjusted").
+
+    With ``loyalty.points_earned``, ``loyalty.reward_redeemed`` and ``loyalty.points_expired`` it
+    accounts for every move of a balance, so others can follow the points owed from events alone.
+    """
+
+    name: ClassVar[str] = "loyalty.points_deducted"
+    label: ClassVar[LazyString] = _l("Points were taken off a customer's balance")
+    user_id: int
+    points: int
+    kind: str
+    entry_id: int
+
+    @property
+    def fact(self) -> str:
+        return f"deducted:{self.entry_id}"
+
+    def describe(self) -> Markup:
+        return sentence(_("Points adjusted: %(points)s taken off."), points=self.points)
+
+
+@dataclass(frozen=True)
 class TierChanged(_PointsEvent):
     """A customer moved up or down a tier (bronze, silver, gold, platinum)."""
 
@@ -174,5 +197,6 @@ EVENT_TYPES: list[type[DomainEvent]] = [
     RewardRedeemed,
     RedemptionCancelled,
     PointsExpired,
+    PointsDeducted,
     TierChanged,
 ]

@@ -34,7 +34,7 @@ from portal.plugin import (
 from portal.plugin import gettext_or_source as _
 
 from . import tiers
-from .events import PointsEarned, PointsExpired, TierChanged
+from .events import PointsDeducted, PointsEarned, PointsExpired, TierChanged
 from .models import REASON_MAX, SOURCE_MAX, Account, Entry
 from .settings import MAX_POINTS
 
@@ -240,6 +240,12 @@ def debit(
             _consume_oldest(user_id, points)
     except IntegrityError:
         return None
+    if kind != "redeemed":  # a redemption is announced by rewards.redeem, with its reward
+        emit(
+            PointsDeducted(user_id=user_id, points=points, kind=kind, entry_id=entry.id),
+            customer_id=user_id,
+            actor_id=actor_id,
+        )
     db.session.expire_all()
     return entry
 

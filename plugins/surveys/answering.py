@@ -199,8 +199,22 @@ def submit(survey: Survey, response: Response, customer_id: int) -> bool:
             .where(Invitation.survey_id == survey.id, Invitation.customer_id == customer_id)
             .values(status="answered")
         )
-    events.completed(survey.id, response.id, customer_id, survey.anonymous)
+    events.completed(survey.id, response.id, customer_id, survey.anonymous, nps_score(survey, response))
     return True
+
+
+def nps_score(survey: Survey, response: Response) -> int | None:
+    """The response's answer to the survey's first NPS question, or None when it has none (one query)."""
+    first_nps = (
+        select(Question.id)
+        .where(Question.survey_id == survey.id, Question.kind == "nps")
+        .order_by(Question.position, Question.id)
+        .limit(1)
+        .scalar_subquery()
+    )
+    return db.session.scalar(
+        select(Answer.value).where(Answer.response_id == response.id, Answer.question_id == first_nps)
+    )
 
 
 def survey_to_answer(survey_id: int, customer_id: int) -> Survey | None:

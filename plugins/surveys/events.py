@@ -51,6 +51,9 @@ class SurveyCompleted(_SurveyEvent):
     survey_id: int
     response_id: int
     customer_id: int | None = None
+    # The answer (0 to 10) to the survey's first NPS question, so others can follow the NPS without
+    # reading this plugin's tables; None when the survey asks none (and on events stored before it).
+    nps_score: int | None = None
 
     @property
     def fact(self) -> str:
@@ -68,12 +71,16 @@ def invited(survey_id: int, customer_id: int) -> None:
     emit(SurveyInvited(survey_id=survey_id, customer_id=customer_id), customer_id=customer_id)
 
 
-def completed(survey_id: int, response_id: int, customer_id: int, anonymous: bool) -> None:
-    """Announce a submitted response; for an anonymous survey, without the customer."""
+def completed(
+    survey_id: int, response_id: int, customer_id: int, anonymous: bool, nps_score: int | None = None
+) -> None:
+    """Announce a submitted response with its NPS answer; for an anonymous survey, without the customer."""
     if anonymous:
-        emit(SurveyCompleted(survey_id=survey_id, response_id=response_id))
+        emit(SurveyCompleted(survey_id=survey_id, response_id=response_id, nps_score=nps_score))
     else:
         emit(
-            SurveyCompleted(survey_id=survey_id, response_id=response_id, customer_id=customer_id),
+            SurveyCompleted(
+                survey_id=survey_id, response_id=response_id, customer_id=customer_id, nps_score=nps_score
+            ),
             customer_id=customer_id,
         )

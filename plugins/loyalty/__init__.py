@@ -18,7 +18,17 @@ from portal.plugin import (
     plugin_stylesheet,
 )
 
-from . import api, awards, contributions, events, goodwill_approvals, seed, staff_figures, transfers
+from . import (  # apology_views: imported for the route it adds
+    api,
+    apology_views,  # noqa: F401
+    awards,
+    contributions,
+    events,
+    goodwill_approvals,
+    seed,
+    staff_figures,
+    transfers,
+)
 from .cli import loyalty_group
 from .models import MIGRATIONS_FOLDER
 from .rule_views import rules_bp
@@ -111,13 +121,13 @@ def portal_page_assets(endpoint: str) -> PageAssets | None:
         endpoint,
         plugin="loyalty",
         filename="loyalty.css",
-        also_on=(DASHBOARD_PAGE, CUSTOMER_360_PAGE, "tickets_staff.show"),
+        also_on=(DASHBOARD_PAGE, CUSTOMER_360_PAGE, "tickets_staff.staff_show"),
     )
 
 
 @hookimpl
 def portal_template_slot(slot: str, context: dict[str, Any]) -> Markup | None:
-    """The goodwill form in the staff ticket page's ``tickets.staff_actions`` slot."""
+    """The goodwill form in ``tickets.staff_actions``; the goodwill step of ``tickets.apology``."""
     return contributions.render_slot(slot, context)
 
 

@@ -97,8 +97,20 @@ def record_purchase(
     return entry
 
 
-def grant_goodwill(user_id: int, points: object, reason: str, granter: Granter, source: str) -> Entry | None:
-    """Goodwill points from staff, with a reason, within the per-grant cap for their role."""
+def grant_goodwill(
+    user_id: int,
+    points: object,
+    reason: str,
+    granter: Granter,
+    source: str,
+    ticket_id: int | None = None,
+) -> Entry | None:
+    """Goodwill points from staff, with a reason, within the per-grant cap for their role.
+
+    ``ticket_id`` is the ticket the goodwill was given for, kept on the entry.
+    """
     if not reason.strip():
         raise LedgerError(_("Give a reason for the goodwill points."))
-    return grants.staff_credit(user_id, points, "goodwill", reason.strip(), granter, source)
+    return grants.staff_credit(
+        user_id, points, "goodwill", reason.strip(), granter, source, ticket_id=ticket_id
+    )

@@ -23,9 +23,9 @@ from portal.plugin import (
     set_translations,
 )
 
-from . import grants, ledger, tiers
+from . import apology_goodwill, grants, ledger, tiers
 from .forms import AdjustForm, CancelForm, GoodwillForm, PurchaseForm
-from .models import Account, Redemption, Reward
+from .models import Account, Entry, Redemption, Reward
 from .reasons import reason_label
 from .views import new_key
 
@@ -69,6 +69,12 @@ def customer_panels(customer: User, viewer: User) -> list[Panel]:
     if customer.role != "customer":
         return []
     acct = db.session.get(Account, customer.id)
+    goodwill = db.session.scalars(
+        select(Entry)
+        .where(Entry.user_id == customer.id, Entry.kind == "goodwill")
+        .order_by(Entry.id.desc())
+        .limit(5)
+    ).all()
     redemptions = db.session.execute(
         select(Redemption, Reward.title)
         .join(Reward)
@@ -86,6 +92,7 @@ def customer_panels(customer: User, viewer: User) -> list[Panel]:
                 "balance": acct.balance if acct else 0,
                 "tier": tiers.tier_by_code(acct.tier if acct else "bronze"),
                 "redemptions": redemptions,
+                "goodwill": goodwill,
                 "goodwill_form": GoodwillForm(request_key=new_key(), formdata=None),
                 "purchase_form": PurchaseForm(request_key=new_key(), formdata=None),
                 # Only a voucher still active has a cancel button; no voucher, no form to build.
@@ -99,7 +106,9 @@ def customer_panels(customer: User, viewer: User) -> list[Panel]:
 
 
 def render_slot(slot: str, context: dict[str, Any]) -> Markup | None:
-    """The goodwill form on the staff ticket page; nothing elsewhere."""
+    """The goodwill form on the staff ticket page, and the goodwill step of a complaint's apology."""
+    if slot == "tickets.apology":
+        return apology_goodwill.render_step(context)
     if slot != "tickets.staff_actions":
         return None
     customer_id = context.get("customer_id")
@@ -146,8 +155,6 @@ def export_data(user: User) -> dict[str, Any] | None:
     acct = db.session.get(Account, user.id)
     if acct is None:
         return None
-    from .models import Entry
-
     entries = db.session.scalars(select(Entry).where(Entry.user_id == user.id).order_by(Entry.id)).all()
     vouchers = db.session.scalars(select(Redemption).where(Redemption.user_id == user.id)).all()
     return {
@@ -177,9 +184,13 @@ def export_data(user: User) -> dict[str, Any] | None:
 def erase_data(user: User) -> None:
     from sqlalchemy import delete, update
 
-    from .models import DailyTotal, Entry, Purchase
+    from .models import DailyTotal, GoodwillRequest, Purchase
 
     db.session.execute(update(Entry).where(Entry.actor_id == user.id).values(actor_id=None))
+    db.session.execute(
+        update(GoodwillRequest).where(GoodwillRequest.requested_by_id == user.id).values(requested_by_id=None)
+    )
+    db.session.execute(delete(GoodwillRequest).where(GoodwillRequest.user_id == user.id))
     db.session.execute(delete(Redemption).where(Redemption.user_id == user.id))
     db.session.execute(
         delete(Purchase).where(Purchase.entry_id.in_(select(Entry.id).where(Entry.user_id == user.id)))

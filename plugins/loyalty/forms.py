@@ -48,6 +48,30 @@ class GoodwillForm(FlaskForm):
     next = HiddenField(validators=[Optional(), Length(max=300)])
 
 
+class TicketGoodwillForm(FlaskForm):
+    """Goodwill in a complaint's apology: the goodwill form, for one ticket, with errors in words."""
+
+    points = StringField(
+        _l("Points"),
+        validators=[
+            DataRequired(_l("Give the number of points.")),
+            Length(max=12, message=_l("Points must be a whole number.")),
+        ],
+    )
+    reason = StringField(
+        _l("Reason"),
+        validators=[
+            DataRequired(_l("Give a reason for the goodwill points.")),
+            Length(
+                max=REASON_MAX, message=_l("The reason may be at most %(max)d characters.", max=REASON_MAX)
+            ),
+        ],
+    )
+    ticket_id = HiddenField(validators=[DataRequired(), Regexp(r"^[0-9]{1,10}$")])
+    request_key = HiddenField(validators=KEY)
+    next = HiddenField(validators=[Optional(), Length(max=300)])
+
+
 class PurchaseForm(FlaskForm):
     amount = StringField(_l("Amount"), validators=[DataRequired(), Length(max=20)])
     reference = StringField(_l("Receipt or order number"), validators=[Optional(), Length(max=60)])

@@ -26,6 +26,7 @@ from portal.plugin import gettext_or_source as _
 
 from . import awards, grants, ledger
 from .ledger import LedgerError
+from .models import GoodwillRequest
 
 KIND = "loyalty.goodwill"
 
@@ -50,19 +51,32 @@ def asks_for_approval(points: object, granter: User) -> bool:
 
 
 def send_for_approval(
-    customer_id: int, points: object, reason: str, requester: User, request_key: str
+    customer_id: int,
+    points: object,
+    reason: str,
+    requester: User,
+    request_key: str,
+    ticket_id: int | None = None,
 ) -> str:
     """Ask the administrators to approve this goodwill; the message to show the agent. The caller commits.
 
     ``request_key`` is the goodwill form's key, so a form sent twice asks once, and the credit, once
-    approved, is keyed on it as a direct grant of that form would be.
+    approved, is keyed on it as a direct grant of that form would be. ``ticket_id`` (goodwill in a
+    complaint's apology) travels in the payload, so the entry made on approval names the ticket too.
     """
     points = ledger.parse_points(points)
     reason = reason.strip()
     if not reason:
         raise LedgerError(_("Give a reason for the goodwill points."))
     source = f"goodwill:{request_key}"
-    payload = {"customer_id": customer_id, "points": points, "reason": reason, "source": source}
+    payload: dict[str, Any] = {
+        "customer_id": customer_id,
+        "points": points,
+        "reason": reason,
+        "source": source,
+    }
+    if ticket_id is not None:
+        payload["ticket_id"] = ticket_id
     try:
         asked = request_approval(
             KIND, payload, requester, reason, customer_id=customer_id, request_key=source
@@ -71,6 +85,15 @@ def send_for_approval(
         raise LedgerError(str(refused)) from refused
     if asked is None:
         return _("These goodwill points were already sent to an administrator for approval.")
+    db.session.add(
+        GoodwillRequest(
+            source=source,
+            user_id=customer_id,
+            ticket_id=ticket_id,
+            points=points,
+            requested_by_id=requester.id,
+        )
+    )
     return _(
         "%(points)d points is above your limit of %(limit)d points, so the grant was sent to an "
         "administrator for approval. You will be told when it is decided.",
@@ -80,8 +103,20 @@ def send_for_approval(
 
 
 def describe(payload: dict[str, Any]) -> Markup:
-    """The request in words: how many points, for whom, and the reason the customer will read."""
+    """The request in words: how many points, for whom, for which ticket, the reason the customer reads."""
     customer = db.session.get(User, payload.get("customer_id") or 0)
+    ticket_id = payload_ticket(payload)
+    if ticket_id is not None:
+        return sentence(
+            _(
+                "%(points)s goodwill points for %(customer)s for ticket #%(ticket)s, "
+                "with the reason: %(reason)s"
+            ),
+            points=int(payload.get("points", 0)),
+            customer=customer.name if customer is not None else _("a deleted account"),
+            ticket=ticket_id,
+            reason=str(payload.get("reason", "")),
+        )
     return sentence(
         _("%(points)s goodwill points for %(customer)s, with the reason: %(reason)s"),
         points=int(payload.get("points", 0)),
@@ -97,7 +132,12 @@ def apply(payload: dict[str, Any], approver: User) -> None:
         raise ApprovalRefusedError(_("The customer's account is gone, so there is nobody to grant to."))
     try:
         entry = awards.grant_goodwill(
-            customer.id, payload["points"], payload["reason"], approver, source=payload["source"]
+            customer.id,
+            payload["points"],
+            payload["reason"],
+            approver,
+            source=payload["source"],
+            ticket_id=payload_ticket(payload),
         )
     except LedgerError as error:
         raise ApprovalRefusedError(str(error)) from error
@@ -110,3 +150,9 @@ def apply(payload: dict[str, Any], approver: User) -> None:
             reason=entry.reason,
             approved_request=True,
         )
+
+
+def payload_ticket(payload: dict[str, Any]) -> int | None:
+    """The ticket a request's goodwill is for; ``None`` for requests without one (and those before it)."""
+    ticket_id = payload.get("ticket_id")
+    return ticket_id if isinstance(ticket_id, int) and not isinstance(ticket_id, bool) else None

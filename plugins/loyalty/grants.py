@@ -64,9 +64,17 @@ def refuse_above_cap(points: int, role: str) -> None:
 
 
 def staff_credit(
-    user_id: int, points: object, kind: str, reason: str, granter: Granter, source: str
+    user_id: int,
+    points: object,
+    kind: str,
+    reason: str,
+    granter: Granter,
+    source: str,
+    ticket_id: int | None = None,
 ) -> Entry | None:
     """Credit points a staff member grants, within their role's cap; ``None`` if ``source`` was credited."""
     points = ledger.parse_points(points)
     refuse_above_cap(points, granter.role)
-    return ledger.credit(user_id, points, kind, reason=reason, actor_id=granter.id, source=source)
+    return ledger.credit(
+        user_id, points, kind, reason=reason, actor_id=granter.id, source=source, ticket_id=ticket_id
+    )

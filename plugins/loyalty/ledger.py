@@ -152,10 +152,12 @@ def credit(
     source: str | None = None,
     now: datetime | None = None,
     rule_id: int | None = None,
+    ticket_id: int | None = None,
 ) -> Entry | None:
     """Add points; ``None`` (and nothing changed) when this source was already credited.
 
-    ``rule_id`` names the earning rule that paid, so the rule's cap can count its awards.
+    ``rule_id`` names the earning rule that paid, so the rule's cap can count its awards;
+    ``ticket_id`` the ticket the points were given for (goodwill in a complaint's apology).
     """
     _check(kind, CREDIT_KINDS, reason, source)
     points = parse_points(points)
@@ -173,6 +175,7 @@ def credit(
         actor_id=actor_id,
         source=source,
         rule_id=rule_id,
+        ticket_id=ticket_id,
         created_at=now,
         expires_at=_add_months(now, months) if months else None,
     )

@@ -64,6 +64,27 @@ class Entry(Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime | None] = mapped_column(index=True)
     reminded: Mapped[bool] = mapped_column(default=False)
+    # The ticket the points were given for (goodwill in a complaint's apology, loyalty_0008). A plain
+    # number, not a foreign key: tickets are another plugin's, which may be off or erase the ticket.
+    ticket_id: Mapped[int | None] = mapped_column(index=True)
+
+
+class GoodwillRequest(Model):
+    """Goodwill an agent sent to an administrator for approval, as the loyalty plugin knows it.
+
+    The request itself is the core's; this row lets the ticket it was for say "waiting for approval"
+    instead of offering the grant again. The entry credited on approval has the same ``source``, so
+    a row with such an entry was approved. Written with the request, in its transaction.
+    """
+
+    __tablename__ = "loyalty_goodwill_requests"
+
+    source: Mapped[str] = mapped_column(String(SOURCE_MAX), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("portal_users.id", ondelete="CASCADE"), index=True)
+    ticket_id: Mapped[int | None] = mapped_column(index=True)
+    points: Mapped[int]
+    requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("portal_users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class Purchase(Model):

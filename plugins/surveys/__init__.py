@@ -138,7 +138,7 @@ def portal_page_assets(endpoint: str) -> PageAssets | None:
 
 @hookimpl
 def portal_template_slot(slot: str, context: dict[str, Any]) -> Markup | None:
-    """The CSAT given about a ticket, on the staff ticket page ("tickets.staff_details")."""
+    """The CSAT given about a ticket (``tickets.staff_details``); the survey step of ``tickets.apology``."""
     return contributions.template_slot(slot, context)
 
 

@@ -24,7 +24,7 @@ from portal.plugin import (
     utcnow,
 )
 
-from . import invitations, library, respondents, results
+from . import apology_step, invitations, library, respondents, results
 from .models import Answer, Contact, Invitation, OptOut, Question, Response, Survey
 
 
@@ -76,7 +76,9 @@ def handle_event(event: Event) -> None:
 
 
 def template_slot(slot: str, context: dict[str, Any]) -> Markup | None:
-    """On the staff ticket page: the CSAT answer the customer gave about that ticket."""
+    """On the staff ticket page: the CSAT answer about that ticket; the apology's follow-up survey step."""
+    if slot == "tickets.apology":
+        return apology_step.render_step(context)
     if slot != "tickets.staff_details":
         return None
     if not getattr(current_user, "is_staff", False):

@@ -15,6 +15,7 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import CursorResult, delete, func, literal, select, update
+from sqlalchemy.exc import IntegrityError
 
 from portal.plugin import (
     User,
@@ -171,14 +172,67 @@ def send_due_invitations(now: datetime | None = None) -> int:
         if _skip_reason(invitation, survey, now):
             _move_pending(invitation.id, status="skipped")
             continue
-        # Only the run that moves it from pending sends it: two runs at once ask nobody twice.
-        if not _move_pending(invitation.id, status="sent", sent_at=now):
-            continue
-        db.session.add(Contact(customer_id=customer.id, subject=invitation.subject, asked_at=now))
-        _notify(customer, survey, invitation, reminder=False)
-        events.invited(survey.id, customer.id)
-        sent += 1
+        if _send(invitation, survey, customer, now):
+            sent += 1
     return sent
+
+
+def _send(invitation: Invitation, survey: Survey, customer: User, now: datetime) -> bool:
+    """Send a pending invitation: the contact, the notification, ``surveys.invited``; False if taken.
+
+    Only the run that moves it from pending sends it: two runs at once ask nobody twice.
+    """
+    if not _move_pending(invitation.id, status="sent", sent_at=now):
+        return False
+    db.session.add(Contact(customer_id=customer.id, subject=invitation.subject, asked_at=now))
+    _notify(customer, survey, invitation, reminder=False)
+    events.invited(survey.id, customer.id)
+    return True
+
+
+def invite_now(
+    survey: Survey, customer: User, subject: str | None, now: datetime | None = None
+) -> str | None:
+    """Invite the customer to ``survey`` at once, as staff ask after a ticket; ``None`` when it was sent.
+
+    Otherwise the reason in words, and nothing changed. The tick's rules hold (an open survey, no
+    opt-out, not asked about the same subject, not within the waiting period), and a customer is
+    invited to a survey once: an invitation already queued for them (by the survey's trigger) is sent
+    now instead of waiting. The caller commits.
+    """
+    now = now or utcnow()
+    invitation = db.session.scalar(
+        select(Invitation).where(Invitation.survey_id == survey.id, Invitation.customer_id == customer.id)
+    )
+    if invitation is not None and invitation.status != "pending":
+        return str(_l("The customer was already invited to this survey; choose another one."))
+    candidate = invitation or Invitation(
+        survey_id=survey.id, customer_id=customer.id, subject=subject, status="pending", due_at=now
+    )
+    reason = _skip_reason(candidate, survey, now)
+    if reason is not None:
+        return str(SKIP_WORDS[reason])
+    if invitation is None:
+        try:
+            with db.session.begin_nested():
+                db.session.add(candidate)
+                db.session.flush()
+        except IntegrityError:
+            return str(_l("The customer was already invited to this survey; choose another one."))
+    if not _send(candidate, survey, customer, now):
+        return str(_l("The customer was already invited to this survey; choose another one."))
+    return None
+
+
+# Why ``invite_now`` sent nothing, for the agent who asked; the tick's own reasons for skipping.
+SKIP_WORDS = {
+    "closed": _l("This survey is not open now; choose a published, open one."),
+    "opted_out": _l("The customer opted out of surveys, so none is sent."),
+    "already_asked": _l("The customer was already asked about this ticket."),
+    "waiting_period": _l(
+        "The customer was asked for their opinion recently; so as not to nag, none is sent now."
+    ),
+}
 
 
 def _move_pending(invitation_id: int, **values: object) -> bool:

@@ -6,7 +6,7 @@ imported. Importing this module gives the blueprints complete, as ``portal_bluep
 
 from __future__ import annotations
 
-from . import customer_views, staff_views  # noqa: F401  (imported for the routes they add)
+from . import apology_views, customer_views, staff_views  # noqa: F401  (imported for the routes they add)
 from .blueprint import bp, staff_bp
 
 __all__ = ["bp", "staff_bp"]

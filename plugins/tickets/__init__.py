@@ -2,7 +2,9 @@
 
 Hookimpls only: every page, link, tile, panel, slot and task the plugin adds is listed here.
 Template slots it renders on the staff ticket page (see docs/plugins/tickets.md):
-``tickets.staff_actions`` and ``tickets.staff_details``, both with ``ticket_id`` and ``customer_id``.
+``tickets.staff_actions`` and ``tickets.staff_details``, both with ``ticket_id`` and ``customer_id``;
+``tickets.apology`` in the apology panel of a resolved complaint. It answers ``tickets.ticket_link``
+(``ticket_id``) with a link to the ticket for whoever reads the page, so others link without importing it.
 """
 
 from __future__ import annotations
@@ -107,7 +109,7 @@ def portal_page_assets(endpoint: str) -> PageAssets | None:
 
 @hookimpl
 def portal_template_slot(slot: str, context: dict[str, Any]) -> Markup | None:
-    """A link to open a ticket under customers' pages."""
+    """A link to open a ticket under customers' pages; a link to one ticket (``tickets.ticket_link``)."""
     return contributions.render_slot(slot, context)
 
 
@@ -137,7 +139,7 @@ def portal_plugin_settings() -> list[Setting]:
 
 @hookimpl
 def portal_event_types() -> list[type[DomainEvent]]:
-    """Tickets created, replied to, changing status, resolved, reopened and rated."""
+    """Tickets created, replied to, changing status, resolved, reopened, rated; apologies sent."""
     return events.EVENT_TYPES
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from flask import render_template, request
+from flask import render_template, request, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from markupsafe import Markup
@@ -122,11 +122,30 @@ def customer_panels(customer: User) -> list[Panel]:
 
 
 def render_slot(slot: str, context: dict[str, Any]) -> Markup | None:
+    """The help link under customers' pages; a link to one ticket for ``tickets.ticket_link``."""
+    if slot == "tickets.ticket_link":
+        return ticket_link(context.get("ticket_id"))
     if slot != "page_bottom" or not request or (request.blueprint or "").startswith(("tickets", "staff")):
         return None
     if current_user.is_authenticated and not current_user.is_staff:
         return Markup(render_template("tickets/help_link.html"))  # noqa: S704  (autoescaped template)
     return None
+
+
+def ticket_link(ticket_id: object) -> Markup | None:
+    """ "Ticket #12", linked to the page the reader may open: the staff page for staff, theirs for customers.
+
+    Other plugins mention tickets (a goodwill entry given for one) without importing this plugin: they
+    ask this slot, which is empty when the plugin is off. No query: the page linked to checks access.
+    """
+    if not isinstance(ticket_id, int) or isinstance(ticket_id, bool) or not current_user.is_authenticated:
+        return None
+    endpoint = "tickets_staff.staff_show" if current_user.is_staff else "tickets.show"
+    return Markup(  # noqa: S704  (autoescaped template output)
+        render_template(
+            "tickets/ticket_link.html", url=url_for(endpoint, ticket_id=ticket_id), number=ticket_id
+        )
+    )
 
 
 def scheduled_tasks() -> list[ScheduledTask]:

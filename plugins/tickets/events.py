@@ -175,6 +175,23 @@ class TicketNoted(_TicketEvent):
         return sentence(_("Staff added an internal note to ticket #%(ticket)s."), ticket=self.ticket_id)
 
 
+@dataclass(frozen=True)
+class ApologySent(_TicketEvent):
+    """Staff sent the apology for a resolved complaint (the apology flow), once per ticket."""
+
+    name: ClassVar[str] = "tickets.apology_sent"
+    label: ClassVar[LazyString] = _l("An apology was sent for a complaint")
+    ticket_id: int
+    customer_id: int
+
+    @property
+    def fact(self) -> str:
+        return f"apology:{self.ticket_id}"
+
+    def describe(self) -> Markup:
+        return sentence(_("Staff apologised for complaint ticket #%(ticket)s."), ticket=self.ticket_id)
+
+
 EVENT_TYPES: list[type[DomainEvent]] = [
     TicketCreated,
     TicketReplied,
@@ -184,6 +201,7 @@ EVENT_TYPES: list[type[DomainEvent]] = [
     TicketRated,
     TicketAssigned,
     TicketNoted,
+    ApologySent,
 ]
 
 
@@ -252,4 +270,10 @@ def noted(ticket: Ticket, actor_id: int, mentioned_ids: Sequence[int]) -> None:
     event = TicketNoted(
         ticket_id=ticket.id, customer_id=ticket.customer_id, mentioned_ids=tuple(mentioned_ids)
     )
+    emit(event, customer_id=ticket.customer_id, actor_id=actor_id)
+
+
+def apology_sent(ticket: Ticket, actor_id: int) -> None:
+    """Announce the apology; call it only when this request stored the apology message."""
+    event = ApologySent(ticket_id=ticket.id, customer_id=ticket.customer_id)
     emit(event, customer_id=ticket.customer_id, actor_id=actor_id)

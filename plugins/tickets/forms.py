@@ -118,6 +118,16 @@ class StaffReplyForm(ReplyForm):
     internal = BooleanField(_l("Internal note (never shown to the customer)"))
 
 
+class ApologyForm(FlaskForm):
+    """The apology for a resolved complaint: the message the agent edits from the starting text."""
+
+    body = TextAreaField(
+        _l("Message to the customer"),
+        validators=[DataRequired(_l("Please write a message.")), Length(max=BODY_MAX)],
+        render_kw=WRITING_ROWS,
+    )
+
+
 class RateForm(FlaskForm):
     """The one question a resolved ticket asks; nothing is chosen for the customer."""
 

@@ -7,9 +7,10 @@ from flask_babel import lazy_gettext as _l
 from portal.plugin import Setting, get_setting
 
 from .alert_recipients import OWNERS_MAX_LENGTH, check_category_owners
-from .models import PRIORITIES
+from .models import CATEGORY_MAX, PRIORITIES
 
 DEFAULT_CATEGORIES = "question, problem, complaint, request"
+APOLOGY_MESSAGE_MAX = 4000  # the apology template; the message made from it is cut to a message's limit
 # Hours to the first staff reply and to resolution, per priority.
 DEFAULT_TARGETS = {
     "low": (48, 240),
@@ -106,6 +107,30 @@ def plugin_settings() -> list[Setting]:
             min=1,
             max=168,
             help=_l("Unassigned tickets warn the agents who hear of new tickets in their category."),
+        ),
+        Setting(
+            key="apology_category",
+            label=_l("Category whose resolved tickets offer the apology"),
+            type="text",
+            default="complaint",
+            max_length=CATEGORY_MAX,
+            help=_l(
+                "Once a ticket in this category is resolved, its staff page offers an apology: a message, "
+                "and what other plugins add (goodwill points, a follow-up survey). Keep it the same as "
+                "the insights plugin's complaint category."
+            ),
+        ),
+        Setting(
+            key="apology_message",
+            label=_l("Apology message to start from"),
+            type="text",
+            default="",
+            max_length=APOLOGY_MESSAGE_MAX,
+            multiline=True,
+            help=_l(
+                "Empty: the portal's own text, in each customer's language. {name} is replaced by the "
+                "customer's name, {number} by the ticket's number, {subject} by its subject."
+            ),
         ),
     ]
     for priority in PRIORITIES:

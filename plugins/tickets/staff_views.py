@@ -25,11 +25,12 @@ from portal.plugin import (
     utcnow,
 )
 
-from . import attachments, canned, history, queries, sending, service, watchers
+from . import apology, attachments, canned, history, queries, sending, service, watchers
 from .blueprint import staff_bp
 from .forms import (
     CANNED_TEXTS,
     ActionForm,
+    ApologyForm,
     AssignForm,
     BulkForm,
     CannedChoiceForm,
@@ -104,11 +105,18 @@ def bulk() -> Response:
 
 
 def _staff_page(
-    ticket: Ticket, reply_form: StaffReplyForm | None = None, canned_error: str | None = None
+    ticket: Ticket,
+    reply_form: StaffReplyForm | None = None,
+    canned_error: str | None = None,
+    apology_form: ApologyForm | None = None,
 ) -> dict[str, Any]:
-    """The staff ticket page's context: the whole conversation, notes included, and every action."""
+    """The staff ticket page's context: the whole conversation, notes included, and every action.
+
+    A resolved complaint also gets its apology panel, with ``apology_form`` as the agent sent it.
+    """
     customer, assignee = queries.people_of(ticket)
     return {
+        "apology": apology.panel(ticket, customer, apology_form),
         "ticket": ticket,
         "customer": customer,
         "assignee": assignee,
@@ -287,6 +295,9 @@ def staff_status(ticket_id: int) -> Response:
         if service.change_status(ticket, form.status.data, current_user):
             db.session.commit()
             flash(_status_changed_message(ticket.status), "success")
+            if ticket.status == "resolved" and apology.offers_apology(ticket):
+                flash(_("This was a complaint: the apology is offered below the ticket's actions."), "info")
+                return redirect(url_for("tickets_staff.staff_show", ticket_id=ticket_id, _anchor="apology"))
         else:
             flash(
                 _(

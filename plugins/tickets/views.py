@@ -7,6 +7,7 @@ imported. Importing this module gives the blueprints complete, as ``portal_bluep
 from __future__ import annotations
 
 from . import (  # noqa: F401  (imported for the routes they add)
+    apology_views,
     customer_views,
     rating_views,
     staff_macro_views,

@@ -1,0 +1,115 @@
+"""Goodwill in a complaint's apology: the step loyalty adds to the tickets plugin's ``tickets.apology`` slot.
+
+The tickets plugin offers the apology on a resolved complaint and knows nothing of points; this
+module shows, on that panel, the goodwill already given for the ticket (or waiting for an
+administrator) and the form to give it, prefilled with a reason in the customer's language. The
+entry records the ticket, so the customer and staff can follow the points back to it.
+
+The form posts to this plugin's own route and comes back to the ticket's page; when it is refused,
+what the agent typed waits in their session for the step to show again with the reason.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from flask import render_template, request, session
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from flask_login import current_user
+from markupsafe import Markup
+from sqlalchemy import select
+
+from portal.plugin import ID_MAX, User, db
+
+from . import grants
+from .forms import TicketGoodwillForm
+from .models import Entry, GoodwillRequest
+from .views import new_key
+
+DRAFT_KEY = "loyalty.apology_goodwill"
+
+
+@dataclass(frozen=True)
+class TicketGoodwill:
+    """What was done for one ticket: goodwill credited, and goodwill sent for approval, not yet credited."""
+
+    granted: list[Entry]
+    waiting: list[GoodwillRequest]
+
+
+def ticket_goodwill(customer_id: int, ticket_id: int) -> TicketGoodwill:
+    """Goodwill given to ``customer_id`` for ``ticket_id``, oldest first; an approved request is granted."""
+    granted = db.session.scalars(
+        select(Entry)
+        .where(Entry.user_id == customer_id, Entry.ticket_id == ticket_id, Entry.kind == "goodwill")
+        .order_by(Entry.id)
+    ).all()
+    waiting = db.session.scalars(
+        select(GoodwillRequest)
+        .outerjoin(Entry, Entry.source == GoodwillRequest.source)
+        .where(
+            GoodwillRequest.user_id == customer_id,
+            GoodwillRequest.ticket_id == ticket_id,
+            Entry.id.is_(None),
+        )
+        .order_by(GoodwillRequest.created_at)
+    ).all()
+    return TicketGoodwill(granted=list(granted), waiting=list(waiting))
+
+
+def apology_reason(customer: User, ticket_id: int) -> str:
+    """The reason the form starts with, in the customer's language: they are the one who reads it."""
+    with force_locale(customer.language or None):
+        return _("Apology for ticket #%(number)d", number=ticket_id)
+
+
+def keep_draft(ticket_id: int, points: str, reason: str, error: str) -> None:
+    """Keep a refused form's values for the step to show again, with why it was refused."""
+    session[DRAFT_KEY] = {
+        "ticket_id": ticket_id,
+        "points": points[:12],
+        "reason": reason[:300],
+        "error": error,
+    }
+
+
+def take_draft(ticket_id: int) -> dict[str, Any] | None:
+    """The refused form for this ticket, once; a draft for another ticket stays for its own page."""
+    draft = session.get(DRAFT_KEY)
+    if not isinstance(draft, dict) or draft.get("ticket_id") != ticket_id:
+        return None
+    session.pop(DRAFT_KEY, None)
+    return draft
+
+
+def render_step(context: dict[str, Any]) -> Markup | None:
+    """The goodwill step of the apology, for staff; nothing for a customer that is gone."""
+    customer_id, ticket_id = context.get("customer_id"), context.get("ticket_id")
+    if not isinstance(customer_id, int) or not isinstance(ticket_id, int) or not 0 < ticket_id <= ID_MAX:
+        return None
+    if not getattr(current_user, "is_staff", False):
+        return None
+    customer = db.session.get(User, customer_id)
+    if customer is None or customer.role != "customer":
+        return None
+    draft = take_draft(ticket_id)
+    form = TicketGoodwillForm(
+        formdata=None,
+        request_key=new_key(),
+        ticket_id=str(ticket_id),
+        next=request.path,
+        points=draft["points"] if draft else "",
+        reason=draft["reason"] if draft else apology_reason(customer, ticket_id),
+    )
+    return Markup(  # noqa: S704  (autoescaped template output)
+        render_template(
+            "loyalty/apology_goodwill.html",
+            form=form,
+            customer_id=customer_id,
+            done=ticket_goodwill(customer_id, ticket_id),
+            error=draft["error"] if draft else None,
+            limit=grants.grant_limit(current_user.role),
+        )
+    )

@@ -230,6 +230,22 @@ def test_goodwill_above_the_limit_waits_and_approval_credits_it_with_the_ticket(
     assert "Goodwill: 800 points granted on" in page and "waiting for approval" not in page
 
 
+def test_declined_goodwill_reads_declined_on_the_ticket_and_the_grant_is_offered_again(
+    app, client, agent, customer, make_user
+):
+    ticket_id = complaint(app, customer.id, agent.id)
+    goodwill(client, customer.id, ticket_id, "800")
+    with app.app_context():
+        approval_id = db.session.scalars(select(Approval.id)).one()
+    admin = signed_in(app, make_user("admin", name="Ada Admin"))
+    post_form(admin, f"/staff/approvals/{approval_id}/decide", {"decision": "decline", "note": "Too much"})
+    page = client.get(f"/staff/tickets/{ticket_id}").get_data(as_text=True)
+    assert "waiting for approval" not in page
+    assert "Goodwill: 800 points declined by an administrator" in page
+    assert "Grant more goodwill for this ticket" not in page, "nothing was given: the form is open again"
+    assert count(app, Entry, Entry.user_id == customer.id) == 0
+
+
 @pytest.mark.parametrize(
     ("points", "reason", "message"),
     [

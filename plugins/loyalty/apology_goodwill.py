@@ -33,10 +33,11 @@ DRAFT_KEY = "loyalty.apology_goodwill"
 
 @dataclass(frozen=True)
 class TicketGoodwill:
-    """What was done for one ticket: goodwill credited, and goodwill sent for approval, not yet credited."""
+    """What was done for one ticket: goodwill credited, sent for approval and not decided, and declined."""
 
     granted: list[Entry]
     waiting: list[GoodwillRequest]
+    declined: list[GoodwillRequest]
 
 
 def ticket_goodwill(customer_id: int, ticket_id: int) -> TicketGoodwill:
@@ -46,7 +47,7 @@ def ticket_goodwill(customer_id: int, ticket_id: int) -> TicketGoodwill:
         .where(Entry.user_id == customer_id, Entry.ticket_id == ticket_id, Entry.kind == "goodwill")
         .order_by(Entry.id)
     ).all()
-    waiting = db.session.scalars(
+    not_granted = db.session.scalars(
         select(GoodwillRequest)
         .outerjoin(Entry, Entry.source == GoodwillRequest.source)
         .where(
@@ -56,7 +57,11 @@ def ticket_goodwill(customer_id: int, ticket_id: int) -> TicketGoodwill:
         )
         .order_by(GoodwillRequest.created_at)
     ).all()
-    return TicketGoodwill(granted=list(granted), waiting=list(waiting))
+    return TicketGoodwill(
+        granted=list(granted),
+        waiting=[asked for asked in not_granted if asked.declined_at is None],
+        declined=[asked for asked in not_granted if asked.declined_at is not None],
+    )
 
 
 def apology_reason(customer: User, ticket_id: int) -> str:

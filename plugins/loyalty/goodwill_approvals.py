@@ -12,6 +12,7 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
+from sqlalchemy import update
 
 from portal.plugin import (
     ApprovalKind,
@@ -21,6 +22,7 @@ from portal.plugin import (
     record_audit_event,
     request_approval,
     sentence,
+    utcnow,
 )
 from portal.plugin import gettext_or_source as _
 
@@ -38,6 +40,7 @@ def goodwill_kind() -> ApprovalKind:
         label=_l("Goodwill points above an agent's limit"),
         describe=describe,
         apply=apply,
+        declined=declined,
     )
 
 
@@ -150,6 +153,17 @@ def apply(payload: dict[str, Any], approver: User) -> None:
             reason=entry.reason,
             approved_request=True,
         )
+
+
+def declined(payload: dict[str, Any], decider: User) -> None:
+    """An administrator said no: the ticket the goodwill was for stops showing it as waiting."""
+    db.session.execute(
+        update(GoodwillRequest)
+        .where(
+            GoodwillRequest.source == str(payload.get("source", "")), GoodwillRequest.declined_at.is_(None)
+        )
+        .values(declined_at=utcnow())
+    )
 
 
 def payload_ticket(payload: dict[str, Any]) -> int | None:

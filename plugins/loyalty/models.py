@@ -74,7 +74,8 @@ class GoodwillRequest(Model):
 
     The request itself is the core's; this row lets the ticket it was for say "waiting for approval"
     instead of offering the grant again. The entry credited on approval has the same ``source``, so
-    a row with such an entry was approved. Written with the request, in its transaction.
+    a row with such an entry was approved; a declined one has ``declined_at``. Written with the
+    request, in its transaction.
     """
 
     __tablename__ = "loyalty_goodwill_requests"
@@ -85,6 +86,8 @@ class GoodwillRequest(Model):
     points: Mapped[int]
     requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("portal_users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # An administrator declined it: the ticket says so, and offers the grant again.
+    declined_at: Mapped[datetime | None] = mapped_column()
 
 
 class Purchase(Model):

@@ -52,6 +52,8 @@ def decline(approval: Approval, approver: User, note: str = "") -> None:
     kind = _decidable_kind(approval, approver)
     note = _checked_note(note)
     _claim(approval, DECLINED, approver, note)
+    if kind.declined is not None:
+        kind.declined(dict(approval.payload), approver)
     audit.record("approval_declined", approver.id, approval_id=approval.id, approval_kind=approval.kind)
     _tell_requester(approval, kind, approver, approved=False)
 

@@ -43,12 +43,16 @@ class ApprovalKind:
     - ``describe(payload)``: the request in words for the administrator deciding it (``sentence``).
     - ``apply(payload, approver)``: does what was asked, in ``db.session`` of the approving transaction
       (never commits), as ``approver``; raises ``ApprovalRefusedError`` to refuse.
+    - ``declined(payload, decider)`` (optional): told in the declining transaction, for a plugin that
+      shows its own requests where it asked them (loyalty's goodwill on a ticket) to stop showing them
+      as waiting.
     """
 
     name: str
     label: Any
     describe: Callable[[dict[str, Any]], str | Markup]
     apply: Callable[[dict[str, Any], User], None]
+    declined: Callable[[dict[str, Any], User], None] | None = None
 
 
 def approval_kinds() -> dict[str, ApprovalKind]:

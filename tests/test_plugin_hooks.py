@@ -7,6 +7,7 @@ plugin (blueprints, migrations, erasure) show up in both runs, and the others on
 
 from __future__ import annotations
 
+import html
 import json
 
 import flask_migrate
@@ -220,7 +221,7 @@ def test_portal_approval_kinds_removing_a_note_waits_for_an_administrators_yes(a
         approval_id = db.session.scalar(select(Approval.id))
     client = app.test_client()
     log_in(client, admin.email, TEST_PASSWORD)
-    page = client.get("/staff/approvals/").get_data(as_text=True)
+    page = html.unescape(client.get("/staff/approvals/").get_data(as_text=True))
     decided = post_form(
         client, f"/staff/approvals/{approval_id}/decide", {"decision": "approve"}, follow_redirects=True
     ).get_data(as_text=True)

@@ -5,6 +5,10 @@ changes; complaints from the complaints the refresh keeps; satisfaction, points 
 from the portal's stored events, read by name and field (docs/events.md), never from another
 plugin's tables. Each figure is a fixed number of ``GROUP BY`` queries whatever the number of
 customers or events, so the page costs the same for ten customers as for a hundred thousand.
+
+The rows an event-based figure counts are a sub-query (``opened_complaints``, ``satisfaction_facts``,
+``point_moves``, ``downloads``) and its predicates (``is_rating``, ``issued_points``…) are functions,
+because the list of the customers behind the figure (dashboard_lists.py) reads the very same ones.
 """
 
 from __future__ import annotations
@@ -13,7 +17,20 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import DateTime, and_, case, func, literal, or_, select, union_all
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    DateTime,
+    Subquery,
+    and_,
+    case,
+    func,
+    literal,
+    or_,
+    select,
+    type_coerce,
+    union_all,
+)
 
 from portal.plugin import StoredEvent, User, db
 
@@ -29,6 +46,7 @@ COMPLETED = "surveys.completed"
 REDEEMED, CANCELLED = "loyalty.reward_redeemed", "loyalty.redemption_cancelled"
 EXPIRED, DEDUCTED = "loyalty.points_expired", "loyalty.points_deducted"
 SECONDS_PER_DAY = 86400
+SATISFIED, PROMOTER, DETRACTOR = 4, 9, 6  # a rating of 4 or more; NPS scores of 9 or more, of 6 or less
 
 
 @dataclass(frozen=True)
@@ -211,28 +229,43 @@ def _seconds(start: Any, end: Any) -> Any:
     return (func.julianday(end) - func.julianday(start)) * SECONDS_PER_DAY
 
 
-def complaints(filters: Filters, spans: list[Period]) -> tuple[list[ComplaintPeriod], ComplaintPeriod]:
-    """Per period and over the whole range: complaints opened, resolved, and their time to resolution.
+def within(facts: Any, span: int | None) -> ColumnElement[bool]:
+    """The rows of ``facts`` in period ``span`` (an index), or in any period when None: the whole range."""
+    return facts.c.b == span if span is not None else facts.c.b.is_not(None)
+
+
+def opened_complaints(filters: Filters, spans: list[Period]) -> Subquery:
+    """The chosen customers' complaints opened in the range: their period ``b`` and ``customer``."""
+    return (
+        select(bucket(Complaint.opened_at, spans).label("b"), Complaint.customer_id.label("customer"))
+        .where(in_range(Complaint.opened_at, spans), *filters.members(Complaint.customer_id))
+        .subquery()
+    )
+
+
+def resolved_complaints(filters: Filters, spans: list[Period]) -> Subquery:
+    """The chosen customers' complaints resolved in the range: period ``b``, ``customer``, seconds ``v``.
 
     A resolution counts in the period it happened in; its time is from opening to resolution.
     """
-    members = filters.members(Complaint.customer_id)
-    opened_in = (
-        select(bucket(Complaint.opened_at, spans).label("b"))
-        .where(in_range(Complaint.opened_at, spans), *members)
+    return (
+        select(
+            bucket(Complaint.resolved_at, spans).label("b"),
+            Complaint.customer_id.label("customer"),
+            _seconds(Complaint.opened_at, Complaint.resolved_at).label("v"),
+        )
+        .where(in_range(Complaint.resolved_at, spans), *filters.members(Complaint.customer_id))
         .subquery()
     )
+
+
+def complaints(filters: Filters, spans: list[Period]) -> tuple[list[ComplaintPeriod], ComplaintPeriod]:
+    """Per period and over the whole range: complaints opened, resolved, and their time to resolution."""
+    opened_in = opened_complaints(filters, spans)
     opened = dict(
         db.session.execute(select(opened_in.c.b, func.count()).group_by(opened_in.c.b)).tuples().all()
     )
-    resolved_in = (
-        select(
-            bucket(Complaint.resolved_at, spans).label("b"),
-            _seconds(Complaint.opened_at, Complaint.resolved_at).label("v"),
-        )
-        .where(in_range(Complaint.resolved_at, spans), *members)
-        .subquery()
-    )
+    resolved_in = resolved_complaints(filters, spans)
     sums = {
         index: (count, total)
         for index, count, total in db.session.execute(
@@ -284,16 +317,18 @@ def _days(seconds: float | None) -> float | None:
     return float(seconds) / SECONDS_PER_DAY if seconds is not None else None
 
 
-def satisfaction(filters: Filters, spans: list[Period]) -> list[SatisfactionPeriod]:
-    """Ratings of tickets and NPS answers per period, from ``tickets.rated`` and ``surveys.completed``.
+def satisfaction_facts(filters: Filters, spans: list[Period]) -> Subquery:
+    """Ticket ratings and survey completions in the range: period ``b``, ``customer``, ``name``,
+    ``rating`` and NPS ``score``, for the ``is_…`` predicates below.
 
-    Unfiltered, anonymous surveys' answers count too; a filter keeps the answers of its customers,
-    which anonymous answers never name.
+    Unfiltered, anonymous surveys' answers are here too (their ``customer`` is NULL); a filter keeps
+    the answers of its customers, which anonymous answers never name.
     """
     payload = StoredEvent.payload
-    facts = (
+    return (
         select(
             bucket(StoredEvent.created_at, spans).label("b"),
+            StoredEvent.customer_id.label("customer"),
             StoredEvent.name.label("name"),
             payload["rating"].as_integer().label("rating"),
             payload["nps_score"].as_integer().label("score"),
@@ -305,18 +340,49 @@ def satisfaction(filters: Filters, spans: list[Period]) -> list[SatisfactionPeri
         )
         .subquery()
     )
-    is_rating = and_(facts.c.name == RATED, facts.c.rating.is_not(None))
-    is_answer = and_(facts.c.name == COMPLETED, facts.c.score.is_not(None))
+
+
+def is_rating(facts: Subquery) -> ColumnElement[bool]:
+    """A ticket's rating: what CSAT is a share of."""
+    return and_(facts.c.name == RATED, facts.c.rating.is_not(None))
+
+
+def is_satisfied(facts: Subquery) -> ColumnElement[bool]:
+    """A rating of 4 or 5, which CSAT counts."""
+    return and_(is_rating(facts), facts.c.rating >= SATISFIED)
+
+
+def is_unhappy(facts: Subquery) -> ColumnElement[bool]:
+    """A rating of 3 or less: every rating CSAT does not count."""
+    return and_(is_rating(facts), facts.c.rating < SATISFIED)
+
+
+def is_answer(facts: Subquery) -> ColumnElement[bool]:
+    """An answer to the NPS question: what NPS is a share of."""
+    return and_(facts.c.name == COMPLETED, facts.c.score.is_not(None))
+
+
+def is_promoter(facts: Subquery) -> ColumnElement[bool]:
+    return and_(is_answer(facts), facts.c.score >= PROMOTER)
+
+
+def is_detractor(facts: Subquery) -> ColumnElement[bool]:
+    return and_(is_answer(facts), facts.c.score <= DETRACTOR)
+
+
+def satisfaction(filters: Filters, spans: list[Period]) -> list[SatisfactionPeriod]:
+    """Ratings of tickets and NPS answers per period, from ``tickets.rated`` and ``surveys.completed``."""
+    facts = satisfaction_facts(filters, spans)
     rows = {
         row[0]: row[1:]
         for row in db.session.execute(
             select(
                 facts.c.b,
-                func.count(case((is_rating, 1))),
-                func.count(case((and_(is_rating, facts.c.rating >= 4), 1))),
-                func.count(case((is_answer, 1))),
-                func.count(case((and_(is_answer, facts.c.score >= 9), 1))),
-                func.count(case((and_(is_answer, facts.c.score <= 6), 1))),
+                func.count(case((is_rating(facts), 1))),
+                func.count(case((is_satisfied(facts), 1))),
+                func.count(case((is_answer(facts), 1))),
+                func.count(case((is_promoter(facts), 1))),
+                func.count(case((is_detractor(facts), 1))),
             ).group_by(facts.c.b)
         ).all()
     }
@@ -325,17 +391,17 @@ def satisfaction(filters: Filters, spans: list[Period]) -> list[SatisfactionPeri
     ]
 
 
-def points(filters: Filters, spans: list[Period]) -> tuple[list[PointsPeriod], int]:
-    """Points moved per period, and the liability: every balance's points, from loyalty's events.
+def point_moves(filters: Filters, spans: list[Period]) -> Subquery:
+    """Every one of loyalty's point events of the chosen customers who still have an account, over the
+    whole history: period ``b`` (NULL outside the range), ``customer``, ``name``, ``points``, ``kind``.
 
-    The liability is all the points ever credited (``loyalty.points_earned``, give-backs included)
-    less those redeemed, expired and deducted, of customers who still have an account (an erased
-    customer's events name nobody, as their balance is gone). One GROUP BY over the whole history.
+    An erased customer's events name nobody, as their balance is gone.
     """
     payload = StoredEvent.payload
-    moves = (
+    return (
         select(
             bucket(StoredEvent.created_at, spans).label("b"),
+            StoredEvent.customer_id.label("customer"),
             StoredEvent.name.label("name"),
             payload["points"].as_integer().label("points"),
             payload["kind"].as_string().label("kind"),
@@ -348,39 +414,72 @@ def points(filters: Filters, spans: list[Period]) -> tuple[list[PointsPeriod], i
         .subquery()
     )
 
-    def total(*conditions: Any) -> Any:
-        return func.coalesce(func.sum(case((and_(*conditions), moves.c.points), else_=0)), 0)
 
+def _points_where(moves: Subquery, *conditions: Any) -> ColumnElement[int]:
+    """The sum of the points of the moves meeting every condition; 0 when none does."""
+    return type_coerce(
+        func.coalesce(func.sum(case((and_(*conditions), moves.c.points), else_=0)), 0), BigInteger()
+    )
+
+
+def issued_points(moves: Subquery) -> ColumnElement[int]:
+    """Points credited, give-backs of cancelled redemptions (kind ``reversed``) left out."""
+    return _points_where(moves, moves.c.name == EARNED, func.coalesce(moves.c.kind, "") != "reversed")
+
+
+def redeemed_points(moves: Subquery) -> ColumnElement[int]:
+    """Points redeemed, net of the redemptions cancelled."""
+    return _points_where(moves, moves.c.name == REDEEMED) - _points_where(moves, moves.c.name == CANCELLED)
+
+
+def expired_points(moves: Subquery) -> ColumnElement[int]:
+    return _points_where(moves, moves.c.name == EXPIRED)
+
+
+def deducted_points(moves: Subquery) -> ColumnElement[int]:
+    return _points_where(moves, moves.c.name == DEDUCTED)
+
+
+def owed_points(moves: Subquery) -> ColumnElement[int]:
+    """Every credit (give-backs included) less every redemption, expiry and deduction: the balance."""
+    return (
+        _points_where(moves, moves.c.name == EARNED)
+        - _points_where(moves, moves.c.name == REDEEMED)
+        - expired_points(moves)
+        - deducted_points(moves)
+    )
+
+
+def points(filters: Filters, spans: list[Period]) -> tuple[list[PointsPeriod], int]:
+    """Points moved per period, and the liability: every balance's points, from loyalty's events.
+
+    The liability is the sum of ``owed_points`` over the whole history, which the tests check
+    against the balances in loyalty's own tables. One GROUP BY over the whole history.
+    """
+    moves = point_moves(filters, spans)
     rows = db.session.execute(
         select(
             moves.c.b,
-            total(moves.c.name == EARNED),
-            total(moves.c.name == EARNED, moves.c.kind == "reversed"),
-            total(moves.c.name == REDEEMED),
-            total(moves.c.name == CANCELLED),
-            total(moves.c.name == EXPIRED),
-            total(moves.c.name == DEDUCTED),
+            issued_points(moves),
+            redeemed_points(moves),
+            expired_points(moves),
+            deducted_points(moves),
+            owed_points(moves),
         ).group_by(moves.c.b)
     ).all()
     found: dict[int, PointsPeriod] = {}
     liability = 0
-    for index, *sums in rows:
-        credited, given_back, redeemed, cancelled, expired, deducted = (int(n) for n in sums)
-        liability += credited - redeemed - expired - deducted
+    for index, issued, redeemed, expired, deducted, owed in rows:
+        liability += int(owed)
         if index is not None:
-            found[int(index)] = PointsPeriod(
-                issued=credited - given_back,
-                redeemed=redeemed - cancelled,
-                expired=expired,
-                deducted=deducted,
-            )
+            found[int(index)] = PointsPeriod(int(issued), int(redeemed), int(expired), int(deducted))
     empty = PointsPeriod(0, 0, 0, 0)
     return [found.get(index, empty) for index in range(len(spans))], liability
 
 
-def document_reach(filters: Filters, spans: list[Period]) -> tuple[list[int], int]:
-    """Customers who downloaded at least one document, per period and over the whole range."""
-    downloads = (
+def downloads(filters: Filters, spans: list[Period]) -> Subquery:
+    """The chosen customers' document downloads in the range: period ``b`` and ``customer``."""
+    return (
         select(bucket(StoredEvent.created_at, spans).label("b"), StoredEvent.customer_id.label("customer"))
         .where(
             StoredEvent.name == DOWNLOADED,
@@ -390,9 +489,12 @@ def document_reach(filters: Filters, spans: list[Period]) -> tuple[list[int], in
         )
         .subquery()
     )
-    distinct = func.count(downloads.c.customer.distinct())
-    per_period = dict(
-        db.session.execute(select(downloads.c.b, distinct).group_by(downloads.c.b)).tuples().all()
-    )
+
+
+def document_reach(filters: Filters, spans: list[Period]) -> tuple[list[int], int]:
+    """Customers who downloaded at least one document, per period and over the whole range."""
+    fetched = downloads(filters, spans)
+    distinct = func.count(fetched.c.customer.distinct())
+    per_period = dict(db.session.execute(select(fetched.c.b, distinct).group_by(fetched.c.b)).tuples().all())
     whole = db.session.scalar(select(distinct))
     return [int(per_period.get(index, 0)) for index in range(len(spans))], int(whole or 0)

@@ -108,6 +108,7 @@ from portal.segments import (
 )
 from portal.sentences import sentence
 from portal.settings import Setting, SettingValueError, get_setting, set_setting
+from portal.slot_drafts import keep_slot_draft, staff_slot_customer, take_slot_draft
 from portal.spreadsheets import csv_lines, spreadsheet_safe
 from portal.staff.customers import find_customers
 from portal.storage import (
@@ -240,6 +241,7 @@ __all__ = [
     "is_htmx_request",
     "is_plugin_page",
     "isolated_text",
+    "keep_slot_draft",
     "keyset_page",
     "local_path",
     "localized",
@@ -277,9 +279,11 @@ __all__ = [
     "set_setting",
     "set_translations",
     "spreadsheet_safe",
+    "staff_slot_customer",
     "storage",
     "store_translations",
     "stripped",
+    "take_slot_draft",
     "task",
     "text_direction",
     "to_user_zone",

@@ -14,14 +14,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from flask import render_template, request, session
+from flask import render_template, request
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy import select
 
-from portal.plugin import ID_MAX, User, db
+from portal.plugin import User, db, keep_slot_draft, staff_slot_customer, take_slot_draft
 
 from . import grants
 from .forms import TicketGoodwillForm
@@ -72,34 +72,17 @@ def apology_reason(customer: User, ticket_id: int) -> str:
 
 def keep_draft(ticket_id: int, points: str, reason: str, error: str) -> None:
     """Keep a refused form's values for the step to show again, with why it was refused."""
-    session[DRAFT_KEY] = {
-        "ticket_id": ticket_id,
-        "points": points[:12],
-        "reason": reason[:300],
-        "error": error,
-    }
-
-
-def take_draft(ticket_id: int) -> dict[str, Any] | None:
-    """The refused form for this ticket, once; a draft for another ticket stays for its own page."""
-    draft = session.get(DRAFT_KEY)
-    if not isinstance(draft, dict) or draft.get("ticket_id") != ticket_id:
-        return None
-    session.pop(DRAFT_KEY, None)
-    return draft
+    keep_slot_draft(DRAFT_KEY, ticket_id, {"points": points[:12], "reason": reason[:300], "error": error})
 
 
 def render_step(context: dict[str, Any]) -> Markup | None:
     """The goodwill step of the apology, for staff; nothing for a customer that is gone."""
-    customer_id, ticket_id = context.get("customer_id"), context.get("ticket_id")
-    if not isinstance(customer_id, int) or not isinstance(ticket_id, int) or not 0 < ticket_id <= ID_MAX:
+    found = staff_slot_customer(context, "ticket_id")
+    if found is None:
         return None
-    if not getattr(current_user, "is_staff", False):
-        return None
-    customer = db.session.get(User, customer_id)
-    if customer is None or customer.role != "customer":
-        return None
-    draft = take_draft(ticket_id)
+    customer, ticket_id = found
+    customer_id = customer.id
+    draft = take_slot_draft(DRAFT_KEY, ticket_id)
     form = TicketGoodwillForm(
         formdata=None,
         request_key=new_key(),

@@ -14,16 +14,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import render_template, request, session
+from flask import render_template, request
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user
 from flask_wtf import FlaskForm
 from markupsafe import Markup
 from sqlalchemy import func, select
 from wtforms import HiddenField, SelectChoice, SelectField
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 
-from portal.plugin import ID_MAX, User, db, utcnow
+from portal.plugin import db, keep_slot_draft, staff_slot_customer, take_slot_draft, utcnow
 
 from .models import Contact, Invitation, Survey
 
@@ -72,31 +71,19 @@ def sent_for_ticket(customer_id: int, ticket_id: int) -> list[tuple[Invitation, 
 
 def keep_draft(ticket_id: int, survey_id: str, error: str) -> None:
     """Keep a refused choice for the step to show again, with why nothing was sent."""
-    session[DRAFT_KEY] = {"ticket_id": ticket_id, "survey_id": survey_id[:10], "error": error}
-
-
-def take_draft(ticket_id: int) -> dict[str, Any] | None:
-    """The refused choice for this ticket, once."""
-    draft = session.get(DRAFT_KEY)
-    if not isinstance(draft, dict) or draft.get("ticket_id") != ticket_id:
-        return None
-    session.pop(DRAFT_KEY, None)
-    return draft
+    keep_slot_draft(DRAFT_KEY, ticket_id, {"survey_id": survey_id[:10], "error": error})
 
 
 def render_step(context: dict[str, Any]) -> Markup | None:
     """The follow-up survey step of the apology, for staff."""
-    customer_id, ticket_id = context.get("customer_id"), context.get("ticket_id")
-    if not isinstance(customer_id, int) or not isinstance(ticket_id, int) or not 0 < ticket_id <= ID_MAX:
+    found = staff_slot_customer(context, "ticket_id")
+    if found is None:
         return None
-    if not getattr(current_user, "is_staff", False):
-        return None
-    customer = db.session.get(User, customer_id)
-    if customer is None or customer.role != "customer":
-        return None
+    customer, ticket_id = found
+    customer_id = customer.id
     invited = sent_for_ticket(customer_id, ticket_id)
     surveys = open_surveys()
-    draft = take_draft(ticket_id)
+    draft = take_slot_draft(DRAFT_KEY, ticket_id)
     queued = [survey.id for invitation, survey in invited if invitation.status == "pending"]
     chosen = draft["survey_id"] if draft else str(queued[0] if queued else (surveys[0].id if surveys else ""))
     form = TicketSurveyForm(formdata=None, survey_id=chosen, ticket_id=str(ticket_id), next=request.path)

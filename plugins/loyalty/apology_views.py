@@ -12,9 +12,9 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from portal.plugin import ID_MAX, agent, db, local_path, record_audit_event
+from portal.plugin import ID_MAX, agent, db, local_path
 
-from . import apology_goodwill, awards, goodwill_approvals
+from . import apology_goodwill, goodwill_approvals
 from .forms import TicketGoodwillForm
 from .ledger import LedgerError
 from .views import _customer_or_404, staff_bp
@@ -32,43 +32,19 @@ def ticket_goodwill(user_id: int) -> Response:
     if not form.validate_on_submit() or not 0 < ticket_id <= ID_MAX:
         return _refused(form, ticket_id, back, _first_error(form))
     try:
-        if goodwill_approvals.asks_for_approval(form.points.data, current_user):
-            message = goodwill_approvals.send_for_approval(
-                person.id,
-                form.points.data,
-                form.reason.data,
-                current_user,
-                form.request_key.data,
-                ticket_id=ticket_id,
-            )
-            db.session.commit()
-            flash(message, "success")
-            return redirect(f"{back}#apology", 303)
-        entry = awards.grant_goodwill(
+        message = goodwill_approvals.give_goodwill(
             person.id,
             form.points.data,
             form.reason.data,
             current_user,
-            source=f"goodwill:{form.request_key.data}",
+            form.request_key.data,
             ticket_id=ticket_id,
         )
     except LedgerError as error:
         db.session.rollback()
         return _refused(form, ticket_id, back, str(error))
-    if entry is not None:
-        record_audit_event(
-            "loyalty.goodwill_granted",
-            current_user.id,
-            user_id=person.id,
-            points=entry.points,
-            reason=entry.reason,
-            ticket_id=ticket_id,
-        )
     db.session.commit()
-    if entry is None:
-        flash(_("These goodwill points were already granted."), "success")
-    else:
-        flash(_("%(points)d goodwill points granted.", points=entry.points), "success")
+    flash(message, "success")
     return redirect(f"{back}#apology", 303)
 
 

@@ -105,6 +105,38 @@ def send_for_approval(
     )
 
 
+def give_goodwill(
+    customer_id: int,
+    points: object,
+    reason: str,
+    giver: User,
+    request_key: str,
+    ticket_id: int | None = None,
+) -> str:
+    """Grant goodwill within the giver's limit, or send an agent's larger grant for approval.
+
+    The one path of both goodwill forms (the 360° page's and a ticket's apology); returns the message
+    to show. Raises ``LedgerError`` when refused; the caller commits.
+    """
+    if asks_for_approval(points, giver):
+        return send_for_approval(customer_id, points, reason, giver, request_key, ticket_id=ticket_id)
+    entry = awards.grant_goodwill(
+        customer_id, points, reason, giver, source=f"goodwill:{request_key}", ticket_id=ticket_id
+    )
+    if entry is None:
+        return _("These goodwill points were already granted.")
+    extra = {"ticket_id": ticket_id} if ticket_id is not None else {}
+    record_audit_event(
+        "loyalty.goodwill_granted",
+        giver.id,
+        user_id=customer_id,
+        points=entry.points,
+        reason=entry.reason,
+        **extra,
+    )
+    return _("%(points)d goodwill points granted.", points=entry.points)
+
+
 def describe(payload: dict[str, Any]) -> Markup:
     """The request in words: how many points, for whom, for which ticket, the reason the customer reads."""
     customer = db.session.get(User, payload.get("customer_id") or 0)

@@ -379,37 +379,15 @@ def goodwill(user_id: int):
         flash(_("Give the points and a reason (at most 300 characters)."), "error")
         return _back(person.id, form.next.data)
     try:
-        if goodwill_approvals.asks_for_approval(form.points.data, current_user):
-            sent = goodwill_approvals.send_for_approval(
-                person.id, form.points.data, form.reason.data, current_user, form.request_key.data
-            )
-            db.session.commit()
-            flash(sent, "success")
-            return _back(person.id, form.next.data)
-        entry = awards.grant_goodwill(
-            person.id,
-            form.points.data,
-            form.reason.data,
-            current_user,
-            source=f"goodwill:{form.request_key.data}",
+        message = goodwill_approvals.give_goodwill(
+            person.id, form.points.data, form.reason.data, current_user, form.request_key.data
         )
     except LedgerError as error:
         db.session.rollback()
         flash(str(error), "error")
         return _back(person.id, form.next.data)
-    if entry is not None:
-        record_audit_event(
-            "loyalty.goodwill_granted",
-            current_user.id,
-            user_id=person.id,
-            points=entry.points,
-            reason=entry.reason,
-        )
     db.session.commit()
-    if entry is None:
-        flash(_("These goodwill points were already granted."), "success")
-    else:
-        flash(_("%(points)d goodwill points granted.", points=entry.points), "success")
+    flash(message, "success")
     return _back(person.id, form.next.data)
 
 

@@ -29,6 +29,12 @@ from sqlalchemy.engine import make_url
 from portal import create_app
 from portal.database import db
 from portal.testing import TEST_PASSWORD, UserRecord, create_user, log_in
+from portal.testing.database_reuse import TemplateState
+from portal.testing.shared_compilation import (
+    share_installed_plugins,
+    share_route_builders,
+    share_template_code,
+)
 
 if TYPE_CHECKING:
     import psycopg
@@ -42,6 +48,8 @@ REDIS_URL = os.environ.get("PORTAL_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "plugins(*names): enable exactly these portal plugins in the test app")
+    share_route_builders()
+    share_installed_plugins()
     if REQUIRE_SERVICES and not POSTGRES_URL:
         raise pytest.UsageError(
             "PORTAL_TEST_REQUIRE_SERVICES=1 but PORTAL_TEST_DATABASE_URL is not set: "
@@ -94,6 +102,8 @@ class DatabaseTemplates:
         self.root = root
         self.run_id = uuid.uuid4().hex[:10]
         self.built: dict[str, str] = {}
+        self.template_state: TemplateState | None = None
+        self.clean: list[str] = []  # PostgreSQL databases put back as the template left them
 
     def _migrate(self, url: str) -> None:
         app = create_app(base_config(self.root / "template-instance", url, []))
@@ -112,6 +122,8 @@ class DatabaseTemplates:
                 with _admin_connection() as conn:
                     conn.execute(f'CREATE DATABASE "{name}"')
                 self._migrate(_postgres_url(name))
+                with psycopg_connect(_postgres_url(name)) as conn:
+                    self.template_state = TemplateState.read(conn)
                 self.built[backend] = name
         return self.built[backend]
 
@@ -121,20 +133,49 @@ class DatabaseTemplates:
             path = target_dir / "portal.sqlite3"
             shutil.copyfile(template, path)
             return f"sqlite:///{path}", lambda: None
-        name = f"portal_test_{self.run_id}_{uuid.uuid4().hex[:8]}"
-        with _admin_connection() as conn:
-            conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
-
-        def drop() -> None:
+        if self.clean:
+            name = self.clean.pop()
+        else:
+            name = f"portal_test_{self.run_id}_{uuid.uuid4().hex[:8]}"
             with _admin_connection() as conn:
-                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+                conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+        return _postgres_url(name), lambda: self._put_back(name)
 
-        return _postgres_url(name), drop
+    def _put_back(self, name: str) -> None:
+        """Keep the test's database for the next test, reset; drop it when it cannot be reset."""
+        with _admin_connection() as conn:
+            conn.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                " WHERE datname = %s AND pid <> pg_backend_pid()",
+                (name,),
+            )
+        assert self.template_state is not None
+        try:
+            with psycopg_connect(_postgres_url(name)) as conn:
+                reset = self.template_state.reset(conn)
+        except Exception:  # whatever the test left behind, a dropped database is clean
+            reset = False
+        if reset:
+            self.clean.append(name)
+        else:
+            _drop_database(name)
 
     def cleanup(self) -> None:
-        if "postgresql" in self.built:
-            with _admin_connection() as conn:
-                conn.execute(f'DROP DATABASE IF EXISTS "{self.built["postgresql"]}" WITH (FORCE)')
+        for name in [*self.clean, self.built.get("postgresql")]:
+            if name:
+                _drop_database(name)
+
+
+def psycopg_connect(url: str) -> psycopg.Connection:
+    import psycopg
+
+    plain = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+    return psycopg.connect(plain, connect_timeout=5)
+
+
+def _drop_database(name: str) -> None:
+    with _admin_connection() as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @pytest.fixture(scope="session")
@@ -168,6 +209,7 @@ def app_config(request: pytest.FixtureRequest, database_url: str, tmp_path: Path
 def app(app_config: dict[str, object]) -> Iterator[Flask]:
     """A fresh portal app; ``@pytest.mark.plugins("name", …)`` chooses the enabled plugins."""
     application = create_app(dict(app_config))
+    share_template_code(application)
     yield application
     with application.app_context():
         db.session.remove()

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from importlib.metadata import entry_points
+from importlib.metadata import EntryPoint, entry_points
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
@@ -44,6 +44,14 @@ class InstalledPlugin:
     version: str
 
 
+def _distribution_of(point: EntryPoint) -> tuple[str, str]:
+    """The name and version of the package that installed ``point``, its metadata read once."""
+    if point.dist is None:
+        return "unknown", "unknown"
+    metadata = point.dist.metadata
+    return metadata["Name"], metadata["Version"]
+
+
 class PluginHost:
     """The app's pluggy manager plus the enabled/disabled state that filters every hook call."""
 
@@ -62,12 +70,9 @@ class PluginHost:
                 raise PluginError(f"Two installed packages both provide the plugin {point.name!r}.")
             module = point.load()
             self.manager.register(module, name=point.name)
-            dist = point.dist
+            distribution, version = _distribution_of(point)
             self.installed[point.name] = InstalledPlugin(
-                name=point.name,
-                module=module,
-                distribution=dist.name if dist else "unknown",
-                version=dist.version if dist else "unknown",
+                name=point.name, module=module, distribution=distribution, version=version
             )
         try:
             self.manager.check_pending()

@@ -9,6 +9,7 @@ through ``portal_api_blueprints``, exactly as they add pages.
 from __future__ import annotations
 
 import copy
+import threading
 from http import HTTPStatus
 from typing import Any
 
@@ -52,6 +53,36 @@ class PortalApi(Api):
 
     ERROR_SCHEMA = ProblemSchema
 
+    def __init__(self, app: Flask) -> None:
+        self._undocumented: list[tuple[Any, str, Any]] = []
+        self._documenting = threading.Lock()
+        self._responses_documented = False
+        super().__init__(app)
+
+    def register_blueprint(self, blp: Any, *, parameters: Any = None, **options: Any) -> None:
+        """Serve the blueprint's routes now and write its part of the document when it is first read.
+
+        Writing the document took a tenth of a second of every ``create_app`` (marshmallow schemas
+        turned into JSON Schema, route by route); a worker that is never asked for it, and each of the
+        suite's thousands of apps, skip it.
+        """
+        name = options.get("name", blp.name)
+        self._app.extensions["flask-smorest"]["blp_name_to_api"][name] = self
+        self._app.register_blueprint(blp, **options)
+        self._undocumented.append((blp, name, parameters))
+
+    def documented_spec(self) -> Any:
+        """The OpenAPI spec with the error responses and every registered blueprint's routes in it."""
+        with self._documenting:
+            if not self._responses_documented:
+                self._document_responses()
+                self._responses_documented = True
+            while self._undocumented:
+                blp, name, parameters = self._undocumented.pop(0)
+                blp.register_views_in_doc(self, self._app, self.spec, name=name, parameters=parameters)
+                self.spec.tag({"name": name, "description": blp.description})
+        return self.spec
+
     def _register_error_handlers(self) -> None:
         return None
 
@@ -59,6 +90,10 @@ class PortalApi(Api):
         return None
 
     def _register_responses(self) -> None:
+        """Left for ``documented_spec``: resolving the problem schema for every status is slow too."""
+        return None
+
+    def _document_responses(self) -> None:
         """Every error status flask-smorest documents is a problem, sent as application/problem+json."""
         for status in HTTPStatus:
             response: dict[str, Any] = {"description": status.phrase}
@@ -95,7 +130,7 @@ def reference_page() -> str:
 def published_document(app: Flask) -> dict[str, Any]:
     """The OpenAPI document without the operations of plugins that are switched off."""
     api: PortalApi = app.extensions[SPEC_KEY]
-    document = copy.deepcopy(api.spec.to_dict())
+    document = copy.deepcopy(api.documented_spec().to_dict())
     host = plugin_host(app)
     hidden = {name for name, owner in host.blueprint_owner.items() if not host.is_enabled(owner)}
     for path, operations in list(document.get("paths", {}).items()):

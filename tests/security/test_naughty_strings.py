@@ -43,6 +43,7 @@ from portal.demo import load_demo_data
 from portal.passwords import hash_password
 from portal.settings import set_setting
 from portal.testing import TEST_PASSWORD, create_user, csrf_token, log_in
+from portal.testing.fixtures import BACKENDS
 
 pytestmark = pytest.mark.plugins(
     "tickets", "loyalty", "documents", "surveys", "appointments", "helpcenter", "insights", "example"
@@ -170,6 +171,24 @@ def load_naughty_strings(path: Path = STRINGS_FILE) -> list[Naughty]:
         else:
             strings.append(Naughty(line, category, dangerous))
     return strings
+
+
+# What a database stores and gives back differently (a NUL byte, a column's length, an escape, a letter
+# outside the basic plane, spaces at the ends). The rest (markup, templates, format codes) meets only
+# the templates and the forms, which are the same whatever holds the data: those strings go through
+# every field on the last backend of the run (PostgreSQL in CI) and not again on SQLite.
+STORED_DIFFERENTLY = {
+    "sql injection",
+    "more sql injection",
+    "control characters",
+    "more control characters",
+    "quotes and backslashes",
+    "more quotes and backslashes",
+    "long text",
+    "unicode letters",
+    "whitespace",
+    "numbers",
+}
 
 
 def strings_for(field_number: int, strings: list[Naughty]) -> list[Naughty]:
@@ -514,11 +533,13 @@ def shard_of(name: str) -> int:
 
 
 @pytest.mark.parametrize("shard", range(SHARDS))
-def test_naughty_strings_in_every_form(app: Flask, shard: int) -> None:
+def test_naughty_strings_in_every_form(app: Flask, backend: str, shard: int) -> None:
     """Every shard crawls every form and takes the forms and text fields whose names fall to it, so
     together the shards send each form's plain check and fuzz each field once, whatever order the
     crawl finds them in."""
     strings = load_naughty_strings()
+    if backend != BACKENDS[-1]:
+        strings = [each for each in strings if each.category in STORED_DIFFERENTLY]
     fuzzer = Fuzzer(app, resolved_tickets=prepare_world(app, rated_tickets=80))
     fuzzed = []
     field_number = 0

@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask, before_render_template, has_request_context, request
-from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -25,6 +24,7 @@ from portal.accounts.models import User
 from portal.api import token_views as api_token_views
 from portal.api.shell import install_api
 from portal.approvals import views as approval_views
+from portal.babel_state import current_locale
 from portal.bidi import install_isolate_filter
 from portal.clean_input import PortalRequest
 from portal.commands import CORE_COMMANDS
@@ -191,7 +191,7 @@ def _install_template_helpers(app: Flask) -> None:
             "nav_items": LazyNav("portal_nav_items", user),
             "staff_nav_items": LazyNav("portal_staff_nav_items", user) if is_staff else (),
             "text_direction": text_direction(),
-            "language": str(get_locale() or app.config["PORTAL_DEFAULT_LANGUAGE"]),
+            "language": str(current_locale() or app.config["PORTAL_DEFAULT_LANGUAGE"]),
             "slot": render_slot,
             "page_assets": page_assets,
             "unread_notification_count": unread_counter(user),

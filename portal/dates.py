@@ -31,8 +31,9 @@ from babel.dates import (
     parse_pattern,
 )
 from flask import current_app, has_app_context, has_request_context
-from flask_babel import get_locale
 from flask_login import current_user
+
+from portal.babel_state import current_locale
 
 if TYPE_CHECKING:
     from portal.accounts.models import User
@@ -73,10 +74,10 @@ def _default_zone() -> str:
 
 def _signed_in_user() -> User | None:
     """The signed-in person itself, not the proxy: every later attribute read skips the lookup."""
-    if has_request_context() and current_user and current_user.is_authenticated:
-        user: User = current_user._get_current_object()
-        return user
-    return None
+    if not has_request_context():
+        return None
+    user: User | None = current_user._get_current_object()
+    return user if user is not None and user.is_authenticated else None
 
 
 class _Reader(NamedTuple):
@@ -123,7 +124,7 @@ def reader_language(user: User | None = None) -> str:
         if not has_app_context() or user.language in current_app.config["PORTAL_LANGUAGES"]:
             return user.language
         return _default_language()
-    locale = get_locale() if has_app_context() else None
+    locale = current_locale()
     return str(locale) if locale is not None else _default_language()
 
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from babel import Locale
 from flask import current_app, has_request_context, request
-from flask_babel import get_locale, gettext
+from flask_babel import gettext
 from flask_login import current_user
 
+from portal.babel_state import current_locale
 from portal.config import DEFAULTS
 
 # A visitor's choice from the language switcher (portal.accounts.language_views).
@@ -38,7 +39,7 @@ def select_timezone() -> str | None:
 
 def text_direction() -> str:
     """'rtl' for Persian and other right-to-left languages, so the layout mirrors."""
-    locale: Locale | None = get_locale()
+    locale: Locale | None = current_locale()
     return locale.text_direction if locale is not None else "ltr"
 
 

@@ -23,11 +23,17 @@ from typing import Any
 from babel import Locale
 from babel.support import NullTranslations, Translations
 from flask import Flask, current_app
-from flask_babel import Babel, Domain, get_locale, get_translations
+from flask_babel import Babel, Domain, get_locale
 from jinja2 import pass_context
 from jinja2.runtime import Context
 from markupsafe import Markup
 
+from portal.babel_state import (
+    MESSAGE_DOMAIN,
+    current_translations,
+    remember_translations,
+    remembered_translations,
+)
 from portal.numbers import format_number
 
 # One printf placeholder with a name, or an escaped percent sign.
@@ -36,8 +42,6 @@ _PLACEHOLDER = re.compile(
 )
 UNGROUPED_NAMES = frozenset({"id", "year", "number"})
 _NUMERIC_KINDS = frozenset("diufFgGs")
-# Where each app keeps its message domain (``app.extensions``).
-MESSAGE_DOMAIN = "portal_message_domain"
 
 
 def localize_numbers(text: str, variables: dict[str, Any]) -> tuple[str, dict[str, Any]]:
@@ -86,17 +90,22 @@ class NumberedDomain(Domain):
         self._by_locale: dict[Locale, Translations | NullTranslations] = {}
 
     def get_translations(self) -> Translations | NullTranslations:
-        """The reader's catalogue, found by the ``Locale`` itself.
+        """The reader's catalogue, found by the ``Locale`` itself and remembered for the request.
 
         Flask-Babel finds it by ``str(locale)``, which writes out the identifier again on each of
-        the hundreds of lookups a page makes; a ``Locale`` hashes cheaply.
+        the hundreds of lookups a page makes; a ``Locale`` hashes cheaply, and once found for a
+        request the catalogue is read back without asking for the locale again (portal.babel_state).
         """
+        remembered = remembered_translations(self)
+        if remembered is not None:
+            return remembered
         locale = get_locale()
         if locale is None:
             return super().get_translations()
         translations = self._by_locale.get(locale)
         if translations is None:
             translations = self._by_locale[locale] = super().get_translations()
+        remember_translations(self, locale, translations)
         return translations
 
     def gettext(self, string: str, **variables: Any) -> str:
@@ -146,20 +155,20 @@ def _template_fill(context: Context, text: str, variables: dict[str, Any]) -> st
 @pass_context
 def template_gettext(context: Context, string: str, **variables: Any) -> str:
     """``{{ _("…%(count)d…", count=n) }}``: Jinja's new-style gettext, numbers in the reader's digits."""
-    return _template_fill(context, get_translations().ugettext(string), variables)
+    return _template_fill(context, current_translations().ugettext(string), variables)
 
 
 @pass_context
 def template_ngettext(context: Context, singular: str, plural: str, num: int, **variables: Any) -> str:
     """``{{ ngettext("%(num)d point", "%(num)d points", n) }}``, the count in the reader's digits."""
     variables.setdefault("num", num)
-    return _template_fill(context, get_translations().ungettext(singular, plural, num), variables)
+    return _template_fill(context, current_translations().ungettext(singular, plural, num), variables)
 
 
 @pass_context
 def template_pgettext(context: Context, message_context: str, string: str, **variables: Any) -> str:
     """``{{ pgettext("context", "…") }}`` with numbers in the reader's digits."""
-    return _template_fill(context, get_translations().upgettext(message_context, string), variables)
+    return _template_fill(context, current_translations().upgettext(message_context, string), variables)
 
 
 @pass_context
@@ -168,7 +177,7 @@ def template_npgettext(
 ) -> str:
     """``{{ npgettext("context", "…", "…", n) }}`` with numbers in the reader's digits."""
     variables.setdefault("num", num)
-    translated = get_translations().unpgettext(message_context, singular, plural, num)
+    translated = current_translations().unpgettext(message_context, singular, plural, num)
     return _template_fill(context, translated, variables)
 
 

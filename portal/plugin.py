@@ -28,6 +28,7 @@ from portal.api.schemas import (
 from portal.approvals.kinds import ApprovalKind, ApprovalRefusedError
 from portal.approvals.requests import request_approval
 from portal.audit import record_audit_event
+from portal.babel_state import current_translations
 from portal.bidi import isolated_text
 from portal.buttons import ButtonForm
 from portal.clean_input import stripped
@@ -207,6 +208,7 @@ __all__ = [
     "clean_download_name",
     "csv_lines",
     "current_api_user",
+    "current_translations",
     "customer",
     "customer_fields",
     "daily_totals",

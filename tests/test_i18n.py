@@ -19,8 +19,9 @@ from babel.messages.catalog import Catalog
 from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
 from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.pofile import read_po
-from flask import Flask
+from flask import Flask, render_template_string
 from flask.testing import FlaskClient
+from flask_babel import force_locale, gettext
 
 from portal.testing import TEST_PASSWORD, UserRecord, post_form, read_outbox, text_of
 
@@ -245,6 +246,27 @@ def test_mail_follows_the_account_language_not_the_browser(
     [message] = read_outbox(app)
     assert message["Subject"] == fa("Reset your password")
     assert fa("Use this link to choose a new password:") in text_of(message)
+
+
+@pytest.mark.parametrize(("page_language", "mail_language"), [("en", "fa"), ("fa", "en")])
+def test_text_in_another_language_within_a_request_reads_in_that_language(
+    app: Flask, page_language: str, mail_language: str
+) -> None:
+    """The reader's catalogue is remembered for the request (portal.babel_state); a mail written in its
+    recipient's language in the middle of a request must still get that language, in Python and in
+    templates alike, and the page its own language again afterwards."""
+
+    def in_language(language: str) -> str:
+        return "Sign in" if language == "en" else fa("Sign in")
+
+    def both_ways() -> tuple[str, str]:
+        return gettext("Sign in"), str(render_template_string('{{ _("Sign in") }}'))
+
+    with app.test_request_context("/", headers={"Accept-Language": page_language}):
+        assert both_ways() == (in_language(page_language),) * 2
+        with force_locale(mail_language):
+            assert both_ways() == (in_language(mail_language),) * 2
+        assert both_ways() == (in_language(page_language),) * 2
 
 
 # --- Catalogues ---------------------------------------------------------------------------------

@@ -14,9 +14,11 @@ from __future__ import annotations
 from weakref import WeakKeyDictionary
 
 from babel.support import NullTranslations
-from flask_babel import LazyString, get_translations
+from flask_babel import LazyString
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
+
+from portal.plugin import current_translations
 
 from .models import PRIORITIES, STATUSES
 
@@ -51,7 +53,7 @@ class LabelTable:
 
     def words(self) -> dict[str, str]:
         """Each stored value's label in the reader's language, translated once per catalogue."""
-        catalogue = get_translations()
+        catalogue = current_translations()
         words = self._words.get(catalogue)
         if words is None:
             words = self._words[catalogue] = {value: str(label) for value, label in self.labels.items()}
@@ -68,7 +70,7 @@ class BadgeTable(LabelTable):
 
     def badges(self) -> dict[str, Markup]:
         """Each stored value's badge in the reader's language, built once per catalogue."""
-        catalogue = get_translations()
+        catalogue = current_translations()
         badges = self._badges.get(catalogue)
         if badges is None:
             badges = self._badges[catalogue] = {

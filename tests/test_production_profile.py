@@ -42,7 +42,14 @@ from sqlalchemy.engine import make_url
 from portal import create_app
 from portal.database import db
 from portal.demo import DEMO_PASSWORD
-from portal.testing.fixtures import POSTGRES_URL, REDIS_URL, base_config, free_port, service_unavailable
+from portal.testing.fixtures import (
+    POSTGRES_URL,
+    REDIS_URL,
+    base_config,
+    free_port,
+    psycopg_connect,
+    service_unavailable,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 SITE_TEMPLATE = ROOT / "deploy" / "nginx" / "portal.conf"
@@ -218,15 +225,14 @@ def _migrate_and_load_demo(instance: Path, settings: dict[str, object]) -> None:
 
 def _create_database(cleanup: ExitStack) -> str:
     name = f"portal_profile_{uuid.uuid4().hex[:10]}"
-    admin = make_url(POSTGRES_URL).set(drivername="postgresql").render_as_string(hide_password=False)
     try:
-        with psycopg.connect(admin, autocommit=True, connect_timeout=5) as connection:
+        with psycopg_connect(POSTGRES_URL, autocommit=True) as connection:
             connection.execute(f'CREATE DATABASE "{name}"')
     except psycopg.OperationalError as error:
         service_unavailable(f"PostgreSQL at PORTAL_TEST_DATABASE_URL cannot be reached: {error}")
 
     def drop() -> None:
-        with psycopg.connect(admin, autocommit=True, connect_timeout=5) as connection:
+        with psycopg_connect(POSTGRES_URL, autocommit=True) as connection:
             connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
     cleanup.callback(drop)

@@ -83,9 +83,8 @@ def _admin_connection() -> psycopg.Connection:
     # without them, still load this pytest plugin.
     import psycopg
 
-    url = make_url(POSTGRES_URL).set(drivername="postgresql")
     try:
-        return psycopg.connect(url.render_as_string(hide_password=False), autocommit=True, connect_timeout=5)
+        return psycopg_connect(POSTGRES_URL, autocommit=True)
     except psycopg.OperationalError as error:
         service_unavailable(f"PostgreSQL at PORTAL_TEST_DATABASE_URL cannot be reached: {error}")
         raise
@@ -166,11 +165,12 @@ class DatabaseTemplates:
                 _drop_database(name)
 
 
-def psycopg_connect(url: str) -> psycopg.Connection:
+def psycopg_connect(url: str, autocommit: bool = False) -> psycopg.Connection:
+    """A plain psycopg connection to the database SQLAlchemy's ``url`` names."""
     import psycopg
 
     plain = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
-    return psycopg.connect(plain, connect_timeout=5)
+    return psycopg.connect(plain, autocommit=autocommit, connect_timeout=5)
 
 
 def _drop_database(name: str) -> None:

@@ -32,7 +32,7 @@ from portal.metrics import count_job
 from portal.request_ids import REQUEST_ID_MAX, bound_request_id, current_request_id
 
 if TYPE_CHECKING:
-    from rq import Queue
+    from rq import Queue, SimpleWorker
 
 log = logging.getLogger(__name__)
 
@@ -302,6 +302,15 @@ def job_queue(app: Flask) -> Queue:
     if connection is None:
         connection = app.extensions["portal_job_redis"] = Redis.from_url(app.config["PORTAL_REDIS_URL"])
     return Queue(app.config.get("PORTAL_JOB_QUEUE") or DEFAULT_QUEUE, connection=connection)
+
+
+def job_worker(app: Flask) -> SimpleWorker:
+    """The worker ``portal worker`` runs: an RQ SimpleWorker on the app's queue, running each job in this
+    process, inside the app built once at start, so no job pays for building the app or forking."""
+    from rq import SimpleWorker
+
+    queue = job_queue(app)
+    return SimpleWorker([queue], connection=queue.connection)
 
 
 def _push_to_queue(job_ids: list[int]) -> None:

@@ -14,7 +14,7 @@ from portal.database import db
 from portal.event_reference import render_event_reference
 from portal.event_types import CORE, declared_events, in_package
 from portal.events import deliveries_of_jobs, replay_undelivered
-from portal.jobs import Job, dispatch_ready_jobs, job_queue, retry_job, troubled_jobs
+from portal.jobs import Job, dispatch_ready_jobs, job_queue, job_worker, retry_job, troubled_jobs
 from portal.plugin_manager import PluginError, plugin_host
 from portal.schedule import run_tick
 from portal.service_checks import ServiceUnreachableError, check_database, check_redis
@@ -28,11 +28,7 @@ BUILT_IN_PACKAGE = "plugins"
 @click.option("--burst", is_flag=True, help="Run the jobs waiting now, then exit.")
 @with_appcontext
 def worker(burst: bool) -> None:
-    """Run background jobs from Redis (needs PORTAL_REDIS_URL); run one or more under systemd.
-
-    An RQ SimpleWorker runs each job in this process, inside the app built once at start, so no job
-    pays for building the app or forking.
-    """
+    """Run background jobs from Redis (needs PORTAL_REDIS_URL); run one or more under systemd."""
     _check(check_database)
     if not current_app.config["PORTAL_REDIS_URL"]:
         raise click.ClickException(
@@ -40,11 +36,10 @@ def worker(burst: bool) -> None:
             "and no worker is needed."
         )
     _check(check_redis)
-    from rq import SimpleWorker  # the redis extra, present once PORTAL_REDIS_URL is set
-
-    queue = job_queue(current_app)
-    click.echo(f"Working on the queue {queue.name!r}{' until it is empty' if burst else ''}.")
-    SimpleWorker([queue], connection=queue.connection).work(burst=burst, logging_level="INFO")
+    queue_worker = job_worker(current_app)
+    names = ", ".join(repr(name) for name in queue_worker.queue_names())
+    click.echo(f"Working on the queue {names}{' until it is empty' if burst else ''}.")
+    queue_worker.work(burst=burst, logging_level="INFO")
 
 
 @click.command("tick")

@@ -8,6 +8,8 @@ SimpleWorker that the tests start both run jobs in this process.
 from __future__ import annotations
 
 import re
+import threading
+import time
 import uuid
 from collections import Counter
 from datetime import timedelta
@@ -17,7 +19,7 @@ from flask import Flask
 from sqlalchemy import select, update
 
 from portal.database import db, utcnow
-from portal.jobs import Job, run_job
+from portal.jobs import Job, job_worker, run_job
 from portal.plugin import enqueue, task
 from portal.testing import post_form
 
@@ -281,6 +283,23 @@ def test_with_redis_a_failing_job_is_retried_by_the_worker_then_failed(redis_que
     assert "the mail server refused" in client.get("/staff/operations/").get_data(as_text=True)
     post_form(client, f"/staff/operations/jobs/{job_id}/retry", {})
     assert calls[mark] == 2 and redis_queue.count == 1, "an administrator's retry goes through the queue too"
+
+
+def test_with_redis_a_worker_told_to_stop_stops_at_once(redis_queue, app):
+    """The end of a burst and systemd's stop both end in the worker leaving its command channel. Its
+    listener thread may by then have seen the channel go and be waiting for a new subscription; with
+    redis-py 8.2 the worker then waited out that listener's 60-second poll before it exited."""
+    queue_worker = job_worker(app)
+    queue_worker.subscribe()
+    queue_worker.pubsub.unsubscribe()  # the listener finds its channel gone and waits for another
+    for _ in range(100):
+        if not queue_worker.pubsub.subscribed:
+            break
+        time.sleep(0.05)
+    stopping = threading.Thread(target=queue_worker.unsubscribe, daemon=True)
+    stopping.start()
+    stopping.join(timeout=10)
+    assert not stopping.is_alive(), "the worker was still stopping after 10 seconds"
 
 
 def test_with_redis_only_committed_jobs_reach_the_queue(redis_queue, app):

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, Select, and_, func, or_, select
+from sqlalchemy import ColumnElement, ScalarSelect, and_, func, or_, select
+from sqlalchemy.orm import aliased
 
 from portal.plugin import ID_MAX, User, audience_condition, db, keyset_page, utcnow
 
@@ -38,8 +39,12 @@ def visible_condition(user: User) -> ColumnElement[bool]:
     )
 
 
-def latest_version_ids() -> Select:
-    return select(Version.document_id, func.max(Version.id).label("version_id")).group_by(Version.document_id)
+def _newest_version_id() -> ScalarSelect[int]:
+    """The newest version of the document in the outer query, sought in that document's versions only:
+    grouping every version of every document to find the newest cost the list about 40 ms at 40,000
+    documents, and more with each one added."""
+    newer = aliased(Version)
+    return select(func.max(newer.id)).where(newer.document_id == Document.id).scalar_subquery()
 
 
 def visible_document(user: User, document_id: int) -> Document | None:
@@ -76,14 +81,12 @@ def customer_page(
     user: User, *, category: str = "", search: str = "", before: str | None = None, size: int = PAGE_SIZE
 ) -> Page:
     """The documents ``user`` may see, newest first, a page at a time (keyset on the id)."""
-    latest = latest_version_ids().subquery()
     opened = (
         select(Download.id).where(Download.document_id == Document.id, Download.user_id == user.id).exists()
     )
     query = (
         select(Document, Version, opened.label("opened"))
-        .outerjoin(latest, latest.c.document_id == Document.id)
-        .outerjoin(Version, Version.id == latest.c.version_id)
+        .outerjoin(Version, and_(Version.document_id == Document.id, Version.id == _newest_version_id()))
         .where(visible_condition(user))
         .where(or_(Version.id.is_not(None), Document.template_id.is_not(None)))
     )

@@ -38,6 +38,8 @@ class Entry(Model):
     __tablename__ = "loyalty_entries"
     __table_args__ = (
         Index("ix_loyalty_entries_user_id_id", "user_id", "id"),
+        # The newest entries of one kind, as the 360° page's goodwill list (loyalty_0009).
+        Index("ix_loyalty_entries_user_id_kind_id", "user_id", "kind", "id"),
         Index("ix_loyalty_entries_user_id_created_at", "user_id", "created_at"),
         Index("ix_loyalty_entries_user_id_rule_id_created_at", "user_id", "rule_id", "created_at"),
         # The customer's lots with points left, for "expiring soon" (loyalty_0006).

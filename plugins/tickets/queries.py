@@ -12,14 +12,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, Select, case, exists, func, or_, select
+from sqlalchemy import ColumnElement, Row, Select, case, exists, func, or_, select, union_all
 from sqlalchemy.orm import aliased
 
 from portal.plugin import ID_MAX, Page, User, db, keyset_page, page_link_id, parse_integer, scope_for
 
 from .models import ACTIVE_STATUSES, PRIORITIES, STATUSES, Attachment, Message, Ticket
 from .service import overdue_clause
-from .watchers import watching
+from .watchers import watched_ticket_ids
 
 PAGE_SIZE = 25
 SEARCH_MAX = 100
@@ -84,11 +84,12 @@ def customer_tickets(user: User, *, status: str, category: str, term: str, befor
     Rows are (Ticket, owner's name, shared), so a manager's list can say whose each ticket is and
     everyone's list can mark the tickets shared with them (in copy) rather than their side's own.
     """
-    own = Ticket.customer_id.in_(scope_for(user).customer_ids())
+    own_side = scope_for(user).customer_ids()
+    own = Ticket.customer_id.in_(own_side)
     query = (
         select(Ticket, User.name, (~own).label("shared"))
         .join(User, User.id == Ticket.customer_id)
-        .where(or_(own, watching(user)))
+        .where(_own_side_or_in_copy(own_side, user))
     )
     query = _with_status(query, status)
     if category:
@@ -106,7 +107,17 @@ def visible_ticket(user: User, ticket_id: int) -> Ticket | None:
 
 def readable_by(user: User) -> ColumnElement[bool]:
     """The tickets of ``user``'s side (own, or members' for a manager) and those in copy to them."""
-    return or_(Ticket.customer_id.in_(scope_for(user).customer_ids()), watching(user))
+    return _own_side_or_in_copy(scope_for(user).customer_ids(), user)
+
+
+def _own_side_or_in_copy(own_side: Select[tuple[int]], user: User) -> ColumnElement[bool]:
+    """One set of ticket ids, gathered through the owner and the copy-list indexes.
+
+    Written as "own OR in copy", PostgreSQL walked every ticket newest first to find a customer's
+    newest page (about 100 ms at 200,000 tickets), so the list's cost grew with everyone's tickets.
+    """
+    own = select(Ticket.id).where(Ticket.customer_id.in_(own_side))
+    return Ticket.id.in_(union_all(own, watched_ticket_ids(user)))
 
 
 def owner_name(ticket: Ticket) -> str | None:

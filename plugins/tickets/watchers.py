@@ -3,8 +3,8 @@
 A watcher is an email address on one ticket, added by the customer's side (the owner or a manager of
 their organization) or by staff. Access follows the address, not a stored account: a person whose
 confirmed account has that address reads and answers the ticket in the portal, and loses it the
-moment the address leaves the list (every page asks ``watching`` afresh). Watchers read and reply;
-closing, reopening, rating and the list itself stay with the customer's side.
+moment the address leaves the list (every page asks ``watched_ticket_ids`` afresh). Watchers read and
+reply; closing, reopening, rating and the list itself stay with the customer's side.
 
 After a public reply or a change of status commits, each watcher is told (``REACTIONS``, run by
 reactions.py): by a notification when they have a confirmed account (their preferences apply),
@@ -22,13 +22,12 @@ from urllib.parse import urlsplit
 from flask_babel import LazyString
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
-    ColumnElement,
     ForeignKey,
     Index,
+    Select,
     String,
     UniqueConstraint,
     delete,
-    exists,
     false,
     select,
     update,
@@ -83,18 +82,15 @@ def normalised(email: str) -> str:
     return email.strip().lower()
 
 
-def watching(user: User) -> ColumnElement[bool]:
-    """True for the tickets whose copy list holds ``user``'s address, once they confirmed it.
+def watched_ticket_ids(user: User) -> Select[tuple[int]]:
+    """The tickets whose copy list holds ``user``'s address, once they confirmed it.
 
     An unconfirmed account could belong to anyone who typed that address, so it reads nothing.
     """
+    ticket_ids = select(TicketWatcher.ticket_id)
     if user.email_verified_at is None:
-        return false()
-    return exists(
-        select(TicketWatcher.id).where(
-            TicketWatcher.ticket_id == Ticket.id, TicketWatcher.email == normalised(user.email)
-        )
-    )
+        return ticket_ids.where(false())
+    return ticket_ids.where(TicketWatcher.email == normalised(user.email))
 
 
 def watchers_of(ticket_id: int) -> list[TicketWatcher]:

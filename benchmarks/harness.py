@@ -2,18 +2,19 @@
 
 Run it from the project root:  .venv/bin/python benchmarks/harness.py [--scale small|large]
         [--database postgresql://postgres@127.0.0.1:5432/bench] [--duration 15 | --quick] [--profile]
-        [--customers N --tickets N --ledger-rows N …]
+        [--customers N --tickets N --ledger-rows N …] [--seeded]
 
 It migrates and seeds (``portal seed``) a fresh database (a temporary SQLite file unless --database
-names an empty one), then for each main page: requests it once through the Flask test client, signed
-in through the real form, counting its SQL statements and checking it answered 200 with the content
-it should; serves the portal with gunicorn (2 sync workers) and the bare page of bare_app.py the same
-way; signs in over HTTP through the login form (CSRF token and all) as a customer and as an agent; and
-runs ``wrk -t2 -c16 --latency`` on each page with that session's cookie. It prints a table of requests
-per second, p50 and p99 latency, statements and the ratio to the bare page (measured between the
-portal's pages, averaged), writes it to benchmarks/results/<date>-<backend>-<scale>.md, and marks
-each row PASS or MISS against the performance targets. A MISS does not fail the run: it is a
-measurement. docs/performance.md explains how to read the table.
+names an empty one; with --seeded, one an earlier run seeded, which is only migrated), then for each
+main page: requests it once through the Flask test client, signed in through the real form, counting its
+SQL statements and checking it answered 200 with the content it should; serves the portal with gunicorn
+(2 sync workers) and the bare page of bare_app.py the same way; signs in over HTTP through the login
+form (CSRF token and all) as a customer and as an agent; and runs ``wrk -t2 -c16 --latency`` on each
+page with that session's cookie. It prints a table of requests per second, p50 and p99 latency,
+statements and the ratio to the bare page (measured between the portal's pages, averaged), writes it to
+benchmarks/results/<date>-<backend>-<scale>.md, and marks each row PASS or MISS against the performance
+targets. A MISS does not fail the run: it is a measurement. docs/performance.md explains how to read the
+table.
 """
 
 from __future__ import annotations
@@ -131,8 +132,9 @@ def main() -> int:
     migrated = subprocess.run([portal, "migrate"], env=env, capture_output=True, text=True)  # noqa: S603
     if migrated.returncode:
         raise SystemExit(f"portal migrate failed:\n{migrated.stderr}")
-    subprocess.run([portal, "seed", f"--scale={args.scale}", *overrides], env=env, check=True)  # noqa: S603
-    print(f"migrated and seeded in {time.perf_counter() - started:.0f}s")
+    if not args.seeded:
+        subprocess.run([portal, "seed", f"--scale={args.scale}", *overrides], env=env, check=True)  # noqa: S603
+    print(f"migrated{'' if args.seeded else ' and seeded'} in {time.perf_counter() - started:.0f}s")
     pages = main_pages(folder, database)
     queries, profiles = count_queries(folder, database, pages, args.profile)
     bare_database = re.sub(r"^postgres(ql)?://", "postgresql+psycopg://", database)
@@ -180,6 +182,12 @@ def parse_arguments() -> argparse.Namespace:
         "--database", default="", help="an empty database's URL; a temporary SQLite file if left out"
     )
     parser.add_argument("--scale", choices=("small", "large"), default="small")
+    parser.add_argument(
+        "--seeded",
+        action="store_true",
+        help="--database was seeded by an earlier run with the same --scale and counts: migrate it and "
+        "measure again, without the hour a large seed takes",
+    )
     parser.add_argument("--duration", type=int, default=15, help="seconds of wrk per page")
     parser.add_argument("--quick", action="store_true", help="3 seconds per page, for trying the harness")
     parser.add_argument("--connections", type=int, default=16)
@@ -191,6 +199,8 @@ def parse_arguments() -> argparse.Namespace:
             f"--{name.replace('_', '-')}", dest=name, type=int, help=f"override the scale's {name}"
         )
     args = parser.parse_args()
+    if args.seeded and not args.database:
+        parser.error("--seeded needs --database: the temporary SQLite file is new each run")
     if args.quick:
         args.duration = 3
     return args
@@ -449,6 +459,7 @@ def format_report(
     bare = sum(run.requests_per_second for run in bare_runs) / len(bare_runs)
     given = [f"--scale {args.scale}"]
     given += [f"--database <{backend} URL>"] if args.database else []
+    given += ["--seeded"] if args.seeded else []
     given += [overrides] if overrides else []
     given += [f"--duration {args.duration}"] if args.duration != 15 else []
     command = f'make bench BENCH_ARGS="{" ".join(given)}"'

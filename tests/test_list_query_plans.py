@@ -12,38 +12,20 @@ takes the statement the page really ran and reads its plan.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any
 
 import pytest
 from flask import Flask
-from sqlalchemy import event, insert, text
+from sqlalchemy import insert, text
 
 from plugins.documents.models import Document, Version
 from plugins.loyalty.models import Entry
 from plugins.tickets.models import Ticket
 from portal.database import db, utcnow
+from portal.testing import statements_with_parameters
 
 OTHERS_ROWS = 6000
-
-
-@contextmanager
-def statements_with_parameters(app: Flask) -> Iterator[list[tuple[str, Any]]]:
-    """The SQL the app sends while the block runs, each with its parameters, to read its plan after."""
-    seen: list[tuple[str, Any]] = []
-
-    def record(_conn, _cursor, statement, parameters, _context, _many) -> None:
-        seen.append((statement, parameters))
-
-    with app.app_context():
-        engine = db.engine
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
 
 
 def plan_of(app: Flask, statement: str, parameters: Any) -> str:

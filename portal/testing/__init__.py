@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from pathlib import Path
+from typing import Any
 
 from flask import Flask
 from flask.testing import FlaskClient
@@ -47,6 +48,7 @@ __all__ = [
     "run_scheduled_task",
     "staff_figure",
     "statements_run",
+    "statements_with_parameters",
     "text_of",
     "walk_routes_anonymously",
 ]
@@ -163,17 +165,32 @@ def statements_run(app: Flask) -> Iterator[list[str]]:
     """Collect the SQL the app sends while the block runs: for query budgets and for telling
     a plugin's own statements from the database's cascades."""
     seen: list[str] = []
+    with _each_statement(app, lambda statement, _parameters: seen.append(statement)):
+        yield seen
 
-    def record(_conn, _cursor, statement, _params, _context, _many) -> None:
-        seen.append(statement)
 
+@contextmanager
+def statements_with_parameters(app: Flask) -> Iterator[list[tuple[str, Any]]]:
+    """Collect the SQL the app sends while the block runs, each with its parameters: to ask the
+    database afterwards for the plan of exactly the statement a page ran."""
+    seen: list[tuple[str, Any]] = []
+    with _each_statement(app, lambda statement, parameters: seen.append((statement, parameters))):
+        yield seen
+
+
+@contextmanager
+def _each_statement(app: Flask, record: Callable[[str, Any], object]) -> Iterator[None]:
     with app.app_context():
         engine = db.engine
-    event.listen(engine, "before_cursor_execute", record)
+
+    def listener(_conn, _cursor, statement, parameters, _context, _many) -> None:
+        record(statement, parameters)
+
+    event.listen(engine, "before_cursor_execute", listener)
     try:
-        yield seen
+        yield
     finally:
-        event.remove(engine, "before_cursor_execute", record)
+        event.remove(engine, "before_cursor_execute", listener)
 
 
 # --- notify and the email ---------------------------------------------------------------------------

@@ -136,8 +136,9 @@ def audience_condition(
     if organization_id is not None:
         audiences.append(audience == f"{ORGANIZATION_PREFIX}{organization_id}")
     # A plugin's segment key always holds a dot ("loyalty.tier:gold"); the core's never do. "Is not
-    # null" lets the database read the audience column's index, where most rows (aimed at one customer)
-    # are not, instead of every row: at 40,000 documents that was a 5 ms scan on each list.
+    # null" lets the database seek the keyed part of the audience column's index instead of reading
+    # every row (most documents are aimed at one customer and have no key): at 40,000 documents the
+    # scan cost each list 5 ms.
     in_use = select(audience).where(among, audience.is_not(None), audience.like("%.%")).distinct()
     plugin_keys = db.session.scalars(in_use).all()
     for key in plugin_keys:

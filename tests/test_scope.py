@@ -20,7 +20,7 @@ from portal.accounts.models import User
 from portal.database import db
 from portal.organizations.models import Membership, Organization
 from portal.plugin import scope_for
-from portal.testing import TEST_PASSWORD, UserRecord, log_in, post_form
+from portal.testing import TEST_PASSWORD, UserRecord, log_in, post_form, statements_run
 
 pytestmark = pytest.mark.plugins("example")
 
@@ -210,3 +210,41 @@ def test_scope_selects_run_inside_the_plugins_query(app, family):
         assert "portal_memberships" in str(statement)
         db.session.execute(Membership.__table__.delete().where(Membership.user_id == family.reza.id))
         assert family.notes["reza_shared"] not in set(db.session.scalars(statement))
+
+
+# --- read once per unit of work ---------------------------------------------------------------------
+
+
+def membership_reads(statements: list[str]) -> int:
+    """Statements that read a membership row itself; a list's subquery of member ids is not one."""
+    return sum(
+        1
+        for statement in statements
+        if statement.startswith("SELECT portal_memberships.user_id, portal_memberships.organization_id")
+    )
+
+
+@pytest.mark.plugins("example", "tickets")
+def test_the_ticket_list_reads_the_customers_membership_once(app, family):
+    sara = browser(app, family.sara)
+    sara.get("/tickets/")
+    with statements_run(app) as statements:
+        page = sara.get("/tickets/")
+    assert page.status_code == 200
+    assert membership_reads(statements) == 1, "the list and its owner column each read it"
+
+
+def test_a_unit_that_changes_a_membership_sees_the_new_scope_at_once(app, family):
+    with app.test_request_context():
+        reza = db.session.get(User, family.reza.id)
+        assert scope_for(reza).organization_id == family.organization_id
+        membership = db.session.scalar(select(Membership).where(Membership.user_id == reza.id))
+        membership.role = "manager"
+        db.session.flush()
+        assert scope_for(reza).is_manager, "promoted in this unit"
+        db.session.delete(membership)
+        db.session.flush()
+        assert scope_for(reza).organization_id is None, "gone in this unit"
+        db.session.rollback()
+        assert scope_for(reza).organization_id == family.organization_id, "nobody committed the removal"
+        assert not scope_for(reza).is_manager

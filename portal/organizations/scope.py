@@ -8,12 +8,18 @@ own" is written once and changes once.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import chain
+from typing import Any
 
-from sqlalchemy import Select, false, select
+from sqlalchemy import Select, event, false, select
+from sqlalchemy.orm import Session
 
 from portal.accounts.models import User
 from portal.database import db
 from portal.organizations.models import Membership
+from portal.unit_of_work import forget, remembered
+
+_SCOPES = "portal_organization_scopes"  # the unit of work's scopes, by user id
 
 
 @dataclass(frozen=True)
@@ -66,16 +72,33 @@ class Scope:
 
 
 def scope_for(user: User) -> Scope:
-    """The scope of ``user``, read fresh from the database so a removed member drops out at once.
+    """The scope of ``user``, read once per unit of work so a removed member drops out at the next one.
 
+    A page asks several times (its list, its rights on one ticket, its audience), and each ask was a
+    query. A membership the unit itself changes is read again at once (see ``_memberships_changed``).
     Staff get a scope of just themselves: they reach customers' data through staff views, never
     through a customer's scope.
     """
     if user.role != "customer":
         return Scope(user_id=user.id)
-    membership = db.session.scalar(select(Membership).where(Membership.user_id == user.id))
+    known: dict[int, Scope] = remembered(_SCOPES, dict)
+    if user.id not in known:
+        known[user.id] = _read_scope(user.id)
+    return known[user.id]
+
+
+def _read_scope(user_id: int) -> Scope:
+    membership = db.session.scalar(select(Membership).where(Membership.user_id == user_id))
     if membership is None:
-        return Scope(user_id=user.id)
+        return Scope(user_id=user_id)
     return Scope(
-        user_id=user.id, organization_id=membership.organization_id, is_manager=membership.is_manager
+        user_id=user_id, organization_id=membership.organization_id, is_manager=membership.is_manager
     )
+
+
+@event.listens_for(Session, "after_flush")
+def _memberships_changed(session: Session, _context: Any) -> None:
+    # Whoever joins, leaves or is promoted, through any code path: every scope the unit read may be
+    # stale. Rolled back, the change is forgotten again (unit_of_work.forget).
+    if any(isinstance(item, Membership) for item in chain(session.new, session.dirty, session.deleted)):
+        forget(_SCOPES)

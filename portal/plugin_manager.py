@@ -20,8 +20,9 @@ from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from portal import hookspecs
 from portal.access import declared_access
+from portal.configuration_cache import kept
 from portal.database import db
-from portal.unit_of_work import forget, remembered
+from portal.unit_of_work import forget
 
 if TYPE_CHECKING:
     from portal.accounts.models import User
@@ -164,10 +165,12 @@ class PluginHost:
     def enabled(self) -> frozenset[str]:
         """The plugins enabled in this unit of work (a request, a job, a tick), read once per unit.
 
-        Every hook call asks, so reading the switches each time would cost a query per call; keeping
-        them per unit, never per process, lets a switch reach every worker at its next unit.
+        Every hook call asks, so reading the switches each time would cost a query per call. The
+        worker keeps them between units while the configuration generation stands
+        (``portal.configuration_cache``), so a switch still reaches every worker at its next unit.
         """
-        return remembered(SWITCHES, lambda: self.compute_enabled(self.stored_switches()))
+        configured = (tuple(self.app.config["PORTAL_PLUGINS"]), tuple(self.installed))
+        return kept(SWITCHES, lambda: self.compute_enabled(self.stored_switches()), also=configured)
 
     def forget_switches(self) -> None:
         """Read the switches again in this unit of work, because it has just changed one."""

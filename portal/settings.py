@@ -23,10 +23,11 @@ from sqlalchemy import JSON, ForeignKey, String, select
 from sqlalchemy.orm import Mapped, mapped_column
 
 from portal import audit
+from portal.configuration_cache import kept
 from portal.database import Model, db, utcnow
 from portal.numbers import ascii_digits
 from portal.plugin_manager import PluginError, plugin_host
-from portal.unit_of_work import forget, remembered
+from portal.unit_of_work import forget
 
 log = logging.getLogger(__name__)
 
@@ -267,9 +268,11 @@ def stored_values(plugin: str) -> dict[str, Any]:
     """The plugin's stored values as JSON, read once per unit of work (a request, a job, a tick).
 
     Plugin code reads settings inside loops (a tier per account, a cap per grant), so each read
-    going to the database would cost a query per item; a unit keeps what it read until it ends.
+    going to the database would cost a query per item; a unit keeps what it read until it ends, and
+    the worker keeps it for later units until a setting changes (``portal.configuration_cache``).
+    Callers read the map and never change it: later units get the same one.
     """
-    return remembered(_unit_name(plugin), lambda: _read_stored(plugin))
+    return kept(_unit_name(plugin), lambda: _read_stored(plugin))
 
 
 def _unit_name(plugin: str) -> tuple[str, str]:

@@ -3,8 +3,10 @@
 A unit of work is one Flask app context: each request has its own, each job ``portal worker`` runs has
 its own, and so has each CLI command (``portal tick`` and everything it runs). A job run in-process
 when a request ends runs in that request's context, so it belongs to the request's unit. Values are
-kept on ``flask.g``, which lives exactly as long as the app context, and never in process memory: a
-change another worker makes is seen by every unit that starts after it was committed.
+kept on ``flask.g``, which lives exactly as long as the app context: a change another worker makes is
+seen by every unit that starts after it was committed. (``portal.configuration_cache`` also keeps
+switches and settings in the worker between units, and asks the database each unit whether they
+changed.)
 
 The unit that makes a change calls ``forget`` so it reads the new value at once; if that change is
 then rolled back, the value is forgotten again, so no unit goes on with a value nobody committed.
@@ -25,6 +27,7 @@ Value = TypeVar("Value")
 
 _REMEMBERED = "portal_unit_of_work"
 _CHANGED = "portal_unit_of_work.changed"  # session.info: names changed in the open transaction
+_FORGOTTEN = "portal_unit_of_work.forgotten"  # flask.g: names the unit changed at any time
 
 
 def remembered(name: Hashable, read: Callable[[], Value]) -> Value:
@@ -49,8 +52,18 @@ def forget(name: Hashable) -> None:
     if not has_app_context():
         return
     g.get(_REMEMBERED, {}).pop(name, None)
+    g.setdefault(_FORGOTTEN, set()).add(name)
     if db.session.registry.has():
         db.session().info.setdefault(_CHANGED, set()).add(name)
+
+
+def changed_in_this_unit(name: Hashable) -> bool:
+    """Whether this unit changed what ``name`` is read from (it called ``forget``), committed or not.
+
+    A value read after that may be one nobody has committed yet, or newer than anything read before
+    the change, so it is this unit's alone.
+    """
+    return has_app_context() and name in g.get(_FORGOTTEN, ())
 
 
 @event.listens_for(Session, "after_commit")

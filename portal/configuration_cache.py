@@ -29,7 +29,7 @@ from portal.unit_of_work import changed_in_this_unit, remembered
 Value = TypeVar("Value")
 
 _GENERATION = "portal_configuration_generation"  # the unit's reading of the number
-_EXTENSION = "portal_configuration_cache"  # app.extensions: name -> (generation, value)
+_EXTENSION = "portal_configuration_cache"  # app.extensions: name -> (generation, also, value)
 
 
 class ConfigurationGeneration(Model):

@@ -46,8 +46,8 @@ def _newest_version_id() -> ScalarSelect[int]:
     return _NEWEST_VERSION_ID
 
 
-# Built once: the subquery holds nothing of the request, and aliasing a model anew on every list
-# costs SQLAlchemy more work than running the query it belongs to.
+# Built once: the subquery holds nothing of the request, and a new alias on every list made
+# SQLAlchemy adapt and key the whole statement afresh.
 _NEWER = aliased(Version, name="newer_version")
 _NEWEST_VERSION_ID = select(func.max(_NEWER.id)).where(_NEWER.document_id == Document.id).scalar_subquery()
 

@@ -9,8 +9,8 @@ give a SQLite file that `portal seed` filled):
 On a shared machine two `make bench` runs minutes apart differ by a third on pages whose code did not
 change, so a before-and-after table from separate runs says little about a change worth 10 %. Here
 both gunicorns (2 sync workers each) run at once and every page is measured on one, then on the
-other, alternating which goes first in each round, so both see the same machine; a short round
-before, not counted, warms both (a worker's first requests compile templates). The database is
+other, alternating which goes first in each round, so both see the same machine; each measurement
+is warmed first, as in the harness (a worker's first requests compile templates). The database is
 migrated by this checkout first; the other checkout must run on it (an older one ignores tables it
 does not know). Prints req/s of each round, the change in the mean and the worst p99 of each side.
 """
@@ -18,7 +18,6 @@ does not know). Prints req/s of each round, the change in the mean and the worst
 from __future__ import annotations
 
 import argparse
-import re
 import statistics
 import subprocess
 import tempfile
@@ -35,6 +34,7 @@ from harness import (
     main_pages,
     portal_environment,
     sign_in,
+    wrk,
 )
 
 
@@ -44,6 +44,8 @@ def main() -> int:
     parser.add_argument("--database", required=True, help="a database `portal seed` filled")
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--duration", type=int, default=6, help="seconds of wrk per page and side")
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--threads", type=int, default=2)
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="portal-compare-"))
     env = portal_environment(folder, args.database)
@@ -59,36 +61,26 @@ def main() -> int:
             "customer": sign_in(sides["after"], customer_email(1)),
             "agent": sign_in(sides["after"], agent_email(1)),
         }
-        measure(pages, sides, cookies, rounds=1, duration=2)  # warm both: templates, caches, pools
-        print(report(pages, measure(pages, sides, cookies, args.rounds, args.duration)))
+        print(report(pages, measure(pages, sides, cookies, args)))
     return 0
 
 
 def measure(
-    pages: list[Page], sides: dict[str, str], cookies: dict[str, str], rounds: int, duration: int
+    pages: list[Page], sides: dict[str, str], cookies: dict[str, str], args: argparse.Namespace
 ) -> dict[tuple[str, str], list[tuple[float, float]]]:
-    """(req/s, p99 ms) of each page on each side, one pair per round."""
+    """(req/s, p99 ms) of each page on each side, one pair per round, through the harness's wrk run
+    (which first warms every worker on the page)."""
     results: dict[tuple[str, str], list[tuple[float, float]]] = {}
-    for number in range(rounds):
+    for number in range(args.rounds):
         order = ["before", "after"] if number % 2 == 0 else ["after", "before"]
         for page in pages:
             for side in order:
                 url = sides[side] + page.path
-                results.setdefault((page.name, side), []).append(wrk(url, cookies[page.role], duration))
+                seen = wrk(url, cookies[page.role], args)
+                if seen.errors:
+                    raise SystemExit(f"{url}: {seen.errors} requests failed or answered other than 2xx")
+                results.setdefault((page.name, side), []).append((seen.requests_per_second, seen.p99_ms))
     return results
-
-
-def wrk(url: str, cookie: str, duration: int) -> tuple[float, float]:
-    command = ["wrk", "-t2", "-c16", f"-d{duration}s", "--latency", "-H", f"Cookie: {cookie}", url]
-    output = subprocess.run(command, capture_output=True, text=True, check=True).stdout  # noqa: S603
-    if "Non-2xx" in output:
-        raise SystemExit(f"{url} answered something other than 200:\n{output}")
-    rate = re.search(r"Requests/sec:\s+([\d.]+)", output)
-    p99 = re.search(r"99%\s+([\d.]+)(us|ms|s)\b", output)
-    if rate is None or p99 is None:
-        raise SystemExit(f"wrk printed no figures for {url}:\n{output}")
-    scale = {"us": 0.001, "ms": 1.0, "s": 1000.0}[p99.group(2)]
-    return float(rate.group(1)), float(p99.group(1)) * scale
 
 
 def report(pages: list[Page], results: dict[tuple[str, str], list[tuple[float, float]]]) -> str:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 from flask import Flask
 from sqlalchemy import text
+from test_unit_of_work_cache import reads_of
 
 from portal.database import db
 from portal.plugin import get_setting, set_setting
@@ -16,12 +17,6 @@ from portal.testing import statements_run
 pytestmark = pytest.mark.plugins("example", "loyalty")
 
 GENERATION = "portal_configuration_generation"
-
-
-def reads_of(table: str, statements: list[str]) -> int:
-    return sum(
-        1 for statement in statements if statement.lstrip().startswith("SELECT") and table in statement
-    )
 
 
 def page_statements(app: Flask, client, path: str) -> list[str]:

@@ -269,6 +269,25 @@ def test_text_in_another_language_within_a_request_reads_in_that_language(
         assert both_ways() == (in_language(page_language),) * 2
 
 
+@pytest.mark.parametrize(
+    ("source", "html", "text"),
+    [
+        ('{{ _("Fish & chips") }}', "Fish & chips", "Fish & chips"),
+        ('{{ _("100%% sure") }}', "100% sure", "100% sure"),
+        ('{{ _("%(name)s & co", name="<b>") }}', "&lt;b&gt; & co", "<b> & co"),
+        ('{{ _("%(count)d tickets", count=1200) }}', "1,200 tickets", "1,200 tickets"),
+    ],
+)
+def test_template_text_is_formatted_as_jinja_formats_it(
+    app: Flask, source: str, html: str, text: str
+) -> None:
+    """A message's own words are trusted and its values escaped; ``%%`` is a percent sign whether or not
+    the message has values (Jinja's new-style gettext), in HTML and in plain-text mail alike."""
+    with app.test_request_context("/", headers={"Accept-Language": "en"}):
+        assert render_template_string(source) == html
+        assert app.jinja_env.overlay(autoescape=False).from_string(source).render() == text
+
+
 # --- Catalogues ---------------------------------------------------------------------------------
 
 

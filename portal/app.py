@@ -12,6 +12,7 @@ from flask_babel import lazy_gettext as _l
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import current_user
+from sqlalchemy import bindparam, select
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from portal import (
@@ -152,12 +153,17 @@ def _configure_login(app: Flask) -> None:
     login_manager.session_protection = "basic"
 
 
+# Every signed-in request loads its person: the statement is built once (made afresh, building it
+# cost about as much as running it).
+_USER_BY_ID = select(User).where(User.id == bindparam("user_id"))
+
+
 @login_manager.user_loader
 def _load_user(session_id: str) -> User | None:
     user_id, _sep, token = session_id.partition(":")
     if not user_id.isdigit():
         return None
-    user = db.session.get(User, int(user_id))
+    user = db.session.execute(_USER_BY_ID, {"user_id": int(user_id)}).scalar_one_or_none()
     if user is None or user.is_integration or not hmac.compare_digest(user.session_token, token):
         return None
     return user

@@ -14,10 +14,10 @@ from typing import TYPE_CHECKING
 
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 
 from portal.contributions import NOTIFICATION_AUDIENCES, NotificationType
-from portal.database import db, utcnow
+from portal.database import db, read_prepared, utcnow
 from portal.dates import force_calendar, force_zone
 from portal.mail import MailAttachment, MailAttachmentError, check_attachments, send_mail
 from portal.notifications.models import (
@@ -297,10 +297,13 @@ def mark_all_read(user_id: int) -> None:
     )
 
 
+_UNREAD = Notification.__table__.c
+_UNREAD_COUNT = select(func.count()).where(_UNREAD.user_id == bindparam("user_id"), _UNREAD.read_at.is_(None))
+
+
 def unread_count(user_id: int) -> int:
     """How many of the account's notifications are unread: the number on the bell."""
-    query = select(func.count()).where(Notification.user_id == user_id, Notification.read_at.is_(None))
-    return db.session.scalar(query) or 0
+    return read_prepared(_UNREAD_COUNT, user_id=user_id).scalar_one()
 
 
 def unread_counter(user: User | None) -> Callable[[], int]:

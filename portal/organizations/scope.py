@@ -11,11 +11,11 @@ from dataclasses import dataclass
 from itertools import chain
 from typing import Any
 
-from sqlalchemy import Select, event, false, select
+from sqlalchemy import Select, bindparam, event, false, select
 from sqlalchemy.orm import Session
 
 from portal.accounts.models import User
-from portal.database import db
+from portal.database import db, read_prepared
 from portal.organizations.models import Membership
 from portal.unit_of_work import forget, remembered
 
@@ -87,12 +87,20 @@ def scope_for(user: User) -> Scope:
     return known[user.id]
 
 
+_MEMBERSHIPS = Membership.__table__.c
+_MEMBERSHIP_OF = select(_MEMBERSHIPS.organization_id, _MEMBERSHIPS.role).where(
+    _MEMBERSHIPS.user_id == bindparam("user_id")
+)
+
+
 def _read_scope(user_id: int) -> Scope:
-    membership = db.session.scalar(select(Membership).where(Membership.user_id == user_id))
+    membership = read_prepared(_MEMBERSHIP_OF, user_id=user_id).first()
     if membership is None:
         return Scope(user_id=user_id)
     return Scope(
-        user_id=user_id, organization_id=membership.organization_id, is_manager=membership.is_manager
+        user_id=user_id,
+        organization_id=membership.organization_id,
+        is_manager=membership.role == "manager",
     )
 
 

@@ -16,6 +16,8 @@ from typing import Any
 from flask import Request
 from werkzeug.datastructures import ImmutableMultiDict, MultiDict
 
+from portal.form_messages import FormMessagesRequest
+
 # C0 control characters except tab (\x09), LF (\x0a) and CR (\x0d).
 INVISIBLE_CONTROLS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
@@ -38,7 +40,8 @@ class CleanedMultiDict(ImmutableMultiDict[str, Any]):
         super().__init__([(without_controls(key), without_controls(value)) for key, value in pairs])
 
 
-class PortalRequest(Request):
-    """Flask's request whose ``args``, ``form`` and ``values`` never hold invisible control characters."""
+class PortalRequest(FormMessagesRequest, Request):
+    """Flask's request whose ``args``, ``form`` and ``values`` never hold invisible control characters
+    (and whose form messages come from a kept catalogue, ``portal.form_messages``)."""
 
     parameter_storage_class = CleanedMultiDict

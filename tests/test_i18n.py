@@ -15,6 +15,7 @@ from functools import cache
 from pathlib import Path
 
 import pytest
+from babel import support
 from babel.messages.catalog import Catalog
 from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
 from babel.messages.frontend import parse_mapping_cfg
@@ -22,7 +23,11 @@ from babel.messages.pofile import read_po
 from flask import Flask, render_template_string
 from flask.testing import FlaskClient
 from flask_babel import force_locale, gettext
+from flask_wtf import FlaskForm
+from wtforms import StringField
+from wtforms.validators import DataRequired
 
+from portal.form_messages import wtforms_catalogue
 from portal.testing import TEST_PASSWORD, UserRecord, post_form, read_outbox, text_of
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -371,3 +376,36 @@ def test_persian_translations_use_persian_letters() -> None:
     """Persian keyboards type ی and ک; the Arabic ي and ك look alike but break search and sorting."""
     arabic = [message.id for message in catalogue("fa") if re.search("[\u064a\u0643]", str(message.string))]
     assert not arabic, f"use ی (U+06CC) and ک (U+06A9) in: {arabic}"
+
+
+# --- WTForms' own messages ----------------------------------------------------------------------
+
+
+class RequiredNameForm(FlaskForm):
+    name = StringField(validators=[DataRequired()])
+
+
+def test_wtforms_messages_are_in_the_readers_language_and_load_once_per_language(
+    app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A validator's own message ("This field is required.") is in the page's language, and its
+    catalogue is read from disk once per language per worker, not on every request with a form."""
+    loads: list[str] = []
+    real_load = support.Translations.load
+
+    def counted_load(*args: object, **kwargs: object) -> object:
+        if kwargs.get("domain") == "wtforms":
+            loads.append(str(args[1][0] if len(args) > 1 else kwargs["locales"][0]))
+        return real_load(*args, **kwargs)
+
+    monkeypatch.setattr(support.Translations, "load", counted_load)
+    wtforms_catalogue.cache_clear()  # as in a new worker
+    app.config["WTF_CSRF_ENABLED"] = False
+    said = {}
+    for language in ("fa", "en", "fa", "en", "fa"):
+        with app.test_request_context("/", method="POST", data={}, headers={"Accept-Language": language}):
+            form = RequiredNameForm()
+            assert not form.validate()
+            said[language] = form.name.errors[0]
+    assert said == {"fa": "این فیلد اجباریست.", "en": "This field is required."}
+    assert sorted(loads) == ["en", "fa"], "each language's catalogue is read once"

@@ -16,6 +16,8 @@ from typing import Any
 
 from flask import Config, Flask
 
+from portal import rate_limit_memory  # registers the thread-safe in-process storage with limits
+
 WEAK_SECRETS = {"", "dev", "secret", "change-me", "changeme", "development"}
 MIN_SECRET_LENGTH = 32
 # The bearer token Prometheus sends to /metrics; shorter ones could be guessed by asking often enough.
@@ -177,7 +179,7 @@ def load_config(app: Flask, overrides: dict[str, Any] | None = None) -> None:
         MAX_CONTENT_LENGTH=cfg.get("MAX_CONTENT_LENGTH") or 32 * 1024 * 1024,
         BABEL_DEFAULT_LOCALE=cfg["PORTAL_DEFAULT_LANGUAGE"],
         BABEL_DEFAULT_TIMEZONE=cfg["PORTAL_DEFAULT_TIMEZONE"],
-        RATELIMIT_STORAGE_URI=cfg["PORTAL_REDIS_URL"] or "memory://",
+        RATELIMIT_STORAGE_URI=cfg["PORTAL_REDIS_URL"] or f"{rate_limit_memory.SCHEME}://",
         RATELIMIT_HEADERS_ENABLED=True,
         # Redis down must not lock customers out: limits fall back to this process's memory (with a
         # logged warning) until Redis answers again, and an error in counting never fails a request.

@@ -58,9 +58,11 @@ def read_prepared(statement: Executable, **parameters: Any) -> Result[Any]:
 
     For the few reads every request makes (the bell, the organization scope): a statement made afresh
     each time cost three times the query it runs, and a Core one skips the ORM's per-call work. The
-    session flushes pending changes before an ORM statement but not before a Core one, so this does.
+    session flushes pending changes before an ORM statement but not before a Core one, so this does
+    (unless the caller is inside ``no_autoflush``, as the ORM would not either).
     """
-    db.session.flush()
+    if db.session.autoflush:
+        db.session.flush()
     return db.session.execute(statement, parameters)
 
 

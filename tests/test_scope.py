@@ -249,3 +249,21 @@ def test_a_unit_that_changes_a_membership_sees_the_new_scope_at_once(app, family
         db.session.rollback()
         assert scope_for(reza).organization_id == family.organization_id, "nobody committed the removal"
         assert not scope_for(reza).is_manager
+
+
+def test_the_first_scope_of_a_unit_sees_its_unflushed_change_as_the_orm_would(app, family):
+    """The scope is read with a statement built once on the table, which the session would not flush
+    for by itself; read_prepared flushes first, except inside no_autoflush, as the ORM does."""
+    with app.test_request_context():
+        reza = db.session.get(User, family.reza.id)
+        membership = db.session.scalar(select(Membership).where(Membership.user_id == reza.id))
+        membership.role = "manager"
+        with db.session.no_autoflush:
+            assert not scope_for(reza).is_manager, "not flushed, as an ORM query would not have"
+        db.session.rollback()
+    with app.test_request_context():
+        reza = db.session.get(User, family.reza.id)
+        membership = db.session.scalar(select(Membership).where(Membership.user_id == reza.id))
+        membership.role = "manager"
+        assert scope_for(reza).is_manager, "the pending promotion is flushed before the read"
+        db.session.rollback()

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, fields, replace
 from datetime import datetime, timedelta
 from random import Random
-from typing import Any
+from typing import Any, cast
 
 import click
 from flask import current_app
@@ -136,9 +136,12 @@ class SeedRun:
         returning: QueryableAttribute[Any] | None,
         commit_each: bool = True,
     ) -> Iterator[list[Any]]:
-        statement: Any = insert(model)
+        # Through the table, not the ORM: the ORM's bulk insert splits a batch wherever the pattern of
+        # None values changes from one row to the next, down to a statement a row on varied data.
+        table = model if isinstance(model, Table) else cast(Table, model.__table__)
+        statement: Any = insert(table)
         if returning is not None:
-            statement = statement.returning(returning, sort_by_parameter_order=True)
+            statement = statement.returning(table.c[returning.key], sort_by_parameter_order=True)
         source = iter(rows)
         with click.progressbar(length=total, label=f"{label:<22}") as bar:
             while batch := list(itertools.islice(source, BATCH)):

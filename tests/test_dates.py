@@ -100,6 +100,27 @@ def test_a_day_is_the_readers_day(context):
     )
 
 
+def test_readers_taking_turns_on_the_same_moments_each_read_their_own(context):
+    """The texts are kept between views; one reader's must never be handed to the next."""
+    readers = {
+        "berlin": (reader("en", "Europe/Berlin"), f"Dec 4, 2026, 12:30{NNBSP}PM", "Dec 4, 2026"),
+        "tehran": (PERSIAN, f"۱۳ آذر ۱۴۰۵،{RLM} ۱۵:۰۰", "۱۳ آذر ۱۴۰۵"),
+        "gregorian in Persian": (chose("gregorian", "fa", "Asia/Tehran"), None, "۴ دسامبر ۲۰۲۶"),
+        "solar in English": (chose("persian"), None, "Azar 13, 1405"),
+        "utc": (reader("en"), f"Dec 4, 2026, 11:30{NNBSP}AM", "Dec 4, 2026"),
+    }
+    for _view in range(3):
+        for name, (person, moment_text, day_text) in readers.items():
+            if moment_text is not None:
+                assert format_datetime(MOMENT, user=person) == moment_text, name
+            assert format_date(MOMENT, user=person) == day_text, name
+    late = datetime(2026, 12, 4, 22, 0)
+    assert format_date(late, user=reader("en", "Asia/Tehran")) == "Dec 5, 2026"
+    assert format_date(late, user=reader("en", "America/New_York")) == "Dec 4, 2026", (
+        "the day, not the moment"
+    )
+
+
 def test_naive_and_aware_moments_mean_the_same_instant(context):
     aware = MOMENT.replace(tzinfo=UTC).astimezone(to_user_zone(MOMENT, PERSIAN).tzinfo)
     assert format_datetime(aware, user=PERSIAN) == format_datetime(MOMENT, user=PERSIAN)

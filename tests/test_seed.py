@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import func, insert, select, text
 
 from plugins.documents.models import Document
 from plugins.loyalty import ledger, totals
@@ -11,6 +11,7 @@ from plugins.loyalty.models import Entry
 from plugins.surveys.models import Response
 from plugins.tickets.models import Message, Ticket
 from portal.accounts.models import User
+from portal.bulk_copy import can_copy, copy_rows
 from portal.database import db
 from portal.events import StoredEvent
 from portal.seed import ADMIN_EMAIL, SEED_DOMAIN, SEED_PASSWORD, agent_email, customer_email
@@ -113,3 +114,25 @@ def test_portal_seed_hands_enabled_plugins_the_seeded_customers(app):
         noted = select(Note.user_id).where(Note.user_id.in_(seeded))
         assert sorted(db.session.scalars(noted)) == sorted(db.session.scalars(seeded))
         assert len(db.session.scalars(noted).all()) == 4
+
+
+def test_copied_rows_get_what_an_insert_would_have_given_them(app, backend):
+    """PostgreSQL's seed batches go in by COPY, which knows no Python-side defaults or JSON."""
+    with app.app_context():
+        connection = db.session.connection()
+        table = StoredEvent.__table__
+        rows = [{"name": "seed.copied", "customer_id": None, "actor_id": None, "payload": {"note": "café ✓"}}]
+        assert can_copy(connection, table, list(rows[0])) == (backend == "postgresql"), "COPY is PostgreSQL's"
+        if backend == "postgresql":
+            copy_rows(connection, table, rows)
+            copy_rows(connection, table, [{"name": "seed.bare", "customer_id": None, "actor_id": None}])
+        else:
+            db.session.execute(insert(table), rows)
+            db.session.execute(insert(table), [{"name": "seed.bare", "customer_id": None, "actor_id": None}])
+        db.session.commit()
+        copied = db.session.scalars(select(StoredEvent).order_by(StoredEvent.id)).all()
+        assert [(event.name, event.payload) for event in copied] == [
+            ("seed.copied", {"note": "café ✓"}),
+            ("seed.bare", {}),
+        ], "the JSON as given, and the column's default where the row has none"
+        assert all(event.created_at is not None for event in copied)

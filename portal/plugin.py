@@ -79,6 +79,7 @@ from portal.file_size import format_file_size
 from portal.htmx import is_htmx_request
 from portal.i18n import gettext_or_source
 from portal.jobs import enqueue, task
+from portal.long_select import LongSelect
 from portal.mail import MailAttachment, send_mail
 from portal.mail_in.addresses import reply_address
 from portal.mail_in.inbound import InboundAttachment, InboundMail, MailRefused
@@ -168,6 +169,7 @@ __all__ = [
     "InvalidTokenError",
     "LocalizedIntegerField",
     "LocalizedText",
+    "LongSelect",
     "MailAttachment",
     "MailHandler",
     "MailRefused",

@@ -22,7 +22,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional
 
-from portal.plugin import ID_MAX, LocalizedIntegerField, translatable_form
+from portal.plugin import ID_MAX, LocalizedIntegerField, LongSelect, translatable_form
 
 from . import attachments
 from .labels import category_label, priority_choices, status_choices
@@ -153,7 +153,7 @@ class StatusForm(FlaskForm):
 class AssignForm(FlaskForm):
     """Who a ticket is assigned to; build it with ``for_agents`` so it offers the staff."""
 
-    assignee = SelectField(_l("Assignee"))
+    assignee = SelectField(_l("Assignee"), widget=LongSelect())
 
     @classmethod
     def for_agents(cls, agents: Sequence[Row[tuple[int, str, str]]], **kwargs: Any) -> AssignForm:
@@ -171,7 +171,7 @@ class BulkForm(FlaskForm):
     """Several tickets at once: a new status, a new assignee, or both."""
 
     status = SelectField(_l("Set status"), validators=[Optional()])
-    assignee = SelectField(_l("Assign to"), validators=[Optional()])
+    assignee = SelectField(_l("Assign to"), validators=[Optional()], widget=LongSelect())
 
     @classmethod
     def for_agents(cls, agents: Sequence[Row[tuple[int, str, str]]], **kwargs: Any) -> BulkForm:

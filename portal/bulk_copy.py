@@ -1,8 +1,10 @@
 """Rows written with PostgreSQL's COPY, for ``portal seed``'s batches that nothing is read back from.
 
 An INSERT of many rows through psycopg runs one statement a row on the server (pipelined, but each
-parsed, planned and checked alone): about 7,000 ledger entries a second, so the large scale's ten
-million took most of half an hour. COPY streams the rows into the table in one command.
+parsed and executed alone); COPY streams the rows into the table in one command. Measured back to
+back on one machine, 50,000 rows in batches of 5,000: ticket messages 30,000-34,000 rows a second by
+INSERT and 58,000-74,000 by COPY; ledger entries (their totals trigger off, as the seed has it)
+21,000 and 35,000. At ten million entries the table's ten indexes set the pace instead: 9,000 a second.
 
 COPY knows nothing of SQLAlchemy, so what an INSERT would have added is added here: each column's
 Python-side default for a key the rows leave out, and each value through its type's bind processor

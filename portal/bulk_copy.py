@@ -28,7 +28,7 @@ def can_copy(connection: Connection, table: Table, keys: Sequence[str]) -> bool:
     if connection.dialect.name != "postgresql":
         return False
     return all(
-        column.default is None or column.default.is_scalar or column.default.is_callable
+        column.default is None or _python_default(column)
         for column in table.columns
         if column.key not in keys
     )

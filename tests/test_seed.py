@@ -123,12 +123,11 @@ def test_copied_rows_get_what_an_insert_would_have_given_them(app, backend):
         table = StoredEvent.__table__
         rows = [{"name": "seed.copied", "customer_id": None, "actor_id": None, "payload": {"note": "café ✓"}}]
         assert can_copy(connection, table, list(rows[0])) == (backend == "postgresql"), "COPY is PostgreSQL's"
-        if backend == "postgresql":
-            copy_rows(connection, table, rows)
-            copy_rows(connection, table, [{"name": "seed.bare", "customer_id": None, "actor_id": None}])
-        else:
-            db.session.execute(insert(table), rows)
-            db.session.execute(insert(table), [{"name": "seed.bare", "customer_id": None, "actor_id": None}])
+        for batch in (rows, [{"name": "seed.bare", "customer_id": None, "actor_id": None}]):
+            if backend == "postgresql":
+                copy_rows(connection, table, batch)
+            else:
+                db.session.execute(insert(table), batch)
         db.session.commit()
         copied = db.session.scalars(select(StoredEvent).order_by(StoredEvent.id)).all()
         assert [(event.name, event.payload) for event in copied] == [

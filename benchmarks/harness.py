@@ -377,31 +377,44 @@ class NoRedirect(urllib.request.HTTPRedirectHandler):
 
 
 def sign_in(base: str, email: str) -> str:
-    """Sign in through the real form over HTTP (CSRF token from the page) and return the Cookie header."""
+    """Sign in through the real form over HTTP (CSRF token from the page) and return the Cookie header.
+
+    Then it follows the sign-in's redirect as a browser does: that first page puts the session's CSRF
+    token into the cookie. wrk sends one cookie and ignores Set-Cookie, so with the sign-in's own cookie
+    every measured request would make a new token and sign a new cookie, which a browser does once.
+    """
     jar = http.cookiejar.CookieJar()
     opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar), NoRedirect)
     form = opener.open(f"{base}/login").read().decode()
     token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', form)
     assert token is not None, "the sign-in form has a CSRF token"
     data = urllib.parse.urlencode({"csrf_token": token.group(1), "email": email, "password": SEED_PASSWORD})
-    with contextlib.suppress(urllib.error.HTTPError):
+    try:
         opener.open(f"{base}/login", data=data.encode())
+    except urllib.error.HTTPError as answer:
+        landing = answer.headers.get("Location") or "/"
+    else:
+        raise SystemExit(f"{email}: the sign-in form answered without a redirect")
+    opener.open(urllib.parse.urljoin(base, landing)).read()
     cookie = "; ".join(f"{c.name}={c.value}" for c in jar)
     assert "session=" in cookie, f"{email} signed in"
     return cookie
 
 
 def check_over_http(base: str, page: Page, cookie: str) -> None:
-    """The page answers 200 to gunicorn with this cookie, so wrk measures the page and not a redirect."""
+    """The page answers 200 to gunicorn with this cookie, so wrk measures the page and not a redirect,
+    and a signed-in page sets no new cookie, so wrk's one cookie is what a browser would be sending."""
     opener = urllib.request.build_opener(NoRedirect)
     request = urllib.request.Request(base + page.path, headers={"Cookie": cookie} if cookie else {})  # noqa: S310
     try:
         with opener.open(request) as response:
-            status = response.status
+            status, sets_cookie = response.status, response.headers.get("Set-Cookie")
     except urllib.error.HTTPError as error:
-        status = error.code
+        status, sets_cookie = error.code, None
     if status != 200:
         raise SystemExit(f"{page.path} answered {status} through gunicorn")
+    if cookie and sets_cookie:
+        raise SystemExit(f"{page.path} sets a new cookie on every request with the signed-in cookie")
 
 
 def wrk(url: str, cookie: str, args: argparse.Namespace) -> Measure:

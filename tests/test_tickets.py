@@ -306,6 +306,7 @@ def test_rating_needs_an_answer_from_staff(app, client, make_user):
     switch_to(client, agent)
     post_form(client, f"/staff/tickets/{ticket_id}/reply", {"body": "Only for us", "internal": "y"})
     switch_to(client, customer)
+    assert QUESTION not in client.get(f"/tickets/{ticket_id}").get_data(as_text=True)
     post_form(client, f"/tickets/{ticket_id}/rate", {"rating": "5"})
     assert load(app, ticket_id).rating is None
     assert event_payloads(app, "tickets.rated") == []

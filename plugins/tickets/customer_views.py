@@ -137,9 +137,10 @@ def _customer_page(ticket: Ticket, reply_form: ReplyForm | None = None) -> dict[
     if reply_form is None:
         reply_form = ReplyForm(formdata=None, token=new_form_token())
     customer_side = queries.on_customer_side(current_user, ticket)
+    messages = queries.conversation(ticket.id, staff=False)
     return {
         "ticket": ticket,
-        "messages": queries.conversation(ticket.id, staff=False),
+        "messages": messages,
         "files": queries.attachments_by_message(ticket.id, staff=False),
         "owner_name": queries.owner_name(ticket),
         "customer_side": customer_side,
@@ -148,7 +149,7 @@ def _customer_page(ticket: Ticket, reply_form: ReplyForm | None = None) -> dict[
         "reply_form": reply_form,
         "action_form": ActionForm(),
         "rate_form": RateForm(formdata=None),
-        "can_rate": customer_side and service.can_rate(ticket),
+        "can_rate": customer_side and service.can_rate(ticket, [row.Message for row in messages]),
         "can_reopen": customer_side and service.can_reopen(ticket),
         "history": history.customer_timeline(ticket.id),
         "now": utcnow(),

@@ -283,9 +283,17 @@ def has_staff_answer(ticket: Ticket) -> bool:
     return bool(db.session.scalar(select(staff_answered()).where(Ticket.id == ticket.id)))
 
 
-def can_rate(ticket: Ticket) -> bool:
-    """Resolved or closed, not rated yet, and answered by staff: the page offers the form only then."""
-    return ticket.status in RATEABLE_STATUSES and ticket.rating is None and has_staff_answer(ticket)
+def can_rate(ticket: Ticket, seen: Sequence[Message] | None = None) -> bool:
+    """Resolved or closed, not rated yet, and answered by staff: the page offers the form only then.
+
+    ``seen`` is the conversation the customer's page already read (internal notes left out): a staff
+    message in it is the answer, so the page does not ask the database again.
+    """
+    if ticket.status not in RATEABLE_STATUSES or ticket.rating is not None:
+        return False
+    if seen is not None:
+        return any(message.from_staff for message in seen)
+    return has_staff_answer(ticket)
 
 
 def rate(ticket: Ticket, actor: User, rating: int, comment: str) -> bool:

@@ -4,6 +4,8 @@ no scripts, no javascript: links. One renderer, so every plugin sanitises text t
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import nh3
 from markdown_it import MarkdownIt
 from markdown_it.rules_core import StateCore
@@ -36,8 +38,26 @@ HEADING_TAGS = {"h2", "h3", "h4"}
 DOCUMENT_TAGS = ALLOWED_TAGS | HEADING_TAGS | {"table", "thead", "tbody", "tr", "th", "td"}
 
 
+# A ticket's page, and the poll that refreshes its conversation every 20 seconds, render the same
+# messages again and again, and a message's HTML depends on its text alone: the shorter ones (most
+# messages) are kept, at most a few megabytes in all.
+KEPT_MESSAGES = 512
+KEPT_UP_TO = 2000  # characters
+
+
 def render_markdown(text: str) -> Markup:
     """A message as HTML that cannot script the page: only harmless tags and http(s)/mailto links."""
+    if len(text) <= KEPT_UP_TO:
+        return _kept_message(text)
+    return _message_html(text)
+
+
+@lru_cache(maxsize=KEPT_MESSAGES)
+def _kept_message(text: str) -> Markup:
+    return _message_html(text)
+
+
+def _message_html(text: str) -> Markup:
     return _clean(_message_markdown.render(text), ALLOWED_TAGS)
 
 

@@ -35,8 +35,8 @@ pytestmark = pytest.mark.plugins(
 CUSTOMER_PAGES = {
     "/dashboard": 4,
     "/tickets/": 8,
-    "/tickets/{ticket}": 13,
-    "/loyalty/": 11,
+    "/tickets/{ticket}": 11,
+    "/loyalty/": 9,
     "/documents/": 8,
     "/surveys/": 7,
     "/help/": 9,

@@ -17,7 +17,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from portal.plugin import (
@@ -390,15 +390,17 @@ def remind_expiring(now: datetime | None = None) -> int:
     return reminded
 
 
+# Built once, as the loyalty page asks on every view (docs/performance.md).
+_EXPIRING = select(func.coalesce(func.sum(Entry.remaining), 0), func.min(Entry.expires_at)).where(
+    Entry.user_id == bindparam("user_id"), Entry.remaining > 0, Entry.expires_at <= bindparam("horizon")
+)
+
+
 def expiring_soon(user_id: int, now: datetime | None = None) -> tuple[int, datetime | None]:
     """Points expiring in the reminder window (or the next 90 days) and the first date."""
     now = now or utcnow()
     horizon = now + timedelta(days=max(get_setting("loyalty", "expiry_reminder_days"), 90))
-    points, first = db.session.execute(
-        select(func.coalesce(func.sum(Entry.remaining), 0), func.min(Entry.expires_at)).where(
-            Entry.user_id == user_id, Entry.remaining > 0, Entry.expires_at <= horizon
-        )
-    ).one()
+    points, first = db.session.execute(_EXPIRING, {"user_id": user_id, "horizon": horizon}).one()
     return int(points or 0), first
 
 

@@ -20,6 +20,7 @@ from sqlalchemy import (
     Select,
     SQLColumnExpression,
     and_,
+    bindparam,
     cast,
     delete,
     func,
@@ -63,13 +64,7 @@ def monthly_totals(user_id: int, now: datetime | None = None) -> list[MonthTotal
         bucket[1] += spent
 
     whole_days = db.session.execute(
-        select(DailyTotal.day, func.sum(DailyTotal.gained), func.sum(DailyTotal.spent))
-        .where(
-            DailyTotal.user_id == user_id,
-            DailyTotal.day >= instants[0].date(),
-            DailyTotal.day.not_in(split_days),
-        )
-        .group_by(DailyTotal.day)
+        _WHOLE_DAYS, {"user_id": user_id, "first_day": instants[0].date(), "split_days": split_days}
     )
     for day, gained, spent in whole_days:
         add(datetime.combine(day, time()), int(gained), int(spent))
@@ -86,23 +81,54 @@ def monthly_totals(user_id: int, now: datetime | None = None) -> list[MonthTotal
 
 def net_points_since(user_id: int, since: datetime, kinds: Iterable[str]) -> int:
     """Points of ``kinds`` gained less spent since ``since``: whole days as totals, the first by entry."""
-    kinds = tuple(kinds)
     first_day = since.date()
-    whole = select(func.coalesce(func.sum(DailyTotal.gained - DailyTotal.spent), 0)).where(
-        DailyTotal.user_id == user_id, DailyTotal.kind.in_(kinds), DailyTotal.day > first_day
+    found = db.session.scalar(
+        _NET_SINCE,
+        {
+            "user_id": user_id,
+            "kinds": list(kinds),
+            "first_day": first_day,
+            "since": since,
+            "day_after": datetime.combine(first_day + DAY, time()),
+        },
     )
-    partial = select(func.coalesce(func.sum(Entry.points), 0)).where(
-        Entry.user_id == user_id,
-        Entry.kind.in_(kinds),
-        Entry.created_at >= since,
-        Entry.created_at < datetime.combine(first_day + DAY, time()),
-    )
-    return int(db.session.scalar(whole) or 0) + int(db.session.scalar(partial) or 0)
+    return int(found or 0)
 
 
 def points_last_year(user_id: int, kinds: Iterable[str], now: datetime | None = None) -> int:
     """Points of ``kinds`` over the rolling last 365 days, as tiers count them."""
     return net_points_since(user_id, (now or utcnow()) - YEAR, kinds)
+
+
+# The loyalty page's reads, built once with the customer and the dates as parameters: made afresh,
+# a statement and its cache key cost more than running it (docs/performance.md).
+_WHOLE_DAYS = (
+    select(DailyTotal.day, func.sum(DailyTotal.gained), func.sum(DailyTotal.spent))
+    .where(
+        DailyTotal.user_id == bindparam("user_id"),
+        DailyTotal.day >= bindparam("first_day"),
+        DailyTotal.day.not_in(bindparam("split_days", expanding=True)),
+    )
+    .group_by(DailyTotal.day)
+)
+# The whole days after the first from their totals, and the first day entry by entry, in one statement.
+_NET_SINCE = select(
+    select(func.coalesce(func.sum(DailyTotal.gained - DailyTotal.spent), 0))
+    .where(
+        DailyTotal.user_id == bindparam("user_id"),
+        DailyTotal.kind.in_(bindparam("kinds", expanding=True)),
+        DailyTotal.day > bindparam("first_day"),
+    )
+    .scalar_subquery()
+    + select(func.coalesce(func.sum(Entry.points), 0))
+    .where(
+        Entry.user_id == bindparam("user_id"),
+        Entry.kind.in_(bindparam("kinds", expanding=True)),
+        Entry.created_at >= bindparam("since"),
+        Entry.created_at < bindparam("day_after"),
+    )
+    .scalar_subquery()
+)
 
 
 def differences() -> int:

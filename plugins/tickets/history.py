@@ -12,11 +12,12 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from flask import url_for
 from flask_babel import gettext as _
 from markupsafe import Markup
-from sqlalchemy import ForeignKey, Index, String, select
+from sqlalchemy import ForeignKey, Index, Select, String, bindparam, select
 from sqlalchemy.orm import Mapped, mapped_column
 
 from portal.plugin import Model, User, db, sentence, utcnow
@@ -115,15 +116,25 @@ def customer_timeline(ticket_id: int) -> list[TimelineEntry]:
     ]
 
 
-def _changes(ticket_id: int, kinds: Iterable[str]) -> list[tuple[TicketChange, str | None, str | None]]:
-    query = (
+def _changes_query(kinds: tuple[str, ...]) -> Select[Any]:
+    return (
         select(TicketChange, User.name, User.role)
         .outerjoin(User, User.id == TicketChange.actor_id)
-        .where(TicketChange.ticket_id == ticket_id, TicketChange.kind.in_(tuple(kinds)))
+        .where(TicketChange.ticket_id == bindparam("ticket_id"), TicketChange.kind.in_(kinds))
         .order_by(TicketChange.id)
         .limit(TIMELINE_MAX)
     )
-    return [(row[0], row[1], row[2]) for row in db.session.execute(query)]
+
+
+# Built once for each reader, as every view of a ticket reads its history (docs/performance.md).
+_CHANGES: dict[tuple[str, ...], Select[Any]] = {
+    kinds: _changes_query(kinds) for kinds in (KINDS, CUSTOMER_KINDS)
+}
+
+
+def _changes(ticket_id: int, kinds: tuple[str, ...]) -> list[tuple[TicketChange, str | None, str | None]]:
+    rows = db.session.execute(_CHANGES[kinds], {"ticket_id": ticket_id})
+    return [(row[0], row[1], row[2]) for row in rows]
 
 
 def _assignee_ids(changes: Iterable[TicketChange]) -> set[int]:

@@ -12,7 +12,19 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, Select, case, exists, func, or_, select, union_all
+from sqlalchemy import (
+    BindParameter,
+    ColumnElement,
+    Row,
+    Select,
+    bindparam,
+    case,
+    exists,
+    func,
+    or_,
+    select,
+    union_all,
+)
 from sqlalchemy.orm import aliased
 
 from portal.plugin import ID_MAX, Page, User, db, keyset_page, page_link_id, parse_integer, scope_for
@@ -120,9 +132,14 @@ def _own_side_or_in_copy(own_side: Select[tuple[int]], user: User) -> ColumnElem
     return Ticket.id.in_(union_all(own, watched_ticket_ids(user)))
 
 
+# The ticket page's reads are built once, with the ticket as a parameter: a statement made afresh and
+# its cache key cost more than running it (docs/performance.md).
+_OWNER_NAME = select(User.name).where(User.id == bindparam("customer_id"))
+
+
 def owner_name(ticket: Ticket) -> str | None:
     """The name of the customer whose ticket it is (None once their account is gone)."""
-    return db.session.scalar(select(User.name).where(User.id == ticket.customer_id))
+    return db.session.scalar(_OWNER_NAME, {"customer_id": ticket.customer_id})
 
 
 def on_customer_side(user: User, ticket: Ticket) -> bool:
@@ -153,33 +170,47 @@ def staff_attachment(ticket_id: int, attachment_id: int) -> Attachment | None:
     )
 
 
-def ticket_files(ticket_id: int, *, staff: bool) -> Select[tuple[Attachment]]:
-    """The query of the ticket's files; the customer's leaves out internal notes' files."""
+def ticket_files(ticket_id: int | BindParameter[int], *, staff: bool) -> Select[tuple[Attachment]]:
+    """The query of the ticket's files; the customer's leaves out internal notes' files.
+
+    ``ticket_id`` may be a parameter, for a statement built once and run for any ticket.
+    """
     query = select(Attachment).where(Attachment.ticket_id == ticket_id)
     if not staff:
         query = query.join(Message, Message.id == Attachment.message_id).where(Message.internal.is_(False))
     return query
 
 
+_FILES_IN_ORDER = {
+    staff: ticket_files(bindparam("ticket_id"), staff=staff).order_by(Attachment.id)
+    for staff in (False, True)
+}
+
+
 def attachments_by_message(ticket_id: int, *, staff: bool) -> dict[int, list[Attachment]]:
     """The ticket's files keyed by message, in upload order; the customer's leave out internal notes'."""
     found: dict[int, list[Attachment]] = {}
-    for attachment in db.session.scalars(ticket_files(ticket_id, staff=staff).order_by(Attachment.id)):
+    for attachment in db.session.scalars(_FILES_IN_ORDER[staff], {"ticket_id": ticket_id}):
         found.setdefault(attachment.message_id, []).append(attachment)
     return found
 
 
-def conversation(ticket_id: int, *, staff: bool) -> list[Row[Any]]:
-    """The ticket's messages in order as (Message, author's name, author's role); notes for staff only."""
+def _conversation_query(*, staff: bool) -> Select[Any]:
     query = (
         select(Message, User.name, User.role)
         .outerjoin(User, User.id == Message.author_id)
-        .where(Message.ticket_id == ticket_id)
+        .where(Message.ticket_id == bindparam("ticket_id"))
         .order_by(Message.id)
     )
-    if not staff:
-        query = query.where(Message.internal.is_(False))
-    return list(db.session.execute(query).all())
+    return query if staff else query.where(Message.internal.is_(False))
+
+
+_CONVERSATION = {staff: _conversation_query(staff=staff) for staff in (False, True)}
+
+
+def conversation(ticket_id: int, *, staff: bool) -> list[Row[Any]]:
+    """The ticket's messages in order as (Message, author's name, author's role); notes for staff only."""
+    return list(db.session.execute(_CONVERSATION[staff], {"ticket_id": ticket_id}).all())
 
 
 def open_tickets_of(customer_id: int) -> tuple[int, list[Ticket]]:

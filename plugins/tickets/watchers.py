@@ -27,6 +27,7 @@ from sqlalchemy import (
     Select,
     String,
     UniqueConstraint,
+    bindparam,
     delete,
     false,
     select,
@@ -93,13 +94,15 @@ def watched_ticket_ids(user: User) -> Select[tuple[int]]:
     return ticket_ids.where(TicketWatcher.email == normalised(user.email))
 
 
+# Built once, as the ticket page reads it on every view (docs/performance.md).
+_WATCHERS_OF = (
+    select(TicketWatcher).where(TicketWatcher.ticket_id == bindparam("ticket_id")).order_by(TicketWatcher.id)
+)
+
+
 def watchers_of(ticket_id: int) -> list[TicketWatcher]:
     """The ticket's copy list in the order people were added (at most ``WATCHERS_MAX``)."""
-    return list(
-        db.session.scalars(
-            select(TicketWatcher).where(TicketWatcher.ticket_id == ticket_id).order_by(TicketWatcher.id)
-        )
-    )
+    return list(db.session.scalars(_WATCHERS_OF, {"ticket_id": ticket_id}))
 
 
 def add_watcher(ticket: Ticket, email: str, actor: User) -> LazyString | None:

@@ -67,6 +67,10 @@ WARM_UP_SECONDS = 1
 # small and the large run measure different pages.
 BENCHMARK_TICKET_STATUS = "closed"
 PROFILED_REQUESTS = 20
+# Flask-Login's session protection ties a session to the address and User-Agent that signed in. wrk
+# sends the sign-in's User-Agent, as a browser would: with another (wrk sends none of its own), every
+# request marked the session not fresh and answered with a new cookie.
+USER_AGENT = "portal-bench"
 WRK_TIMEOUT_SECONDS = 10  # a slow answer counts in the percentiles instead of vanishing as a timeout
 SEED_COUNTS = ("customers", "tickets", "replies", "ledger_rows", "documents", "survey_responses", "events")
 WRK_SCRIPT = """
@@ -385,6 +389,7 @@ def sign_in(base: str, email: str) -> str:
     """
     jar = http.cookiejar.CookieJar()
     opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar), NoRedirect)
+    opener.addheaders = [("User-Agent", USER_AGENT)]
     form = opener.open(f"{base}/login").read().decode()
     token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', form)
     assert token is not None, "the sign-in form has a CSRF token"
@@ -405,7 +410,8 @@ def check_over_http(base: str, page: Page, cookie: str) -> None:
     """The page answers 200 to gunicorn with this cookie, so wrk measures the page and not a redirect,
     and a signed-in page sets no new cookie, so wrk's one cookie is what a browser would be sending."""
     opener = urllib.request.build_opener(NoRedirect)
-    request = urllib.request.Request(base + page.path, headers={"Cookie": cookie} if cookie else {})  # noqa: S310
+    headers = {"User-Agent": USER_AGENT, **({"Cookie": cookie} if cookie else {})}
+    request = urllib.request.Request(base + page.path, headers=headers)  # noqa: S310
     try:
         with opener.open(request) as response:
             status, sets_cookie = response.status, response.headers.get("Set-Cookie")
@@ -430,6 +436,8 @@ def wrk(url: str, cookie: str, args: argparse.Namespace) -> Measure:
         f"--timeout={WRK_TIMEOUT_SECONDS}s",
         "-s",
         script.name,
+        "-H",
+        f"User-Agent: {USER_AGENT}",
     ]
     if cookie:
         command += ["-H", f"Cookie: {cookie}"]

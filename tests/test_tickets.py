@@ -774,3 +774,20 @@ def test_reply_boxes_are_tall_enough_to_write_in(app, client, make_user, login_a
     assert 'rows="6"' in client.get(f"/staff/tickets/{ticket_id}").get_data(as_text=True)
     switch_to(client, customer)
     assert 'rows="6"' in client.get(f"/tickets/{ticket_id}").get_data(as_text=True)
+
+
+def test_the_queue_filter_keeps_the_chosen_assignee_and_writes_names_as_text(client, make_user, login_as):
+    hostile = make_user("agent", name='Eve <script>alert("x")</script> & Co')
+    other = make_user("agent", name="Olga")
+    login_as("agent")
+    page = client.get(f"/staff/tickets/?assignee={hostile.id}").get_data(as_text=True)
+    filter_select = page[page.index('<select name="assignee">') :]
+    filter_select = filter_select[: filter_select.index("</select>")]
+    written_name = "Eve &lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt; &amp; Co"
+    assert f'<option selected value="{hostile.id}">{written_name}</option>' in filter_select
+    assert f'<option value="{other.id}">Olga</option>' in filter_select
+    assert "<script>" not in filter_select
+    nobody = client.get("/staff/tickets/?assignee=none").get_data(as_text=True)
+    assert (
+        f'<option value="{hostile.id}">' in nobody and f'<option selected value="{hostile.id}">' not in nobody
+    )

@@ -39,6 +39,7 @@ from .forms import (
     StaffReplyForm,
     StatusForm,
     WatcherForm,
+    assignee_filter_options,
     canned_reply_form,
     file_errors,
     new_form_token,
@@ -81,7 +82,7 @@ def queue() -> str:
         statuses=status_choices(),
         priorities=priority_choices(),
         categories=categories(),
-        agents=agents,
+        agent_options=assignee_filter_options(agents, filters.assignee),
         now=now,
     )
 

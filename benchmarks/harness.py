@@ -176,7 +176,10 @@ def main() -> int:
     report += format_profiles(profiles)
     print(report)
     RESULTS.mkdir(exist_ok=True)
-    target = RESULTS / f"{datetime.now(UTC):%Y-%m-%d}-{backend}-{scale}.md"
+    now = datetime.now(UTC)
+    target = RESULTS / f"{now:%Y-%m-%d}-{backend}-{scale}.md"
+    if target.exists():  # a second run on the same day keeps the first one's file
+        target = RESULTS / f"{now:%Y-%m-%d-%H%M}-{backend}-{scale}.md"
     target.write_text(report)
     print(f"written to {target.relative_to(ROOT)}")
     if not args.database:
